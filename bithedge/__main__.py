@@ -1,0 +1,3 @@
+from bithedge.cli import main
+
+main()

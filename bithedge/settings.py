@@ -1,0 +1,86 @@
+"""Typed settings, read once from the environment (prefix ``BITHEDGE_``) and an optional ``.env``.
+
+Every field here is documented in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The checkout this package was installed from (editable install); data lives under it by default.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(RuntimeError):
+    """A setting has a bad value; the message names the variable and what is wrong."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BITHEDGE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BITHEDGE_DATABASE_URL"),
+        description="External PostgreSQL URL; when set, no embedded server is started.",
+    )
+    data_dir: Path = Field(default=REPO_ROOT / ".bithedge", description="Where embedded data lives.")
+    pg_port: int | None = Field(
+        default=None, ge=1024, le=65535, description="Embedded PostgreSQL port; default: derived from data_dir."
+    )
+    pg_user: str = Field(default="nobody", description="Unprivileged OS user that runs PostgreSQL when root.")
+    host: str = Field(default="127.0.0.1", description="Interface every service listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+
+    devnet_port: int = Field(default=20443, ge=1, le=65535)
+    devnet_block_time_ms: int = Field(default=2000, ge=50)
+    indexer_port: int = Field(default=3700, ge=1, le=65535)
+    node_url: str | None = Field(default=None, description="Stacks node RPC; default: the local devnet.")
+
+    restart_backoff_max_s: float = Field(default=30.0, gt=0)
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.lower() if isinstance(v, str) else v
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or postgres://)")
+        return v or None
+
+    @property
+    def resolved_node_url(self) -> str:
+        return self.node_url or f"http://{self.host}:{self.devnet_port}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's error into one readable line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            env = "DATABASE_URL" if field == "database_url" else f"BITHEDGE_{field.upper()}"
+            lines.append(f"{env}={err.get('input')!r}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,126 @@
+"""``bithedge up``: database, migrations, then every registered service as a supervised child.
+
+Children get their own process group so a shutdown reaches their children too, and
+``PR_SET_PDEATHSIG`` so they die with the supervisor even if it is SIGKILLed.
+A child that exits is restarted with exponential backoff (reset after a minute of healthy running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from bithedge import database
+from bithedge.migrate import migrate
+from bithedge.services import SERVICES, Service
+from bithedge.settings import Settings
+
+_PR_SET_PDEATHSIG = 1
+_HEALTHY_AFTER_S = 60.0
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, services: Sequence[Service] = SERVICES, out=None) -> None:
+        self.settings = settings
+        self.services = [s for s in services if s.enabled(settings)]
+        self.out = out or sys.stdout
+        self._stopping = asyncio.Event()
+        self._procs: dict[str, asyncio.subprocess.Process] = {}
+        self.restarts: dict[str, int] = {s.name: 0 for s in self.services}
+        width = max([len(s.name) for s in self.services] + [len("supervisor")])
+        self._width = width
+
+    def say(self, name: str, line: str) -> None:
+        self.out.write(f"{name:>{self._width}} | {line}\n")
+        self.out.flush()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_stop)
+        db_url = await asyncio.to_thread(database.start, self.settings)
+        try:
+            applied = await asyncio.to_thread(migrate, db_url)
+            self.say("supervisor", f"database ready at {db_url} ({len(applied)} migrations applied)")
+            env = {**os.environ, "DATABASE_URL": db_url}
+            tasks = [asyncio.create_task(self._keep(svc, env)) for svc in self.services]
+            self._banner(db_url)
+            await self._stopping.wait()
+            self.say("supervisor", "shutting down")
+            await asyncio.gather(*(self._terminate(p) for p in list(self._procs.values())))
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if database.uses_embedded(self.settings):
+                await asyncio.to_thread(database.stop, self.settings)
+                self.say("supervisor", "database stopped")
+        return 0
+
+    def _banner(self, db_url: str) -> None:
+        lines = ["BitHedge is up.", f"  database   {db_url}"]
+        for svc in self.services:
+            if svc.url:
+                lines.append(f"  {svc.name:<10} {svc.url(self.settings)}")
+        if not self.services:
+            lines.append("  (no services registered yet: running the database alone)")
+        lines.append("Press Ctrl-C to stop.")
+        for line in lines:
+            self.say("supervisor", line)
+
+    async def _keep(self, svc: Service, env: dict[str, str]) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            proc = await asyncio.create_subprocess_exec(
+                *svc.argv(self.settings), env=env, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_die_with_parent, limit=4 << 20,
+            )
+            self._procs[svc.name] = proc
+            self.say("supervisor", f"started {svc.name} (pid {proc.pid})")
+            assert proc.stdout is not None
+            async for raw in proc.stdout:
+                self.say(svc.name, raw.decode(errors="replace").rstrip("\n"))
+            code = await proc.wait()
+            self._procs.pop(svc.name, None)
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > _HEALTHY_AFTER_S:
+                delay = 1.0
+            self.restarts[svc.name] += 1
+            self.say("supervisor", f"{svc.name} exited with code {code}; restarting in {delay:.0f}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            delay = min(delay * 2, self.settings.restart_backoff_max_s)
+
+    async def _terminate(self, proc: asyncio.subprocess.Process) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), self.settings.shutdown_timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        # The group may outlive its leader (grandchildren); make sure nothing is left.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run(settings: Settings, services: Sequence[Service] = SERVICES) -> int:
+    return asyncio.run(Supervisor(settings, services).run())
