@@ -1,0 +1,90 @@
+"""Stacks addresses and principals.
+
+Version bytes (stacks-core ``stacks-common/src/address/mod.rs``): 22 ``SP`` mainnet
+single-sig, 20 ``SM`` mainnet multi-sig (and P2WPKH-P2SH single-sig), 26 ``ST`` testnet
+single-sig, 21 ``SN`` testnet multi-sig.  Text form is c32check (:mod:`stacks.c32`).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from stacks.c32 import (
+    c32_address,
+    c32_address_decode,
+    c32check_decode,
+    c32check_encode,
+)
+from stacks.clarity.values import ContractPrincipal, Principal, StandardPrincipal
+from stacks.errors import DecodeError
+from stacks.hashing import hash160
+from stacks.names import is_contract_name
+
+__all__ = [
+    "AddressVersion",
+    "address_from_public_key",
+    "address_version",
+    "c32_address",
+    "c32_address_decode",
+    "c32check_decode",
+    "c32check_encode",
+    "is_valid_address",
+    "is_valid_principal",
+    "parse_principal",
+]
+
+
+class AddressVersion(IntEnum):
+    MAINNET_SINGLE_SIG = 22
+    MAINNET_MULTI_SIG = 20
+    TESTNET_SINGLE_SIG = 26
+    TESTNET_MULTI_SIG = 21
+
+
+def address_version(*, mainnet: bool, single_sig: bool = True) -> AddressVersion:
+    """Pick the version byte for a network and signer kind."""
+    if mainnet:
+        return AddressVersion.MAINNET_SINGLE_SIG if single_sig else AddressVersion.MAINNET_MULTI_SIG
+    return AddressVersion.TESTNET_SINGLE_SIG if single_sig else AddressVersion.TESTNET_MULTI_SIG
+
+
+def address_from_public_key(public_key: bytes, version: int = AddressVersion.MAINNET_SINGLE_SIG) -> str:
+    """P2PKH address of a public key (33-byte compressed or 65-byte uncompressed)."""
+    if len(public_key) not in (33, 65):
+        raise ValueError(f"public key must be 33 or 65 bytes, got {len(public_key)}")
+    return c32_address(version, hash160(public_key))
+
+
+def parse_principal(text: str) -> Principal:
+    """Parse ``SP…`` or ``SP….contract-name`` into a Clarity principal value.
+
+    Contract names follow the Clarity rule (``[a-zA-Z][a-zA-Z0-9_-]*``, at most 128
+    bytes), which is what values on chain can hold; raises :class:`DecodeError`.
+    """
+    address, dot, name = text.partition(".")
+    version, hash_bytes = c32_address_decode(address)
+    if version >= 32:
+        raise DecodeError(0, "a principal version below 32")
+    if not dot:
+        return StandardPrincipal(version, hash_bytes)
+    if not name.isascii() or not is_contract_name(name.encode()):
+        raise DecodeError(len(address) + 1, "a valid contract name", repr(name))
+    return ContractPrincipal(version, hash_bytes, name)
+
+
+def is_valid_address(text: str) -> bool:
+    """True for a standard-principal address with a correct checksum."""
+    try:
+        parse_principal(text)
+    except DecodeError:
+        return False
+    return "." not in text
+
+
+def is_valid_principal(text: str) -> bool:
+    """True for a standard or contract principal string."""
+    try:
+        parse_principal(text)
+    except DecodeError:
+        return False
+    return True

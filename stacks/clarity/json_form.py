@@ -1,0 +1,154 @@
+"""JSON forms of Clarity values for Postgres ``jsonb`` (see ``stacks/README.md``).
+
+* **typed** (:func:`to_json` / :func:`from_json`): lossless, every node is
+  ``{"type": ..., "value": ...}``; 128-bit integers are decimal strings, buffers are hex
+  without ``0x``, principals are their c32 strings, tuples are objects.
+* **plain** (:func:`to_plain`): the shape a SQL author expects, e.g. a print tuple
+  ``{event: "x", amount: u5}`` becomes ``{"event": "x", "amount": "5"}``.  Lossy by design.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacks.address import parse_principal
+from stacks.errors import DecodeError, EncodeError
+
+from .codec import Bytes, decode
+from .values import (
+    Bool,
+    Buffer,
+    ClarityValue,
+    ContractPrincipal,
+    Int,
+    List,
+    OptionalNone,
+    OptionalSome,
+    ResponseErr,
+    ResponseOk,
+    StandardPrincipal,
+    StringAscii,
+    StringUtf8,
+    Tuple,
+    UInt,
+)
+
+JSON = Any
+
+
+def to_json(value: ClarityValue) -> JSON:
+    """Typed, lossless JSON node (inverse of :func:`from_json`)."""
+    kind = type(value)
+    if kind is UInt:
+        return {"type": "uint", "value": str(value.value)}
+    if kind is Tuple:
+        return {"type": "tuple", "value": {k: to_json(v) for k, v in value.data.items()}}
+    if kind is StringAscii:
+        return {"type": "string-ascii", "value": value.value}
+    if kind is Buffer:
+        return {"type": "buffer", "value": value.value.hex()}
+    if kind is StandardPrincipal or kind is ContractPrincipal:
+        return {"type": "principal", "value": str(value)}
+    if kind is Int:
+        return {"type": "int", "value": str(value.value)}
+    if kind is Bool:
+        return {"type": "bool", "value": value.value}
+    if kind is StringUtf8:
+        return {"type": "string-utf8", "value": value.value}
+    if kind is OptionalNone:
+        return {"type": "none"}
+    if kind is OptionalSome:
+        return {"type": "some", "value": to_json(value.value)}
+    if kind is ResponseOk:
+        return {"type": "ok", "value": to_json(value.value)}
+    if kind is ResponseErr:
+        return {"type": "err", "value": to_json(value.value)}
+    if kind is List:
+        return {"type": "list", "value": [to_json(v) for v in value.items]}
+    raise EncodeError(f"not a Clarity value: {value!r}")
+
+
+def to_plain(value: ClarityValue) -> JSON:
+    """SQL-friendly JSON: tuples are objects, lists arrays, ``none`` is null, ``(some x)``
+    is ``x``, responses are ``{"ok": x}`` / ``{"err": x}``, integers decimal strings,
+    buffers ``0x``-hex, strings and principals plain strings."""
+    kind = type(value)
+    if kind is UInt or kind is Int:
+        return str(value.value)
+    if kind is Tuple:
+        return {k: to_plain(v) for k, v in value.data.items()}
+    if kind is StringAscii or kind is StringUtf8 or kind is Bool:
+        return value.value
+    if kind is Buffer:
+        return "0x" + value.value.hex()
+    if kind is StandardPrincipal or kind is ContractPrincipal:
+        return str(value)
+    if kind is OptionalNone:
+        return None
+    if kind is OptionalSome:
+        return to_plain(value.value)
+    if kind is ResponseOk:
+        return {"ok": to_plain(value.value)}
+    if kind is ResponseErr:
+        return {"err": to_plain(value.value)}
+    if kind is List:
+        return [to_plain(v) for v in value.items]
+    raise EncodeError(f"not a Clarity value: {value!r}")
+
+
+def decode_to_json(data: Bytes) -> JSON:
+    """Hot-path helper for the indexer: serialized bytes/hex straight to the typed form."""
+    return to_json(decode(data))
+
+
+def decode_to_plain(data: Bytes) -> JSON:
+    """Serialized bytes/hex straight to the plain form."""
+    return to_plain(decode(data))
+
+
+def from_json(node: JSON) -> ClarityValue:
+    """Rebuild a value from :func:`to_json` output; raises :class:`ValueError` if malformed."""
+    try:
+        kind = node["type"]
+        if kind == "none":
+            return OptionalNone()
+        raw = node["value"]
+        if kind in ("uint", "int"):
+            if not isinstance(raw, str):
+                raise ValueError("integers are decimal strings")
+            return (UInt if kind == "uint" else Int)(int(raw, 10))
+        if kind == "bool":
+            if not isinstance(raw, bool):
+                raise ValueError("bool value must be true/false")
+            return Bool(raw)
+        if kind == "buffer":
+            return Buffer(bytes.fromhex(raw))
+        if kind == "string-ascii":
+            return StringAscii(_text(raw))
+        if kind == "string-utf8":
+            return StringUtf8(_text(raw))
+        if kind == "principal":
+            return parse_principal(_text(raw))
+        if kind == "some":
+            return OptionalSome(from_json(raw))
+        if kind == "ok":
+            return ResponseOk(from_json(raw))
+        if kind == "err":
+            return ResponseErr(from_json(raw))
+        if kind == "list":
+            if not isinstance(raw, list):
+                raise ValueError("list value must be an array")
+            return List([from_json(v) for v in raw])
+        if kind == "tuple":
+            if not isinstance(raw, dict):
+                raise ValueError("tuple value must be an object")
+            return Tuple({_text(k): from_json(v) for k, v in raw.items()})
+    except (KeyError, TypeError, DecodeError) as exc:
+        raise ValueError(f"malformed Clarity JSON node {str(node)[:80]}: {exc}") from None
+    raise ValueError(f"unknown Clarity JSON type {kind!r}")
+
+
+def _text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected a JSON string, got {raw!r}")
+    return raw
