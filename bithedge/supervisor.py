@@ -83,7 +83,8 @@ class Supervisor:
             self.say("supervisor", line)
 
     async def _keep(self, svc: Service, env: dict[str, str]) -> None:
-        delay = 1.0
+        first_delay = min(1.0, self.settings.restart_backoff_max_s)
+        delay = first_delay
         while not self._stopping.is_set():
             started = time.monotonic()
             proc = await asyncio.create_subprocess_exec(
@@ -101,7 +102,7 @@ class Supervisor:
             if self._stopping.is_set():
                 return
             if time.monotonic() - started > _HEALTHY_AFTER_S:
-                delay = 1.0
+                delay = first_delay
             self.restarts[svc.name] += 1
             self.say("supervisor", f"{svc.name} exited with code {code}; restarting in {delay:.0f}s")
             with contextlib.suppress(TimeoutError):

@@ -99,6 +99,8 @@ def empty_db(pg_server: str) -> Iterator[str]:
 def db_url(pg_server: str, migrated_template: str) -> Iterator[str]:
     """A fresh, fully migrated database for one test."""
     url = create_database(pg_server, migrated_template)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT public.bithedge_database_grants()")
     yield url
     drop_database(pg_server, url)
 

@@ -14,6 +14,12 @@ BEGIN
       EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', r);
     END IF;
   END LOOP;
+END $$;
+
+-- Database-level grants live in a function because CREATE DATABASE ... TEMPLATE does not copy
+-- a database's ACL: a clone (tests do this) calls it again.
+CREATE OR REPLACE FUNCTION public.bithedge_database_grants() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   -- Temporary tables are writes too: only the writing services get them (dbt needs them for incremental models).
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
   EXECUTE format('GRANT CONNECT ON DATABASE %I TO bithedge_indexer, bithedge_transform, bithedge_keeper, bithedge_reader',
@@ -23,6 +29,7 @@ BEGIN
   -- dbt creates its own schemas (staging, intermediate, marts) next to analytics.
   EXECUTE format('GRANT CREATE ON DATABASE %I TO bithedge_transform', current_database());
 END $$;
+SELECT public.bithedge_database_grants();
 
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON SCHEMA raw, keeper, analytics FROM PUBLIC;
@@ -51,3 +58,4 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA keeper TO bithedge_
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA keeper TO bithedge_keeper;
 ALTER DEFAULT PRIVILEGES IN SCHEMA keeper GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO bithedge_keeper;
 ALTER DEFAULT PRIVILEGES IN SCHEMA keeper GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO bithedge_keeper;
+REVOKE EXECUTE ON FUNCTION public.bithedge_database_grants() FROM PUBLIC;
