@@ -15,10 +15,9 @@ from stacks.c32 import (
     c32check_decode,
     c32check_encode,
 )
-from stacks.clarity.values import ContractPrincipal, Principal, StandardPrincipal
 from stacks.errors import DecodeError
 from stacks.hashing import hash160
-from stacks.names import is_contract_name
+from stacks.principal import parse_principal
 
 __all__ = [
     "AddressVersion",
@@ -53,23 +52,6 @@ def address_from_public_key(public_key: bytes, version: int = AddressVersion.MAI
     if len(public_key) not in (33, 65):
         raise ValueError(f"public key must be 33 or 65 bytes, got {len(public_key)}")
     return c32_address(version, hash160(public_key))
-
-
-def parse_principal(text: str) -> Principal:
-    """Parse ``SP…`` or ``SP….contract-name`` into a Clarity principal value.
-
-    Contract names follow the Clarity rule (``[a-zA-Z][a-zA-Z0-9_-]*``, at most 128
-    bytes), which is what values on chain can hold; raises :class:`DecodeError`.
-    """
-    address, dot, name = text.partition(".")
-    version, hash_bytes = c32_address_decode(address)
-    if version >= 32:
-        raise DecodeError(0, "a principal version below 32")
-    if not dot:
-        return StandardPrincipal(version, hash_bytes)
-    if not name.isascii() or not is_contract_name(name.encode()):
-        raise DecodeError(len(address) + 1, "a valid contract name", repr(name))
-    return ContractPrincipal(version, hash_bytes, name)
 
 
 def is_valid_address(text: str) -> bool:

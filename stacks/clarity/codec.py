@@ -59,7 +59,9 @@ def decode(data: Bytes) -> ClarityValue:
     """Decode exactly one serialized Clarity value; trailing bytes are an error."""
     buf = as_bytes(data)
     if len(buf) > BOUND_VALUE_SERIALIZATION_BYTES:
-        raise DecodeError(BOUND_VALUE_SERIALIZATION_BYTES, "end of value", "serialized value larger than 2 MiB")
+        raise DecodeError(
+            BOUND_VALUE_SERIALIZATION_BYTES, "end of value", "serialized value larger than 2 MiB"
+        )
     value, end = read_value(buf, 0)
     if end != len(buf):
         raise DecodeError(end, "end of input", f"{len(buf) - end} trailing bytes")
@@ -171,7 +173,9 @@ def _read_tuple(buf: bytes, pos: int, depth: int) -> tuple[Tuple, int]:
         # stacks-core writes keys from a BTreeMap, so anything not strictly increasing
         # byte-wise can only be a non-canonical (or duplicated) encoding.
         if key <= previous:
-            raise DecodeError(pos, "tuple keys in strictly increasing byte order", f"{key!r} after {previous!r}")
+            raise DecodeError(
+                pos, "tuple keys in strictly increasing byte order", f"{key!r} after {previous!r}"
+            )
         if not is_clarity_name(key):
             raise DecodeError(pos + 1, "a valid Clarity name", repr(key))
         previous = key

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.address import parse_principal
 from stacks.errors import DecodeError, EncodeError
+from stacks.principal import parse_principal
 
 from .codec import Bytes, decode
 from .values import (

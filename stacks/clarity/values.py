@@ -1,7 +1,7 @@
 """Typed Python objects for Clarity values.
 
 One small slotted dataclass per wire type (the names follow stacks-core's ``TypePrefix``).
-Constructors do not validate, so the decoder stays fast; :func:`stacks.clarity.encode`
+Principals live in :mod:`stacks.principal` (shared with transactions). Constructors do not validate, so the decoder stays fast; :func:`stacks.clarity.encode`
 checks ranges, names and limits before anything goes on the wire.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.c32 import c32_address
+from stacks.principal import ContractPrincipal, Principal, StandardPrincipal
 
 
 @dataclass(slots=True)
@@ -51,41 +51,6 @@ class StringUtf8:
 
 
 @dataclass(slots=True)
-class StandardPrincipal:
-    """An account: c32 address version byte plus hash160."""
-
-    version: int
-    hash160: bytes
-
-    @property
-    def address(self) -> str:
-        return c32_address(self.version, self.hash160)
-
-    def __str__(self) -> str:
-        return self.address
-
-
-@dataclass(slots=True)
-class ContractPrincipal:
-    """A contract ``ADDR.name``: the deployer's version and hash160 plus the contract name."""
-
-    version: int
-    hash160: bytes
-    name: str
-
-    @property
-    def issuer(self) -> StandardPrincipal:
-        return StandardPrincipal(self.version, self.hash160)
-
-    @property
-    def address(self) -> str:
-        return c32_address(self.version, self.hash160)
-
-    def __str__(self) -> str:
-        return f"{self.address}.{self.name}"
-
-
-@dataclass(slots=True)
 class OptionalNone:
     """``none``."""
 
@@ -117,8 +82,6 @@ class Tuple:
     data: dict[str, ClarityValue]
 
 
-Principal = StandardPrincipal | ContractPrincipal
-
 ClarityValue = (
     Int
     | UInt
@@ -135,3 +98,22 @@ ClarityValue = (
     | List
     | Tuple
 )
+
+__all__ = [
+    "Bool",
+    "Buffer",
+    "ClarityValue",
+    "ContractPrincipal",
+    "Int",
+    "List",
+    "OptionalNone",
+    "OptionalSome",
+    "Principal",
+    "ResponseErr",
+    "ResponseOk",
+    "StandardPrincipal",
+    "StringAscii",
+    "StringUtf8",
+    "Tuple",
+    "UInt",
+]
