@@ -68,8 +68,14 @@ def decode(data: Bytes) -> ClarityValue:
     return value
 
 
-def read_value(buf: bytes, pos: int, depth: int = 1) -> tuple[ClarityValue, int]:
-    """Read one value at ``pos``; return it and the offset just past it."""
+def read_value(buf: bytes, pos: int, depth: int = 1, canonical: bool = True) -> tuple[ClarityValue, int]:
+    """Read one value at ``pos``; return it and the offset just past it.
+
+    ``canonical=False`` accepts tuple keys in any order (duplicates are still rejected)
+    and keeps them in wire order: stacks-core reads them into a map, so a transaction
+    built by a client that sorts differently (stacks.js uses ``localeCompare``) is valid
+    on chain and must still decode and re-serialize byte for byte.
+    """
     if depth > MAX_TYPE_DEPTH:
         raise DecodeError(pos, f"a value nested at most {MAX_TYPE_DEPTH} deep")
     size = len(buf)
@@ -85,7 +91,7 @@ def read_value(buf: bytes, pos: int, depth: int = 1) -> tuple[ClarityValue, int]
             return UInt(int.from_bytes(buf[pos:end])), end
         return Int(int.from_bytes(buf[pos:end], signed=True)), end
     if prefix == 12:
-        return _read_tuple(buf, pos, depth)
+        return _read_tuple(buf, pos, depth, canonical)
     if prefix == 2 or prefix == 13 or prefix == 14:
         end = pos + 4
         if end > size:
@@ -125,13 +131,13 @@ def read_value(buf: bytes, pos: int, depth: int = 1) -> tuple[ClarityValue, int]
     if prefix == 9:
         return OptionalNone(), pos
     if prefix == 10:
-        inner, pos = read_value(buf, pos, depth + 1)
+        inner, pos = read_value(buf, pos, depth + 1, canonical)
         return OptionalSome(inner), pos
     if prefix == 7:
-        inner, pos = read_value(buf, pos, depth + 1)
+        inner, pos = read_value(buf, pos, depth + 1, canonical)
         return ResponseOk(inner), pos
     if prefix == 8:
-        inner, pos = read_value(buf, pos, depth + 1)
+        inner, pos = read_value(buf, pos, depth + 1, canonical)
         return ResponseErr(inner), pos
     if prefix == 11:
         end = pos + 4
@@ -145,13 +151,13 @@ def read_value(buf: bytes, pos: int, depth: int = 1) -> tuple[ClarityValue, int]
         pos = end
         depth += 1
         for _ in range(count):
-            item, pos = read_value(buf, pos, depth)
+            item, pos = read_value(buf, pos, depth, canonical)
             append(item)
         return List(items), pos
     raise DecodeError(pos - 1, "a Clarity type prefix 0x00..0x0e", f"got 0x{prefix:02x}")
 
 
-def _read_tuple(buf: bytes, pos: int, depth: int) -> tuple[Tuple, int]:
+def _read_tuple(buf: bytes, pos: int, depth: int, canonical: bool) -> tuple[Tuple, int]:
     size = len(buf)
     end = pos + 4
     if end > size:
@@ -170,16 +176,20 @@ def _read_tuple(buf: bytes, pos: int, depth: int) -> tuple[Tuple, int]:
         if end > size:
             raise DecodeError(pos + 1, "tuple key bytes", "end of input")
         key = buf[pos + 1 : end]
-        # stacks-core writes keys from a BTreeMap, so anything not strictly increasing
-        # byte-wise can only be a non-canonical (or duplicated) encoding.
-        if key <= previous:
-            raise DecodeError(
-                pos, "tuple keys in strictly increasing byte order", f"{key!r} after {previous!r}"
-            )
         if not is_clarity_name(key):
             raise DecodeError(pos + 1, "a valid Clarity name", repr(key))
-        previous = key
-        data[key.decode("ascii")], pos = read_value(buf, end, depth)
+        name = key.decode("ascii")
+        # stacks-core writes keys from a BTreeMap, so anything not strictly increasing
+        # byte-wise can only be a non-canonical (or duplicated) encoding.
+        if canonical:
+            if key <= previous:
+                raise DecodeError(
+                    pos, "tuple keys in strictly increasing byte order", f"{key!r} after {previous!r}"
+                )
+            previous = key
+        elif name in data:
+            raise DecodeError(pos, "unique tuple keys", f"{key!r} repeated")
+        data[name], pos = read_value(buf, end, depth, canonical)
     return Tuple(data), pos
 
 
@@ -205,8 +215,12 @@ def encode(value: ClarityValue) -> bytes:
     return bytes(out)
 
 
-def write_value(value: ClarityValue, out: bytearray, depth: int = 1) -> None:
-    """Append the serialization of ``value`` to ``out`` after validating it."""
+def write_value(value: ClarityValue, out: bytearray, depth: int = 1, sort_keys: bool = True) -> None:
+    """Append the serialization of ``value`` to ``out`` after validating it.
+
+    ``sort_keys=False`` writes tuple keys in dict order, to reproduce a transaction
+    decoded with ``canonical=False`` byte for byte.
+    """
     if depth > MAX_TYPE_DEPTH:
         raise EncodeError(f"value nested deeper than {MAX_TYPE_DEPTH}")
     kind = type(value)
@@ -246,23 +260,23 @@ def write_value(value: ClarityValue, out: bytearray, depth: int = 1) -> None:
         out.append(9)
     elif kind is OptionalSome or kind is ResponseOk or kind is ResponseErr:
         out.append(10 if kind is OptionalSome else 7 if kind is ResponseOk else 8)
-        write_value(value.value, out, depth + 1)
+        write_value(value.value, out, depth + 1, sort_keys)
     elif kind is List:
         if len(value.items) > MAX_VALUE_SIZE:
             raise EncodeError(f"list longer than {MAX_VALUE_SIZE}")
         out.append(11)
         out += len(value.items).to_bytes(4)
         for item in value.items:
-            write_value(item, out, depth + 1)
+            write_value(item, out, depth + 1, sort_keys)
     elif kind is Tuple:
         if not value.data:
             raise EncodeError("Clarity has no empty tuples")
         out.append(12)
         out += len(value.data).to_bytes(4)
         # Valid names are ASCII, where code-point order equals byte order.
-        for key in sorted(value.data):
+        for key in sorted(value.data) if sort_keys else value.data:
             write_name(key, out, contract=False)
-            write_value(value.data[key], out, depth + 1)
+            write_value(value.data[key], out, depth + 1, sort_keys)
     else:
         raise EncodeError(f"not a Clarity value: {value!r}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stacks.address import parse_principal
-from stacks.clarity import ClarityValue, ContractPrincipal, StandardPrincipal
+from stacks.clarity import ClarityValue, ContractPrincipal, StandardPrincipal, decode, encode
 from stacks.errors import EncodeError
 from stacks.hashing import hash160
 from stacks.keys import PrivateKey, parse_private_key
@@ -93,7 +93,8 @@ def make_contract_call(
     target = _principal(contract)
     if not isinstance(target, ContractPrincipal):
         raise EncodeError(f"contract call target must be a contract principal: {contract}")
-    payload = ContractCallPayload(target, function_name, tuple(function_args))
+    # Round-trip through the canonical encoding so tuple keys end up byte-sorted.
+    payload = ContractCallPayload(target, function_name, tuple(decode(encode(arg)) for arg in function_args))
     return _build(
         payload,
         sender_key,

@@ -86,7 +86,7 @@ class _Reader:
             raise DecodeError(offset, what, f"unknown value 0x{raw:02x}") from None
 
     def value(self) -> ClarityValue:
-        value, self.pos = read_value(self.buf, self.pos)
+        value, self.pos = read_value(self.buf, self.pos, canonical=False)
         return value
 
     def name(self, *, contract: bool) -> str:

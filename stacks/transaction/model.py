@@ -315,7 +315,7 @@ class NonFungiblePostCondition:
         out.append(0x02)
         _write_pc_principal(out, self.principal)
         self.asset.write(out)
-        write_value(self.asset_value, out)
+        write_value(self.asset_value, out, sort_keys=False)
         _u8(out, self.code)
 
 
@@ -405,7 +405,7 @@ class ContractCallPayload:
         write_name(self.function_name, out, contract=False)
         _u32(out, len(self.args), "argument count")
         for arg in self.args:
-            write_value(arg, out)
+            write_value(arg, out, sort_keys=False)
 
 
 @dataclass(frozen=True, slots=True)
