@@ -13,7 +13,7 @@ NODE_STAMPS := $(patsubst %/package-lock.json,%/node_modules/.package-lock.json,
 .PHONY: up test lint lock bootstrap chromium clean
 
 up: bootstrap
-	$(BIN)/bithedge up
+	@$(BIN)/bithedge up
 
 test: bootstrap chromium
 	$(BIN)/python -m pytest
