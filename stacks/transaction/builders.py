@@ -9,6 +9,7 @@ always explicit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from stacks.address import parse_principal
 from stacks.clarity import ClarityValue, ContractPrincipal, StandardPrincipal, decode, encode
@@ -25,6 +26,7 @@ from .model import (
     ContractCallPayload,
     HashMode,
     KeyEncoding,
+    NonFungiblePostCondition,
     Payload,
     PostCondition,
     PostConditionMode,
@@ -34,6 +36,17 @@ from .model import (
     TransactionVersion,
 )
 from .signing import sign
+
+
+def _canonical(value: ClarityValue) -> ClarityValue:
+    """Re-read the canonical encoding, so tuple keys end up byte-sorted (and validated)."""
+    return decode(encode(value))
+
+
+def _canonical_post_condition(condition: PostCondition) -> PostCondition:
+    if isinstance(condition, NonFungiblePostCondition):
+        return replace(condition, asset_value=_canonical(condition.asset_value))
+    return condition
 
 
 def _principal(value: str | StandardPrincipal | ContractPrincipal) -> StandardPrincipal | ContractPrincipal:
@@ -52,7 +65,8 @@ def make_unsigned(
     post_condition_mode: PostConditionMode = PostConditionMode.DENY,
     post_conditions: Iterable[PostCondition] = (),
 ) -> Transaction:
-    """A single-sig P2PKH transaction with an empty signature."""
+    """A single-sig P2PKH transaction with an empty signature; Clarity values in
+    post-conditions are canonicalized (pass canonical payload arguments)."""
     encoding = KeyEncoding.COMPRESSED if len(public_key) == 33 else KeyEncoding.UNCOMPRESSED
     origin = SingleSigSpendingCondition(HashMode.P2PKH, hash160(public_key), nonce, fee, encoding)
     return Transaction(
@@ -61,7 +75,7 @@ def make_unsigned(
         auth=Authorization(origin),
         anchor_mode=anchor_mode,
         post_condition_mode=post_condition_mode,
-        post_conditions=tuple(post_conditions),
+        post_conditions=tuple(map(_canonical_post_condition, post_conditions)),
         payload=payload,
     )
 
@@ -93,8 +107,7 @@ def make_contract_call(
     target = _principal(contract)
     if not isinstance(target, ContractPrincipal):
         raise EncodeError(f"contract call target must be a contract principal: {contract}")
-    # Round-trip through the canonical encoding so tuple keys end up byte-sorted.
-    payload = ContractCallPayload(target, function_name, tuple(decode(encode(arg)) for arg in function_args))
+    payload = ContractCallPayload(target, function_name, tuple(map(_canonical, function_args)))
     return _build(
         payload,
         sender_key,
