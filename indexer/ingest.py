@@ -1,0 +1,435 @@
+"""The one write path. Live observer requests, TSV replay, rebuild and backfill all end here.
+
+:meth:`Writer.write` takes a batch of requests (one for a live delivery, hundreds for replay) and
+commits, in ONE transaction: their ``raw.observer_requests`` rows, every new block with its
+transactions and events, the canonical flips a reorg causes, burn blocks, mempool rows, dead letters,
+reorg log rows, ``raw.chain_tip`` and an optional checkpoint. Rows go in with COPY.
+
+Exactly-once rests on three things: only one writer at a time (a Postgres advisory lock held for
+the writer's lifetime), an in-memory view of every known block that mirrors the committed state
+(reloaded whenever a transaction fails), and checkpoints committed with the rows they cover.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from bithedge import logs
+from indexer import payloads as P
+from indexer.chain import Chain
+from indexer.decode import json_text
+
+log = logs.get("indexer.ingest")
+
+WRITER_LOCK_KEY = 0x6269_7468_6964_7872  # "bithidxr": one raw-table writer per database
+BLOCK_PATHS = ("/new_block",)
+STORED_ONLY = {
+    "/new_microblocks", "/stackerdb_chunks", "/proposal_response", "/attachments/new",
+    "/mined_block", "/mined_microblock", "/mined_nakamoto_block",
+}
+_NEEDS_BODY = re.compile(r"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class WriterBusy(RuntimeError):
+    """Another process holds the writer lock for this database."""
+
+
+@dataclass(slots=True)
+class Request:
+    """One observer request on its way in. ``body`` is the exact text/bytes received."""
+
+    path: str
+    body: bytes | str
+    received_at: datetime
+    source: str = "observer"
+    source_id: int | None = None
+    request_id: int | None = None  # set for rebuild (the row exists already)
+    parsed: Any = None  # ParsedBlock / ParsedBurnBlock / ... or PayloadError; filled by prepare()
+    payload_text: str | None = None  # what goes into observer_requests.payload (jsonb)
+    store_body: bool = False  # keep the exact bytes in observer_requests.body
+    truncated_size: int | None = None  # original size when body was cut (too large)
+    outcome: str = ""
+    prepared: bool = False
+
+
+def _scrub(obj: Any) -> Any:
+    """Replace what jsonb refuses (NUL, lone surrogates) in every string, recursively."""
+    if isinstance(obj, str):
+        return re.sub("[\x00\ud800-\udfff]", "\ufffd", obj)
+    if isinstance(obj, list):
+        return [_scrub(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_scrub(k): _scrub(v) for k, v in obj.items()}
+    return obj
+
+
+def prepare(req: Request) -> Request:
+    """Parse and validate (CPU only, no I/O); safe to run in a worker process."""
+    if req.prepared:
+        return req
+    req.prepared = True
+    if req.truncated_size is not None:
+        req.parsed = P.PayloadError(f"body of {req.truncated_size} bytes exceeds the size limit", "too_large")
+        req.store_body = True
+        return req
+    body = req.body
+    try:
+        obj = P.parse_body(body)
+    except P.PayloadError as exc:
+        req.parsed = exc
+        req.store_body = True
+        return req
+    text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    if "\\u" in text and _NEEDS_BODY.search(text):
+        req.payload_text = json_text(_scrub(obj))
+        req.store_body = True
+    else:
+        req.payload_text = text
+    path = req.path
+    try:
+        if path == "/new_block":
+            req.parsed = P.parse_block(obj)
+        elif path == "/new_burn_block":
+            req.parsed = P.parse_burn_block(obj)
+        elif path == "/new_mempool_tx":
+            req.parsed = P.parse_mempool(obj)
+        elif path == "/drop_mempool_tx":
+            req.parsed = P.parse_drop(obj)
+        else:
+            req.parsed = None  # stored verbatim only
+    except P.PayloadError as exc:
+        req.parsed = exc
+    except (RecursionError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        req.parsed = P.PayloadError(f"{type(exc).__name__}: {exc}")
+    return req
+
+
+@dataclass(slots=True)
+class BatchResult:
+    blocks: int = 0
+    events: int = 0
+    txs: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    reorgs: list[tuple[int, int]] = field(default_factory=list)  # (depth, fork_height)
+    last_request_id: int | None = None
+
+
+@dataclass(slots=True)
+class TipInfo:
+    index_block_hash: bytes | None = None
+    block_hash: bytes | None = None
+    block_height: int | None = None
+    block_time: int | None = None
+    burn_block_hash: bytes | None = None
+    burn_block_height: int | None = None
+    burn_block_time: int | None = None
+
+
+REQUEST_COLUMNS = ("id", "received_at", "path", "payload", "body", "body_size", "body_truncated", "source",
+                   "source_id", "outcome")
+
+
+class Writer:
+    """The single writer of the raw tables. Use :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.chain = Chain()
+        self.burn: dict[bytes, list] = {}  # burn_block_hash -> [height, canonical]
+        self.burn_by_height: dict[int, bytes] = {}
+        self.tip = TipInfo()
+        self.listeners: list = []  # callables(BatchResult) run after each commit (metrics)
+
+    @classmethod
+    async def open(cls, dsn: str, *, wait_for_lock: bool = False) -> Writer:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if wait_for_lock:
+                await conn.execute("SELECT pg_advisory_lock($1)", WRITER_LOCK_KEY)
+            elif not await conn.fetchval("SELECT pg_try_advisory_lock($1)", WRITER_LOCK_KEY):
+                raise WriterBusy("another indexer writer (serve, replay, rebuild or backfill) is running "
+                                 "against this database; stop it first")
+            w = cls(conn)
+            await w.reload()
+            return w
+        except BaseException:
+            await conn.close()
+            raise
+
+    async def close(self) -> None:
+        if not self.conn.is_closed():
+            await self.conn.close()  # also releases the advisory lock
+
+    async def reload(self) -> None:
+        """Rebuild the in-memory view from the committed tables (after a failed transaction too)."""
+        rows = await self.conn.fetch(
+            "SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks")
+        self.chain = Chain.from_rows((r[0], r[1], r[2], r[3]) for r in rows)
+        self.burn, self.burn_by_height = {}, {}
+        for h, height, canonical in await self.conn.fetch(
+                "SELECT burn_block_hash, burn_block_height, canonical FROM raw.burn_blocks"):
+            self.burn[bytes(h)] = [height, canonical]
+            if canonical:
+                self.burn_by_height[height] = bytes(h)
+        t = await self.conn.fetchrow("SELECT * FROM raw.chain_tip")
+        self.tip = TipInfo(*(t[k] for k in ("index_block_hash", "block_hash", "block_height", "block_time",
+                                              "burn_block_hash", "burn_block_height", "burn_block_time")))
+        if self.tip.index_block_hash is not None:
+            self.tip.index_block_hash = bytes(self.tip.index_block_hash)
+
+    # --- the write path ------------------------------------------------------------------------
+
+    async def write(self, requests: Sequence[Request], *, checkpoint: tuple[str, int, dict] | None = None,
+                    store_requests: bool = True) -> BatchResult:
+        for r in requests:
+            prepare(r)
+        try:
+            async with self.conn.transaction():
+                result = await self._write(requests, checkpoint, store_requests)
+        except BaseException:
+            await self._recover()
+            raise
+        for fn in self.listeners:
+            fn(result, requests)
+        return result
+
+    async def _recover(self) -> None:
+        try:
+            if not self.conn.is_closed():
+                await self.reload()
+        except Exception:  # the connection is gone; the caller sees the original error
+            log.warning("writer_reload_failed")
+
+    async def _write(self, requests, checkpoint, store_requests) -> BatchResult:
+        conn = self.conn
+        res = BatchResult()
+        need_ids = [r for r in requests if r.request_id is None]
+        if need_ids:
+            ids = await conn.fetchval(
+                "SELECT array_agg(nextval('raw.observer_requests_id_seq')) FROM generate_series(1, $1)",
+                len(need_ids))
+            for r, i in zip(need_ids, ids, strict=True):
+                r.request_id = i
+
+        chain = self.chain
+        initial: dict[bytes, bool] = {}  # existing blocks touched by this batch: flag before it
+        new_blocks: list[tuple[P.ParsedBlock, int]] = []
+        burn_initial: dict[bytes, bool] = {}
+        new_burns: list[tuple[P.ParsedBurnBlock, int]] = []
+        new_burn_set: set[bytes] = set()
+        mempool: list[tuple] = []
+        drops: list[tuple] = []
+        dead: list[tuple] = []
+        reorg_rows: list[tuple] = []
+        new_set: set[bytes] = set()
+        tip = self.tip
+
+        for r in requests:
+            parsed = r.parsed
+            if isinstance(parsed, P.PayloadError):
+                r.outcome = "dead_letter"
+                dead.append((r.request_id, r.path, parsed.reason, str(parsed)))
+                res.dead_letters += 1
+            elif isinstance(parsed, P.ParsedBlock):
+                change = chain.add(parsed.index_block_hash, parsed.block_height,
+                                   parsed.parent_index_block_hash, parsed.nakamoto)
+                if change is None:
+                    r.outcome = "duplicate"
+                    res.duplicates += 1
+                    continue
+                r.outcome = "block"
+                new_set.add(parsed.index_block_hash)
+                new_blocks.append((parsed, r.request_id))
+                for h in change.orphaned:
+                    if h not in new_set:
+                        initial.setdefault(h, True)
+                for h in change.restored:
+                    if h not in new_set:
+                        initial.setdefault(h, False)
+                if change.orphaned:
+                    res.reorgs.append((change.reorg_depth, change.fork_height))
+                    reorg_rows.append((len(change.orphaned), len(change.restored), change.fork_height,
+                                       change.old_tip, change.new_tip or parsed.index_block_hash, r.request_id))
+                    log.warning("reorg", depth=change.reorg_depth, restored=len(change.restored),
+                                fork_height=change.fork_height, new_tip="0x" + parsed.index_block_hash.hex(),
+                                height=parsed.block_height, nakamoto=parsed.nakamoto)
+                if chain.tip == parsed.index_block_hash:
+                    tip.index_block_hash, tip.block_hash = parsed.index_block_hash, parsed.block_hash
+                    tip.block_height, tip.block_time = parsed.block_height, parsed.block_time
+                res.blocks += 1
+                res.txs += len(parsed.txs)
+                res.events += len(parsed.events)
+            elif isinstance(parsed, P.ParsedBurnBlock):
+                r.outcome = "burn_block"
+                self._add_burn(parsed, r.request_id, burn_initial, new_burns, new_burn_set, tip)
+            elif isinstance(parsed, P.ParsedMempool):
+                r.outcome = "stored"
+                mempool.extend((txid, raw, r.received_at, r.request_id) for txid, raw in parsed.txs)
+            elif isinstance(parsed, P.ParsedDrop):
+                r.outcome = "stored"
+                drops.extend((t, r.received_at, parsed.reason, parsed.new_txid) for t in parsed.txids)
+            else:
+                r.outcome = "stored"
+
+        if store_requests:
+            await conn.copy_records_to_table("observer_requests", schema_name="raw", columns=REQUEST_COLUMNS, records=[
+                (r.request_id, r.received_at, r.path, r.payload_text,
+                 (r.body.encode("utf-8", "surrogateescape") if isinstance(r.body, str) else r.body)
+                 if r.store_body else None,
+                 r.truncated_size if r.truncated_size is not None else len(r.body),
+                 r.truncated_size is not None, r.source, r.source_id, r.outcome)
+                for r in requests])
+        else:  # rebuild: the rows exist; record what this pass made of them
+            await conn.executemany("UPDATE raw.observer_requests SET outcome = $2 WHERE id = $1 AND outcome <> $2",
+                                   [(r.request_id, r.outcome) for r in requests])
+
+        nodes = chain.nodes
+        orphan = [h for h, was in initial.items() if was and not nodes[h].canonical]
+        restore = [h for h, was in initial.items() if not was and nodes[h].canonical]
+        if orphan:
+            await self._flip(orphan, False)
+        if new_blocks:
+            blocks, txs, events = [], [], []
+            for pb, rid in new_blocks:
+                c = nodes[pb.index_block_hash].canonical
+                tail = (c, rid)
+                blocks.append(pb.row + tail)
+                txs.extend(row + tail for row in pb.txs)
+                events.extend(row + tail for row in pb.events)
+            await conn.copy_records_to_table("blocks", schema_name="raw", columns=P.BLOCK_COLUMNS, records=blocks)
+            if txs:
+                await conn.copy_records_to_table("transactions", schema_name="raw", columns=P.TX_COLUMNS,
+                                                 records=txs)
+            if events:
+                await conn.copy_records_to_table("events", schema_name="raw", columns=P.EVENT_COLUMNS,
+                                                 records=events)
+        if restore:
+            await self._flip(restore, True)
+
+        if burn_initial or new_burns:
+            b_orphan = [h for h, was in burn_initial.items() if was and not self.burn[h][1]]
+            b_restore = [h for h, was in burn_initial.items() if not was and self.burn[h][1]]
+            if b_orphan:
+                await conn.execute("UPDATE raw.burn_blocks SET canonical = false WHERE burn_block_hash = ANY($1)",
+                                   b_orphan)
+            if new_burns:
+                await conn.copy_records_to_table("burn_blocks", schema_name="raw", columns=P.BURN_COLUMNS,
+                                                 records=[pb.row + (self.burn[pb.burn_block_hash][1], rid)
+                                                          for pb, rid in new_burns])
+            if b_restore:
+                await conn.execute("UPDATE raw.burn_blocks SET canonical = true WHERE burn_block_hash = ANY($1)",
+                                   b_restore)
+        if mempool:
+            await conn.executemany(
+                "INSERT INTO raw.mempool_txs (txid, raw_tx, received_at, request_id) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (txid) DO NOTHING", mempool)
+        if drops:
+            await conn.executemany(
+                "UPDATE raw.mempool_txs SET dropped_at = $2, drop_reason = $3, replaced_by = $4 "
+                "WHERE txid = $1 AND dropped_at IS NULL", drops)
+        if dead:
+            await conn.copy_records_to_table("dead_letters", schema_name="raw",
+                                             columns=("request_id", "path", "reason", "detail"), records=dead)
+        if reorg_rows:
+            await conn.copy_records_to_table(
+                "reorgs", schema_name="raw",
+                columns=("depth", "restored", "fork_height", "old_tip", "new_tip", "request_id"), records=reorg_rows)
+        res.last_request_id = max((r.request_id for r in requests), default=None)
+        await conn.execute(
+            "UPDATE raw.chain_tip SET index_block_hash=$1, block_hash=$2, block_height=$3, block_time=$4, "
+            "burn_block_hash=$5, burn_block_height=$6, burn_block_time=$7, "
+            "last_request_id=GREATEST(last_request_id, $8), updated_at=now()",
+            tip.index_block_hash, tip.block_hash, tip.block_height, tip.block_time, tip.burn_block_hash,
+            tip.burn_block_height, tip.burn_block_time, res.last_request_id)
+        if checkpoint is not None:
+            name, position, info = checkpoint
+            await conn.execute(
+                "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
+                "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, "
+                "updated_at = now()", name, position, json_text(info))
+        return res
+
+    async def _flip(self, hashes: list[bytes], canonical: bool) -> None:
+        conn = self.conn
+        for table in ("blocks", "transactions", "events"):
+            await conn.execute(f"UPDATE raw.{table} SET canonical = $2 WHERE index_block_hash = ANY($1)",
+                               hashes, canonical)
+
+    def _add_burn(self, pb: P.ParsedBurnBlock, rid: int, initial: dict, new: list, new_set: set,
+                  tip: TipInfo) -> None:
+        """A burn block (re)delivered is the burn tip at its height: orphan competitors at or above it.
+        A duplicate of a block that is already canonical changes nothing."""
+        h, height = pb.burn_block_hash, pb.burn_block_height
+        known = self.burn.get(h)
+        if known is not None and known[1]:
+            return
+        if known is None:
+            self.burn[h] = known = [height, False]
+            new.append((pb, rid))
+            new_set.add(h)
+        else:
+            initial.setdefault(h, False)
+        for other_height in [x for x in self.burn_by_height if x >= height]:
+            other = self.burn_by_height.pop(other_height)
+            self.burn[other][1] = False
+            if other not in new_set:
+                initial.setdefault(other, True)
+        known[1] = True
+        self.burn_by_height[height] = h
+        tip.burn_block_hash, tip.burn_block_height = h, height
+
+    # --- dead letters outside a batch (the database refused a payload's rows) ------------------
+
+    async def dead_letter(self, req: Request, reason: str, detail: str, *, existing: bool = False) -> int:
+        """Store the request and its dead letter in their own transaction; returns the request id.
+        ``existing``: the request row is already there (rebuild), only the dead letter is added."""
+        async with self.conn.transaction():
+            if existing and req.request_id is not None:
+                rid = req.request_id
+                await self.conn.execute("UPDATE raw.observer_requests SET outcome = 'dead_letter' WHERE id = $1", rid)
+            else:
+                body = req.body.encode("utf-8", "surrogateescape") if isinstance(req.body, str) else req.body
+                rid = await self.conn.fetchval(
+                    "INSERT INTO raw.observer_requests (received_at, path, payload, body, body_size, body_truncated,"
+                    " source, source_id, outcome) VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, 'dead_letter') RETURNING id",
+                    req.received_at, req.path, body,
+                    req.truncated_size if req.truncated_size is not None else len(body),
+                    req.truncated_size is not None, req.source, req.source_id)
+            await self.conn.execute(
+                "INSERT INTO raw.dead_letters (request_id, path, reason, detail) VALUES ($1, $2, $3, $4)",
+                rid, req.path, reason, detail)
+        req.request_id, req.outcome = rid, "dead_letter"
+        for fn in self.listeners:
+            fn(BatchResult(dead_letters=1, last_request_id=rid), [req])
+        return rid
+
+    async def set_checkpoint(self, name: str, position: int, info: dict) -> None:
+        await self.conn.execute(
+            "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
+            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, updated_at = now()",
+            name, position, json_text(info))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def monotonic_ms() -> float:
+    return time.perf_counter() * 1000.0
+
+
+# SQLSTATE classes that mean "this data can never be written", as opposed to a connection or server problem.
+_PERMANENT_CLASSES = ("22", "23", "42", "54")
+
+
+def is_permanent_db_error(exc: BaseException) -> bool:
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(exc, asyncpg.PostgresError) and bool(state) and state[:2] in _PERMANENT_CLASSES

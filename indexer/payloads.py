@@ -1,0 +1,400 @@
+"""Validate stacks-node observer payloads and turn them into row tuples for the raw tables.
+
+Pure Python, no database. Anything structurally wrong raises :class:`PayloadError` (the request
+goes to ``raw.dead_letters``); wire bytes our decoder cannot read keep their row, with the bytes
+and a ``decode_error``. Field notes: ``/work/shared/docs/stacks-formats.md`` §1.4–1.9.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.decode import DecodeFailure, clarity_json, json_text, transaction_info, txid_of
+
+
+class PayloadError(ValueError):
+    """A payload that can never be processed; ``reason`` is a short class for the dead-letter table."""
+
+    def __init__(self, message: str, reason: str = "invalid_payload") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+BLOCK_COLUMNS = (
+    "index_block_hash", "block_hash", "block_height", "parent_index_block_hash", "parent_block_hash",
+    "parent_microblock_hash", "parent_microblock_sequence", "burn_block_height", "burn_block_hash",
+    "burn_block_time", "parent_burn_block_hash", "parent_burn_block_height", "parent_burn_block_time",
+    "miner_txid", "consensus_hash", "block_time", "tenure_height", "nakamoto", "signer_signature_hash",
+    "signer_bitvec", "signer_signature", "miner_signature", "cycle_number", "reward_set",
+    "matured_miner_rewards", "anchored_cost", "confirmed_microblocks_cost", "tx_count", "event_count",
+    "canonical", "request_id",
+)
+TX_COLUMNS = (
+    "index_block_hash", "txid", "tx_index", "block_height", "tx_type", "burnchain_op_type", "sender", "sponsor",
+    "sponsored", "nonce", "fee", "sponsor_nonce", "sponsor_fee", "chain_id", "anchor_mode", "post_condition_mode",
+    "contract_id", "function_name", "function_args", "recipient", "amount", "status", "result", "raw_result",
+    "raw_tx", "vm_error", "contract_interface", "burnchain_op", "execution_cost", "microblock_sequence",
+    "microblock_hash", "microblock_parent_hash", "decode_error", "canonical", "request_id",
+)
+EVENT_COLUMNS = (
+    "index_block_hash", "event_index", "txid", "tx_index", "block_height", "event_type", "contract_identifier",
+    "topic", "asset_identifier", "sender", "recipient", "amount", "memo", "value", "raw_value", "committed",
+    "decode_error", "canonical", "request_id",
+)
+BURN_COLUMNS = (
+    "burn_block_hash", "burn_block_height", "parent_burn_block_hash", "consensus_hash", "burn_amount",
+    "reward_recipients", "reward_slot_holders", "pox_transactions", "canonical", "request_id",
+)
+
+
+@dataclass(slots=True)
+class ParsedBlock:
+    index_block_hash: bytes
+    block_height: int
+    parent_index_block_hash: bytes
+    nakamoto: bool
+    row: tuple  # BLOCK_COLUMNS without canonical, request_id
+    txs: list[tuple] = field(default_factory=list)  # TX_COLUMNS without canonical, request_id
+    events: list[tuple] = field(default_factory=list)  # EVENT_COLUMNS without canonical, request_id
+    block_hash: bytes = b""
+    burn_block_hash: bytes | None = None
+    burn_block_height: int | None = None
+    burn_block_time: int | None = None
+    block_time: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedBurnBlock:
+    burn_block_hash: bytes
+    burn_block_height: int
+    row: tuple  # BURN_COLUMNS without canonical, request_id
+
+
+@dataclass(slots=True)
+class ParsedMempool:
+    txs: list[tuple[bytes, bytes]]  # (txid, raw_tx)
+
+
+@dataclass(slots=True)
+class ParsedDrop:
+    txids: list[bytes]
+    reason: str | None
+    new_txid: bytes | None
+
+
+# --- field helpers ----------------------------------------------------------------------------
+
+_HEXCHARS = frozenset("0123456789abcdefABCDEF")
+
+
+def _hex(value: Any, name: str, length: int | None = None, optional: bool = False) -> bytes | None:
+    if value is None:
+        if optional:
+            return None
+        raise PayloadError(f"{name}: missing")
+    if not isinstance(value, str):
+        raise PayloadError(f"{name}: expected a hex string, got {type(value).__name__}")
+    text = value[2:] if value[:2] in ("0x", "0X") else value
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise PayloadError(f"{name}: not valid hex ({len(text)} hex digits: {value[:24]!r}…)") from None
+    if length is not None and len(raw) != length:
+        raise PayloadError(f"{name}: expected {length} bytes, got {len(raw)}")
+    return raw
+
+
+def _int(value: Any, name: str, optional: bool = False) -> int | None:
+    if value is None:
+        if optional:
+            return None
+        raise PayloadError(f"{name}: missing")
+    if type(value) is int:
+        return value
+    raise PayloadError(f"{name}: expected an integer, got {type(value).__name__} {str(value)[:40]!r}")
+
+
+def _amount(value: Any, name: str, optional: bool = True) -> int | None:
+    """u128 amounts: decimal strings (also accept JSON ints)."""
+    if value is None:
+        if optional:
+            return None
+        raise PayloadError(f"{name}: missing")
+    if type(value) is int and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) <= 39:
+        return int(value)
+    raise PayloadError(f"{name}: expected a decimal amount, got {str(value)[:40]!r}")
+
+
+def _str(value: Any, name: str, optional: bool = True) -> str | None:
+    if value is None:
+        if optional:
+            return None
+        raise PayloadError(f"{name}: missing")
+    if not isinstance(value, str):
+        raise PayloadError(f"{name}: expected a string, got {type(value).__name__}")
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json_text(value)
+
+
+def _absent(value: Any) -> Any:
+    """Microblock fields: null and the legacy string "None" both mean absent."""
+    return None if value is None or value == "None" else value
+
+
+def _obj(value: Any, name: str) -> dict:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{name}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, name: str, optional: bool = True) -> list:
+    if value is None and optional:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{name}: expected an array, got {type(value).__name__}")
+    return value
+
+
+# --- /new_block ----------------------------------------------------------------------------------
+
+
+def parse_block(p: Any) -> ParsedBlock:
+    p = _obj(p, "/new_block body")
+    ibh = _hex(p.get("index_block_hash"), "index_block_hash", 32)
+    height = _int(p.get("block_height"), "block_height")
+    if height < 0:
+        raise PayloadError("block_height: negative")
+    parent = _hex(p.get("parent_index_block_hash"), "parent_index_block_hash", 32)
+    block_hash = _hex(p.get("block_hash"), "block_hash", 32)
+    nakamoto = p.get("signer_signature") is not None or p.get("signer_signature_hash") is not None
+    burn_hash = _hex(p.get("burn_block_hash"), "burn_block_hash", 32, optional=True)
+    burn_height = _int(p.get("burn_block_height"), "burn_block_height", optional=True)
+    burn_time = _int(p.get("burn_block_time"), "burn_block_time", optional=True)
+    block_time = _int(p.get("block_time"), "block_time", optional=True)
+    tenure_height = _int(p.get("tenure_height"), "tenure_height", optional=True)
+    raw_txs = _list(p.get("transactions"), "transactions")
+    raw_events = _list(p.get("events"), "events")
+    signer_signature = p.get("signer_signature")
+    if signer_signature is not None:
+        _list(signer_signature, "signer_signature")
+
+    txs: list[tuple] = []
+    tx_index_of: dict[bytes, int] = {}
+    for i, t in enumerate(raw_txs):
+        row = _parse_tx(_obj(t, f"transactions[{i}]"), i, ibh, height)
+        tx_index_of[row[1]] = row[2]
+        txs.append(row)
+
+    events = _parse_events(raw_events, ibh, height, tx_index_of)
+
+    row = (
+        ibh, block_hash, height, parent,
+        _hex(p.get("parent_block_hash"), "parent_block_hash", 32, optional=True),
+        _hex(_absent(p.get("parent_microblock")), "parent_microblock", 32, optional=True),
+        _int(_absent(p.get("parent_microblock_sequence")), "parent_microblock_sequence", optional=True),
+        burn_height, burn_hash, burn_time,
+        _hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
+        _int(p.get("parent_burn_block_height"), "parent_burn_block_height", optional=True),
+        _int(p.get("parent_burn_block_timestamp"), "parent_burn_block_timestamp", optional=True),
+        _hex(p.get("miner_txid"), "miner_txid", 32, optional=True),
+        _hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
+        block_time,
+        tenure_height if tenure_height is not None else height,
+        nakamoto,
+        _hex(p.get("signer_signature_hash"), "signer_signature_hash", 32, optional=True),
+        _str(p.get("signer_bitvec"), "signer_bitvec"),
+        _json(signer_signature),
+        _hex(p.get("miner_signature"), "miner_signature", optional=True),
+        _int(p.get("cycle_number"), "cycle_number", optional=True),
+        _json(p.get("reward_set")),
+        _json(p.get("matured_miner_rewards")),
+        _json(p.get("anchored_cost")),
+        _json(p.get("confirmed_microblocks_cost")),
+        len(txs),
+        len(events),
+    )
+    return ParsedBlock(ibh, height, parent, nakamoto, row, txs, events, block_hash, burn_hash, burn_height,
+                       burn_time, block_time)
+
+
+def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
+    where = f"transactions[{i}]"
+    txid = _hex(t.get("txid"), f"{where}.txid", 32)
+    tx_index = _int(t.get("tx_index"), f"{where}.tx_index", optional=True)
+    if tx_index is None:
+        tx_index = i
+    status = _str(t.get("status"), f"{where}.status", optional=False)
+    raw_tx = _hex(t.get("raw_tx"), f"{where}.raw_tx")
+    raw_result = _hex(t.get("raw_result"), f"{where}.raw_result", optional=True)
+    interface = t.get("contract_interface")
+    if interface is None:
+        interface = t.get("contract_abi")
+    burn_op = t.get("burnchain_op")
+    errors = []
+    result = None
+    if raw_result is not None:
+        try:
+            result = clarity_json(raw_result)
+        except DecodeFailure as exc:
+            errors.append(f"raw_result: {exc}")
+    info = None
+    tx_type = burn_op_type = sender = None
+    if raw_tx == b"\x00":
+        # A Bitcoin-side operation (SIP-007): txid is the Bitcoin txid; old nodes send no burnchain_op.
+        tx_type = "burnchain_op"
+        if isinstance(burn_op, dict) and burn_op:
+            burn_op_type = next(iter(burn_op))
+            body = burn_op[burn_op_type]
+            if isinstance(body, dict) and isinstance(body.get("sender"), dict):
+                sender = _str(body["sender"].get("address"), f"{where}.burnchain_op sender")
+    else:
+        if txid_of(raw_tx) != txid:
+            raise PayloadError(f"{where}: raw_tx does not hash to txid {t.get('txid')} (truncated or corrupt)")
+        try:
+            info = transaction_info(raw_tx)
+            tx_type, sender = info.tx_type, info.sender
+        except DecodeFailure as exc:
+            errors.append(str(exc))
+    return (
+        ibh, txid, tx_index, height, tx_type, burn_op_type, sender,
+        info.sponsor if info else None,
+        (info.sponsor is not None) if info else None,
+        info.nonce if info else None,
+        info.fee if info else None,
+        info.sponsor_nonce if info else None,
+        info.sponsor_fee if info else None,
+        info.chain_id if info else None,
+        info.anchor_mode if info else None,
+        info.post_condition_mode if info else None,
+        info.contract_id if info else None,
+        info.function_name if info else None,
+        info.function_args if info else None,
+        info.recipient if info else None,
+        info.amount if info else None,
+        status, result, raw_result, raw_tx,
+        _str(t.get("vm_error"), f"{where}.vm_error"),
+        _json(interface), _json(burn_op), _json(t.get("execution_cost")),
+        _int(_absent(t.get("microblock_sequence")), f"{where}.microblock_sequence", optional=True),
+        _hex(_absent(t.get("microblock_hash")), f"{where}.microblock_hash", 32, optional=True),
+        _hex(_absent(t.get("microblock_parent_hash")), f"{where}.microblock_parent_hash", 32, optional=True),
+        "; ".join(errors) or None,
+    )
+
+
+def _event_index(e: Any) -> int:
+    if isinstance(e, dict):
+        v = e.get("event_index")
+        if type(v) is int:
+            return v
+    raise PayloadError(f"event without an integer event_index: {str(e)[:80]!r}")
+
+
+def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[bytes, int]) -> list[tuple]:
+    ordered = sorted(raw_events, key=_event_index)  # the node's array is unordered; event_index is block-wide
+    out: list[tuple] = []
+    last = None
+    for e in ordered:
+        idx = e["event_index"]
+        if idx == last:
+            raise PayloadError(f"events: duplicate event_index {idx}")
+        last = idx
+        where = f"events[event_index={idx}]"
+        txid = _hex(e.get("txid"), f"{where}.txid", 32)
+        etype = e.get("type")
+        if not isinstance(etype, str):
+            raise PayloadError(f"{where}.type: expected a string")
+        body = e.get(etype)
+        if not isinstance(body, dict):
+            raise PayloadError(f"{where}: no {etype!r} object")
+        committed = e.get("committed", True)
+        if type(committed) is not bool:
+            raise PayloadError(f"{where}.committed: expected a boolean")
+        contract = topic = asset = sender = recipient = memo = value = raw_value = error = None
+        amount = None
+        if etype == "contract_event" or etype.startswith("nft_"):
+            raw_value = _hex(body.get("raw_value"), f"{where}.raw_value", optional=True)
+            if raw_value is None:
+                error = "no raw_value (the legacy `value` JSON is not trusted)"
+            else:
+                try:
+                    value = clarity_json(raw_value)
+                except DecodeFailure as exc:
+                    error = str(exc)
+            if etype == "contract_event":
+                contract = _str(body.get("contract_identifier"), f"{where}.contract_identifier", optional=False)
+                topic = _str(body.get("topic"), f"{where}.topic")
+            else:
+                asset = _str(body.get("asset_identifier"), f"{where}.asset_identifier", optional=False)
+                sender = _str(body.get("sender"), f"{where}.sender")
+                recipient = _str(body.get("recipient"), f"{where}.recipient")
+        else:
+            sender = _str(body.get("sender"), f"{where}.sender")
+            recipient = _str(body.get("recipient"), f"{where}.recipient")
+            if etype == "stx_lock_event":
+                amount = _amount(body.get("locked_amount"), f"{where}.locked_amount")
+                sender = _str(body.get("locked_address"), f"{where}.locked_address")
+                contract = _str(body.get("contract_identifier"), f"{where}.contract_identifier")
+            else:
+                amount = _amount(body.get("amount"), f"{where}.amount")
+            asset = _str(body.get("asset_identifier"), f"{where}.asset_identifier")
+            memo = _str(body.get("memo"), f"{where}.memo")
+            value = json_text({k: v for k, v in body.items() if k != "value"})
+        if asset is not None and contract is None:
+            contract = asset.split("::", 1)[0]
+        out.append((
+            ibh, idx, txid, tx_index_of.get(txid), height, etype, contract, topic, asset, sender, recipient,
+            amount, memo, value, raw_value, committed, error,
+        ))
+    return out
+
+
+# --- other paths --------------------------------------------------------------------------------
+
+
+def parse_burn_block(p: Any) -> ParsedBurnBlock:
+    p = _obj(p, "/new_burn_block body")
+    h = _hex(p.get("burn_block_hash"), "burn_block_hash", 32)
+    height = _int(p.get("burn_block_height"), "burn_block_height")
+    row = (
+        h, height,
+        _hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
+        _hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
+        _amount(p.get("burn_amount"), "burn_amount"),
+        _json(_list(p.get("reward_recipients"), "reward_recipients")),
+        _json(_list(p.get("reward_slot_holders"), "reward_slot_holders")),
+        _json(p.get("pox_transactions")),
+    )
+    return ParsedBurnBlock(h, height, row)
+
+
+def parse_mempool(p: Any) -> ParsedMempool:
+    items = _list(p, "/new_mempool_tx body", optional=False)
+    out = []
+    for i, item in enumerate(items):
+        raw = _hex(item, f"[{i}]")
+        if not raw:
+            raise PayloadError(f"[{i}]: empty transaction")
+        out.append((txid_of(raw), raw))
+    return ParsedMempool(out)
+
+
+def parse_drop(p: Any) -> ParsedDrop:
+    p = _obj(p, "/drop_mempool_tx body")
+    txids = [_hex(t, "dropped_txids[]", 32) for t in _list(p.get("dropped_txids"), "dropped_txids")]
+    return ParsedDrop(txids, _str(p.get("reason"), "reason"),
+                      _hex(p.get("new_txid"), "new_txid", 32, optional=True))
+
+
+def parse_body(body: bytes | str) -> Any:
+    """JSON from a request body; PayloadError('bad_json') otherwise."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}", reason="bad_json") from None

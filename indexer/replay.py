@@ -1,0 +1,175 @@
+"""Replay TSV exports and rebuild the raw tables from ``raw.observer_requests``, through the one write path.
+
+Both batch requests (many blocks per transaction, COPY writes) and commit a checkpoint with every batch,
+so a crash resumes where the last commit ended: nothing is lost, nothing is written twice.
+Decoding can run in a worker process while the main process writes (``workers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import concurrent.futures
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bithedge import logs
+from indexer import tsv
+from indexer.ingest import Request, Writer, is_permanent_db_error, prepare
+
+log = logs.get("indexer.replay")
+
+DERIVED_TABLES = ("blocks", "transactions", "events", "burn_blocks", "mempool_txs", "dead_letters", "reorgs")
+
+
+def _batches(requests: Iterable[Request], max_requests: int, max_events: int) -> Iterator[list[Request]]:
+    batch: list[Request] = []
+    weight = 0
+    for r in requests:
+        batch.append(r)
+        # the payload size is a cheap proxy for the number of rows it will produce
+        weight += 1 + len(r.body) // 400
+        if len(batch) >= max_requests or weight >= max_events:
+            yield batch
+            batch, weight = [], 0
+    if batch:
+        yield batch
+
+
+def _prepare_batch(batch: list[Request]) -> list[Request]:
+    return [prepare(r) for r in batch]
+
+
+async def _pipeline(batches: Iterator[list[Request]], workers: int):
+    """Yield prepared batches; with workers, decode batch N+1 in another process while N is written."""
+    if workers <= 0:
+        for b in batches:
+            yield _prepare_batch(b)
+        return
+    loop = asyncio.get_running_loop()
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: list[asyncio.Future] = []
+        it = iter(batches)
+        done = False
+        while True:
+            while not done and len(pending) < workers + 1:
+                try:
+                    b = next(it)
+                except StopIteration:
+                    done = True
+                    break
+                pending.append(loop.run_in_executor(pool, _prepare_batch, b))
+            if not pending:
+                return
+            yield await pending.pop(0)
+
+
+async def write_batch(writer: Writer, batch: list[Request], checkpoint, store_requests: bool = True):
+    """Write a batch; if the database refuses its rows, write one request at a time so only the bad one
+    becomes a dead letter."""
+    try:
+        return await writer.write(batch, checkpoint=checkpoint, store_requests=store_requests)
+    except Exception as exc:
+        if not is_permanent_db_error(exc):
+            raise
+        if len(batch) == 1:
+            req = batch[0]
+            log.error("dead_letter", path=req.path, request_id=req.request_id, error=str(exc))
+            if store_requests:
+                req.request_id = None
+            await writer.dead_letter(req, "database_rejected", f"{type(exc).__name__}: {exc}",
+                                     existing=not store_requests)
+            if checkpoint is not None:
+                await writer.set_checkpoint(*checkpoint)
+            return None
+        for i, req in enumerate(batch):
+            if store_requests:
+                req.request_id = None
+            await write_batch(writer, [req], checkpoint if i == len(batch) - 1 else None, store_requests)
+        return None
+
+
+async def replay_file(writer: Writer, path: Path, *, batch_requests: int = 500, batch_events: int = 20000,
+                      workers: int = 0, progress: bool = True) -> dict:
+    path = Path(path)
+    name = f"replay:{path.name}"
+    source = f"tsv:{path.name}"
+    after = await writer.conn.fetchval("SELECT position FROM raw.checkpoints WHERE name = $1", name)
+    total = tsv.count_rows(path)
+    stats = {"file": str(path), "requests": 0, "blocks": 0, "events": 0, "duplicates": 0, "dead_letters": 0,
+             "resumed_after_id": after}
+
+    def requests() -> Iterator[Request]:
+        for row in tsv.read(path, after_id=after):
+            yield Request(row.path, row.payload, row.received_at, source=source, source_id=row.id)
+
+    bar = tqdm(total=total, desc=path.name, unit="req", disable=not progress, file=sys.stderr, leave=True)
+    if after is not None:
+        bar.set_postfix_str(f"resuming after id {after}")
+    async for batch in _pipeline(_batches(requests(), batch_requests, batch_events), workers):
+        last = batch[-1].source_id
+        res = await write_batch(writer, batch, (name, last, {"file": str(path)}))
+        stats["requests"] += len(batch)
+        if res is not None:
+            stats["blocks"] += res.blocks
+            stats["events"] += res.events
+            stats["duplicates"] += res.duplicates
+            stats["dead_letters"] += res.dead_letters
+        bar.update(len(batch))
+    bar.close()
+    return stats
+
+
+async def rebuild(writer: Writer, *, restart: bool = False, batch_requests: int = 500, batch_events: int = 20000,
+                  progress: bool = True) -> dict:
+    """Re-derive every raw table from raw.observer_requests (needs TRUNCATE on raw: the migration owner)."""
+    conn = writer.conn
+    cp = await conn.fetchrow("SELECT position, info FROM raw.checkpoints WHERE name = 'rebuild'")
+    fresh = restart or cp is None or bool(json.loads(cp["info"] or "{}").get("done"))
+    if fresh:
+        async with conn.transaction():
+            await conn.execute("TRUNCATE " + ", ".join(f"raw.{t}" for t in DERIVED_TABLES))
+            await conn.execute(
+                "UPDATE raw.chain_tip SET index_block_hash=NULL, block_hash=NULL, block_height=NULL, block_time=NULL,"
+                " burn_block_hash=NULL, burn_block_height=NULL, burn_block_time=NULL, last_request_id=NULL")
+            await conn.execute(
+                "INSERT INTO raw.checkpoints (name, position, info) VALUES ('rebuild', 0, '{\"done\": false}') "
+                "ON CONFLICT (name) DO UPDATE SET position = 0, info = '{\"done\": false}', updated_at = now()")
+        await writer.reload()
+        after = 0
+    else:
+        after = cp["position"]
+    total = await conn.fetchval("SELECT count(*) FROM raw.observer_requests WHERE id > $1", after)
+    bar = tqdm(total=total, desc="rebuild", unit="req", disable=not progress, file=sys.stderr)
+    stats = {"requests": 0, "blocks": 0, "events": 0, "dead_letters": 0, "resumed_after_id": None if fresh else after}
+    while True:
+        rows = await conn.fetch(
+            "SELECT id, received_at, path, payload::text AS payload, body, body_size, body_truncated "
+            "FROM raw.observer_requests WHERE id > $1 ORDER BY id LIMIT $2", after, batch_requests)
+        if not rows:
+            break
+        batch = []
+        for r in rows:
+            if r["body"] is not None and not r["body_truncated"]:
+                body: bytes | str = bytes(r["body"])
+            else:
+                body = r["payload"] if r["payload"] is not None else b""
+            req = Request(r["path"], body, r["received_at"], request_id=r["id"])
+            if r["body_truncated"]:
+                req.truncated_size = r["body_size"]
+            batch.append(req)
+        after = rows[-1]["id"]
+        batch = _prepare_batch(batch)
+        res = await write_batch(writer, batch, ("rebuild", after, {"done": False}), store_requests=False)
+        stats["requests"] += len(batch)
+        if res is not None:
+            stats["blocks"] += res.blocks
+            stats["events"] += res.events
+            stats["dead_letters"] += res.dead_letters
+        bar.update(len(batch))
+    bar.close()
+    await writer.set_checkpoint("rebuild", after, {"done": True})
+    return stats
