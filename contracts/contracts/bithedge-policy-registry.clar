@@ -28,7 +28,7 @@
 (define-constant ONE8 u100000000)
 (define-constant BP u10000)
 ;; Chosen from measured costs (contracts/README.md "Costs").
-(define-constant MAX-BATCH u25)
+(define-constant MAX-BATCH u50)
 
 (define-data-var last-policy-id uint u0)
 
@@ -205,15 +205,15 @@
 (define-private (settle-step (policy-id uint)
                              (acc { ctx: { expiry: uint, btc: (response uint uint), btc-height: uint,
                                            stx: (response uint uint), stx-height: uint },
-                                    results: (list 25 (response uint uint)) }))
-  (merge acc { results: (unwrap-panic (as-max-len? (append (get results acc) (settle-one policy-id (get ctx acc))) u25)) }))
+                                    results: (list 50 (response uint uint)) }))
+  (merge acc { results: (unwrap-panic (as-max-len? (append (get results acc) (settle-one policy-id (get ctx acc))) u50)) }))
 
 ;; Settles up to MAX-BATCH policies expiring at `expiry`. Prices are the first BTC (and STX) prices
 ;; recorded at or after `expiry`, located by the keeper at `btc-price-height` / `stx-price-height`
 ;; (pass any value for STX when the batch has no STX policies). Each item gets its own result:
 ;; (ok payout) or (err code); a bad item never aborts the batch, and a settled policy stays settled.
 (define-public (settle-expired (expiry uint) (btc-price-height uint) (stx-price-height uint)
-                               (policy-ids (list 25 uint)))
+                               (policy-ids (list 50 uint)))
   (let (
       (max-delay (contract-call? .bithedge-parameters get-param "settle.max-price-delay-blocks"))
       (ctx { expiry: expiry,
