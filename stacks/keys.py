@@ -9,6 +9,7 @@ differs from the same key with the ``01`` suffix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from coincurve import PrivateKey as _CurvePrivateKey
 from coincurve import PublicKey as _CurvePublicKey
@@ -27,12 +28,12 @@ class PrivateKey:
     compressed: bool
     _curve: _CurvePrivateKey = field(repr=False, compare=False)
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         """33-byte compressed or 65-byte uncompressed SEC1 public key."""
         return self._curve.public_key.format(compressed=self.compressed)
 
-    @property
+    @cached_property
     def public_key_hash(self) -> bytes:
         return hash160(self.public_key)
 

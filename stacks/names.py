@@ -13,13 +13,14 @@ MAX_STRING_LEN = 128
 CONTRACT_MAX_NAME_LENGTH = 40
 
 # Leading "_" is accepted by the codec since Clarity 6 (older parsers reject it later).
-_CLARITY_NAME = re.compile(rb"[a-zA-Z_][a-zA-Z0-9\-_!?+<>=/*]*|[-+=/*]|[<>]=?")
+# The length bound is in the pattern so the decoder's hot loop needs a single call.
+CLARITY_NAME_PATTERN = re.compile(rb"[a-zA-Z_][a-zA-Z0-9\-_!?+<>=/*]{0,127}|[-+=/*]|[<>]=?")
 _CONTRACT_NAME = re.compile(rb"[a-zA-Z][a-zA-Z0-9\-_]*|__transient")
 
 
 def is_clarity_name(name: bytes) -> bool:
     """True for a valid tuple key / function / asset name given as ASCII bytes."""
-    return len(name) <= MAX_STRING_LEN and _CLARITY_NAME.fullmatch(name) is not None
+    return CLARITY_NAME_PATTERN.fullmatch(name) is not None
 
 
 def is_contract_name(name: bytes, max_length: int = MAX_STRING_LEN) -> bool:

@@ -8,7 +8,7 @@ and with bounds checked by comparing offsets instead of catching exceptions.
 from __future__ import annotations
 
 from stacks.errors import DecodeError, EncodeError
-from stacks.names import is_clarity_name, is_contract_name
+from stacks.names import CLARITY_NAME_PATTERN, is_clarity_name, is_contract_name
 
 from .values import (
     Bool,
@@ -157,7 +157,9 @@ def read_value(buf: bytes, pos: int, depth: int = 1, canonical: bool = True) -> 
     raise DecodeError(pos - 1, "a Clarity type prefix 0x00..0x0e", f"got 0x{prefix:02x}")
 
 
-def _read_tuple(buf: bytes, pos: int, depth: int, canonical: bool) -> tuple[Tuple, int]:
+def _read_tuple(
+    buf: bytes, pos: int, depth: int, canonical: bool, valid_name=CLARITY_NAME_PATTERN.fullmatch
+) -> tuple[Tuple, int]:
     size = len(buf)
     end = pos + 4
     if end > size:
@@ -176,7 +178,7 @@ def _read_tuple(buf: bytes, pos: int, depth: int, canonical: bool) -> tuple[Tupl
         if end > size:
             raise DecodeError(pos + 1, "tuple key bytes", "end of input")
         key = buf[pos + 1 : end]
-        if not is_clarity_name(key):
+        if valid_name(key) is None:
             raise DecodeError(pos + 1, "a valid Clarity name", repr(key))
         name = key.decode("ascii")
         # stacks-core writes keys from a BTreeMap, so anything not strictly increasing

@@ -167,7 +167,20 @@ class SingleSigSpendingCondition:
 
     def cleared(self) -> SingleSigSpendingCondition:
         """The form that goes into the initial sighash."""
-        return replace(self, nonce=0, fee=0, signature=EMPTY_SIGNATURE)
+        return self.with_signature(EMPTY_SIGNATURE, nonce=0, fee=0)
+
+    def with_signature(
+        self, signature: bytes, *, nonce: int | None = None, fee: int | None = None
+    ) -> SingleSigSpendingCondition:
+        # Direct construction: dataclasses.replace() costs as much as the hashing.
+        return SingleSigSpendingCondition(
+            self.hash_mode,
+            self.signer,
+            self.nonce if nonce is None else nonce,
+            self.fee if fee is None else fee,
+            self.key_encoding,
+            signature,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,6 +535,17 @@ class Transaction:
             condition.write(out)
         self.payload.write(out)
         return bytes(out)
+
+    def with_auth(self, auth: Authorization) -> Transaction:
+        return Transaction(
+            self.version,
+            self.chain_id,
+            auth,
+            self.anchor_mode,
+            self.post_condition_mode,
+            self.post_conditions,
+            self.payload,
+        )
 
     @property
     def txid(self) -> str:

@@ -21,6 +21,7 @@ from stacks.hashing import hash160, sha256, sha512_256
 from stacks.keys import PrivateKey, parse_private_key, recover_public_key, reformat_public_key
 
 from .model import (
+    EMPTY_SIGNATURE,
     SIGHASH_SPONSOR_SENTINEL,
     Authorization,
     AuthType,
@@ -36,8 +37,7 @@ from .model import (
 def initial_sighash(tx: Transaction) -> bytes:
     """Txid of the transaction with every signature, nonce and fee blanked."""
     sponsor = None if tx.auth.sponsor is None else SIGHASH_SPONSOR_SENTINEL
-    cleared = replace(tx, auth=Authorization(tx.auth.origin.cleared(), sponsor))
-    return sha512_256(cleared.serialize())
+    return sha512_256(tx.with_auth(Authorization(tx.auth.origin.cleared(), sponsor)).serialize())
 
 
 def presign_sighash(current: bytes, auth_type: AuthType, fee: int, nonce: int) -> bytes:
@@ -153,12 +153,14 @@ def _signed_condition(
     if not isinstance(condition, SingleSigSpendingCondition):
         raise SignatureError("only single-sig spending conditions can be signed here")
     encoding = KeyEncoding.COMPRESSED if key.compressed else KeyEncoding.UNCOMPRESSED
-    if condition.key_encoding != encoding or condition.signer != _expected_signer(
-        condition.hash_mode, [key.public_key], 1
+    if condition.key_encoding != encoding or condition.signer != (
+        key.public_key_hash
+        if condition.hash_mode == HashMode.P2PKH
+        else _expected_signer(condition.hash_mode, [key.public_key], 1)
     ):
         raise SignatureError("private key does not match the spending condition's signer")
     presign = presign_sighash(current, auth_type, condition.fee, condition.nonce)
-    return replace(condition, signature=key.sign_digest(presign))
+    return condition.with_signature(key.sign_digest(presign))
 
 
 def sign(tx: Transaction, private_key: str | bytes | PrivateKey) -> Transaction:
@@ -172,9 +174,9 @@ def sign(tx: Transaction, private_key: str | bytes | PrivateKey) -> Transaction:
     key = parse_private_key(private_key)
     origin = _signed_condition(tx.auth.origin, initial_sighash(tx), AuthType.STANDARD, key)
     sponsor = tx.auth.sponsor
-    if sponsor is not None and isinstance(sponsor, SingleSigSpendingCondition):
-        sponsor = replace(sponsor, signature=bytes(65))
-    return replace(tx, auth=Authorization(origin, sponsor))
+    if isinstance(sponsor, SingleSigSpendingCondition):
+        sponsor = sponsor.with_signature(EMPTY_SIGNATURE)
+    return tx.with_auth(Authorization(origin, sponsor))
 
 
 def sign_sponsor(tx: Transaction, private_key: str | bytes | PrivateKey) -> Transaction:
@@ -184,9 +186,9 @@ def sign_sponsor(tx: Transaction, private_key: str | bytes | PrivateKey) -> Tran
     key = parse_private_key(private_key)
     _, origin_sighash = verify_condition(tx.auth.origin, initial_sighash(tx), AuthType.STANDARD)
     sponsor = _signed_condition(tx.auth.sponsor, origin_sighash, AuthType.SPONSORED, key)
-    return replace(tx, auth=Authorization(tx.auth.origin, sponsor))
+    return tx.with_auth(Authorization(tx.auth.origin, sponsor))
 
 
 def with_fee(tx: Transaction, fee: int) -> Transaction:
     """Same transaction with another origin fee (signature left stale: sign it again)."""
-    return replace(tx, auth=Authorization(replace(tx.auth.origin, fee=fee), tx.auth.sponsor))
+    return tx.with_auth(Authorization(replace(tx.auth.origin, fee=fee), tx.auth.sponsor))

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.skipif(not fixture_data.available(), reason="../shared/
 def _corpus(kinds: tuple[str, ...]) -> list[bytes]:
     if not fixture_data.available():
         return [b"\x00"]
-    items = [i for i in fixture_data.raw_items() if i.kind in kinds and i.hex != fixture_data.BURNCHAIN_OP_RAW_TX]
+    items = [
+        i for i in fixture_data.raw_items() if i.kind in kinds and i.hex != fixture_data.BURNCHAIN_OP_RAW_TX
+    ]
     # Keep large contract deploys out: they only slow the search down.
     return [raw for raw in (bytes.fromhex(i.hex[2:]) for i in items) if len(raw) < 4096]
 

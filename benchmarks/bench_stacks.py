@@ -1,0 +1,71 @@
+"""Decode and signing rates of the ``stacks`` package on one core.
+
+Decodes every print-event ``raw_value`` (and all other Clarity values and transactions)
+found in ``../shared/fixtures/stacks`` repeatedly and prints values per second; then signs
+contract calls.  Run: ``.venv/bin/python benchmarks/bench_stacks.py [seconds-per-figure]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "stacks"))
+
+import fixture_data  # noqa: E402
+
+from stacks import clarity  # noqa: E402
+from stacks.keys import parse_private_key  # noqa: E402
+from stacks.transaction import decode_transaction, make_contract_call, sign, with_fee  # noqa: E402
+
+KEY = "b244296d5907de9864c0b0d51f98a13c52890be0404e83f273144cd5b9960eed01"
+
+
+def rate(label: str, items: list, work: Callable[[object], object], seconds: float) -> float:
+    """Run ``work`` over ``items`` in rounds for about ``seconds``; print and return items/s."""
+    done, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        for item in items:
+            work(item)
+        done += len(items)
+    per_second = done / elapsed
+    print(f"{label:<44} {per_second:>12,.0f} /s   ({len(items)} distinct inputs)")
+    return per_second
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    if not fixture_data.available():
+        sys.exit(f"fixtures not found at {fixture_data.FIXTURES}")
+    items = fixture_data.raw_items()
+    prints = [bytes.fromhex(i.hex[2:]) for i in items if i.kind == "raw_value" and i.topic == "print"]
+    values = [bytes.fromhex(i.hex[2:]) for i in items if i.kind in ("raw_value", "raw_result")]
+    txs = [
+        bytes.fromhex(i.hex[2:])
+        for i in items
+        if i.kind in ("raw_tx", "mempool_tx") and i.hex != fixture_data.BURNCHAIN_OP_RAW_TX
+    ]
+    rate("print-event values: decode", prints, clarity.decode, seconds)
+    rate("print-event values: decode_to_json (typed)", prints, clarity.decode_to_json, seconds)
+    rate("print-event values: decode_to_plain", prints, clarity.decode_to_plain, seconds)
+    rate("all Clarity values: decode", values, clarity.decode, seconds)
+    rate("transactions: decode_transaction", txs, decode_transaction, seconds)
+
+    unsigned = make_contract_call(
+        contract="SP000000000000000000002Q6VF78.bns",
+        function_name="name-renewal",
+        function_args=[clarity.Buffer(b"id"), clarity.UInt(108330), clarity.OptionalNone()],
+        sender_key=KEY,
+        nonce=0,
+        fee=1000,
+        mainnet=True,
+    )
+    fees = [with_fee(unsigned, fee) for fee in range(1000, 1256)]
+    key = parse_private_key(KEY)  # a keeper parses its key once
+    rate("signatures: sign contract call (re-sign, new fee)", fees, lambda tx: sign(tx, key), seconds)
+
+
+if __name__ == "__main__":
+    main()
