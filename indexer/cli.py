@@ -1,0 +1,160 @@
+"""``bithedge indexer``: serve, backfill, replay, rebuild, status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from bithedge import database
+from bithedge.settings import Settings, get_settings
+
+
+def _settings() -> Settings:
+    from bithedge.cli import settings_or_exit
+
+    return settings_or_exit()
+
+
+def _dsn(s: Settings) -> str:
+    try:
+        return database.database_url(s)
+    except RuntimeError as exc:
+        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
+
+
+def _run(coro):
+    from indexer.ingest import WriterBusy
+
+    try:
+        return asyncio.run(coro)
+    except WriterBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted; committed work is kept and the next run resumes", err=True)
+        sys.exit(130)
+
+
+@click.group()
+def cli() -> None:
+    """Stream Stacks blocks and events into the raw tables (event observer, backfill, replay, rebuild)."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on (default: BITHEDGE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: BITHEDGE_INDEXER_PORT, 3700).")
+@click.option("--node", "node_url", default=None, help="Node RPC for /ready and gap filling (default: BITHEDGE_NODE_URL).")
+@click.option("--api", "api_url", envvar="BITHEDGE_INDEXER_API_URL", default=None,
+              help="Hiro-style API the gap reconciler fetches from (default: the node URL).")
+@click.option("--max-body-mb", envvar="BITHEDGE_INDEXER_MAX_BODY_MB", type=int, default=500, show_default=True)
+@click.option("--ready-lag", type=int, default=2, show_default=True, help="Blocks behind the node still 'ready'.")
+@click.option("--gap-fill/--no-gap-fill", default=True, show_default=True)
+@click.option("--gap-check-s", type=float, default=10.0, show_default=True)
+def serve(host, port, node_url, api_url, max_body_mb, ready_lag, gap_fill, gap_check_s) -> None:
+    """Run the event-observer server until SIGINT/SIGTERM."""
+    from indexer.server import ServerConfig
+    from indexer.server import serve as run
+
+    s = _settings()
+    dsn = _dsn(s)
+    cfg = ServerConfig(dsn=dsn, host=host or s.host, port=port if port is not None else s.indexer_port,
+                       node_url=node_url or s.resolved_node_url, api_url=api_url,
+                       max_body_bytes=max_body_mb * 1024 * 1024, ready_lag_blocks=ready_lag, gap_fill=gap_fill,
+                       gap_check_s=gap_check_s, shutdown_timeout_s=s.shutdown_timeout_s)
+    _run(run(cfg))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch", "batch_requests", type=int, default=500, show_default=True, help="Requests per transaction.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Decoder processes (0: decode inline).")
+@click.option("--no-progress", is_flag=True)
+def replay(files, batch_requests, workers, no_progress) -> None:
+    """Ingest stacks-blockchain-api event_observer_requests TSV exports (gzip allowed). Resumable."""
+    from pathlib import Path
+
+    from indexer.ingest import Writer
+    from indexer.replay import replay_file
+
+    dsn = _dsn(_settings())
+
+    async def go():
+        w = await Writer.open(dsn)
+        try:
+            for f in files:
+                stats = await replay_file(w, Path(f), batch_requests=batch_requests, workers=workers,
+                                          progress=not no_progress)
+                click.echo(json.dumps(stats))
+        finally:
+            await w.close()
+
+    _run(go())
+
+
+@cli.command()
+@click.option("--restart", is_flag=True, help="Start over even if an interrupted rebuild could resume.")
+@click.option("--no-progress", is_flag=True)
+def rebuild(restart, no_progress) -> None:
+    """Re-derive every raw table from raw.observer_requests, without a node. Resumable."""
+    from indexer.ingest import Writer
+    from indexer.replay import rebuild as run
+
+    dsn = _dsn(_settings())
+
+    async def go():
+        w = await Writer.open(dsn)
+        try:
+            click.echo(json.dumps(await run(w, restart=restart, progress=not no_progress)))
+        finally:
+            await w.close()
+
+    _run(go())
+
+
+@cli.command()
+@click.option("--api", "api_url", envvar="BITHEDGE_INDEXER_API_URL", default=None,
+              help="Hiro-style API base URL (default: the node URL).")
+@click.option("--from", "start", type=int, default=None, help="First height (default: resume, or 0).")
+@click.option("--to", "end", type=int, default=None, help="Last height (default: the API's tip).")
+@click.option("--no-progress", is_flag=True)
+def backfill(api_url, start, end, no_progress) -> None:
+    """Read blocks, transactions and events from the API into the raw tables. Resumable."""
+    from indexer.backfill import backfill as run
+    from indexer.ingest import Writer
+
+    s = _settings()
+    dsn = _dsn(s)
+
+    async def go():
+        w = await Writer.open(dsn)
+        try:
+            stats = await run(w, api_url or s.resolved_node_url, start=start, end=end, progress=not no_progress)
+            click.echo(json.dumps(stats))
+        finally:
+            await w.close()
+
+    _run(go())
+
+
+@cli.command()
+def status() -> None:
+    """Print the indexer's state as JSON: tip, row counts, gaps, checkpoints, whether a writer runs."""
+    import asyncpg
+
+    from indexer.status import collect_status
+
+    dsn = _dsn(_settings())
+
+    async def go():
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await collect_status(conn)
+        finally:
+            await conn.close()
+
+    click.echo(json.dumps(_run(go()), default=str, indent=2))
+
+
+__all__ = ["cli", "get_settings"]
