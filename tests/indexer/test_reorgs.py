@@ -25,15 +25,6 @@ async def _index(url: str, payloads: list[dict]) -> None:
         await w.close()
 
 
-@pytest.fixture
-def clean_db(pg_server, migrated_template):
-    from tests.conftest import create_database, drop_database
-
-    url = create_database(pg_server, migrated_template)
-    yield url
-    drop_database(pg_server, url)
-
-
 @pytest.mark.parametrize("depth", [1, 6, 50, 200])
 @pytest.mark.parametrize("nakamoto", [False, True])
 async def test_fork_matches_clean_index_of_winner(db_url, clean_db, depth, nakamoto):
