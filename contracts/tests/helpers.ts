@@ -276,3 +276,38 @@ export function checkInvariants(extra: { settledEvents?: Map<bigint, number>; le
   const power = PROVIDERS.reduce((s, who) => s + (ro(C.vault, "get-voting-power", [Cl.principal(who)]) as bigint), 0n);
   expect(power).toBe(stxShares);
 }
+
+// ------------------------------------------------------------------ scenario helpers
+export const BTC0 = 6_000_000_000_000n; // $60,000
+export const STX0 = 200_000_000n; // $2
+export const BUYER_TIER: Record<string, { ratio: bigint; adj: bigint }> = {
+  conservative: { ratio: 12000n, adj: 11000n }, standard: { ratio: 11000n, adj: 10000n }, flexible: { ratio: 10000n, adj: 9000n },
+};
+
+/** Seeds every pool with provider liquidity and pushes prices; returns after one burn block. */
+export function market(opts: { stx?: bigint; sbtc?: bigint; btc?: bigint; stxPrice?: bigint } = {}) {
+  const { stx = 1_000_000_000_000n, sbtc = 10_000_000_000n, btc = BTC0, stxPrice = STX0 } = opts;
+  for (const tier of POOL_TIERS) {
+    ok(deposit(A.p1, "STX", tier, stx));
+    ok(deposit(A.p2, "sBTC", tier, sbtc));
+  }
+  pushPrices(btc, stxPrice);
+  return { btc, stxPrice };
+}
+
+/** A valid quote (premium = 2 × minimum) for the current prices, with overrides. */
+export function quote(o: Partial<Quote> = {}, prices = { btc: BTC0, stxPrice: STX0 }): Quote {
+  const now = burn();
+  const q: Quote = { quoteId: nextQuoteId(), buyer: A.b1, token: "STX", buyerTier: "standard", poolTier: "balanced",
+    strike: (prices.btc * 9n) / 10n, amount: 10_000_000n, expiry: now + 20n, premium: 0n, validUntil: now + 2n, ...o };
+  if (o.premium === undefined) {
+    const t = BUYER_TIER[q.buyerTier] ?? BUYER_TIER.standard;
+    const coll = q.token === "STX" ? prices.stxPrice : prices.btc;
+    q.premium = terms(q.strike, q.amount, prices.btc, q.token, coll, t.ratio, t.adj).minPremium * 2n;
+  }
+  return q;
+}
+
+export function settle(expiry: bigint, btcH: bigint, stxH: bigint, ids: (bigint | number)[], sender = A.keeper) {
+  return call(C.registry, "settle-expired", [Cl.uint(expiry), Cl.uint(btcH), Cl.uint(stxH), Cl.list(ids.map((i) => Cl.uint(i)))], sender);
+}
