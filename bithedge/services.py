@@ -27,4 +27,7 @@ class Service:
     enabled: Callable[[Settings], bool] = field(default=lambda s: True)
 
 
-SERVICES: tuple[Service, ...] = ()
+SERVICES: tuple[Service, ...] = (
+    Service("devnet", lambda s: bithedge_cmd("devnet", "--port", str(s.devnet_port), "--observer", f"http://{s.host}:{s.indexer_port}"), url=lambda s: s.resolved_node_url, enabled=lambda s: s.node_url is None),  # noqa: E501
+    Service("simulator", lambda s: bithedge_cmd("simulate", "--oracle", "--settle"), url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices", enabled=lambda s: s.node_url is None),  # noqa: E501
+)

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     restart_backoff_max_s: float = Field(default=30.0, gt=0)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
 
+    devnet_burn_ratio: int = Field(default=2, ge=2, le=1000, description="Devnet Stacks blocks per burn block.")
+    price_feed_port: int = Field(
+        default=3800, ge=1, le=65535, description="Simulator's exchange-like price feed (loopback)."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, v: object) -> object:
