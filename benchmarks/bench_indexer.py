@@ -1,0 +1,180 @@
+"""Indexer throughput: TSV replay vs a bare COPY of the same rows, and live ack latency.
+
+    .venv/bin/python benchmarks/bench_indexer.py [--tsv FILE] [--blocks 10000] [--events-per-block 100]
+
+* Replay: ``replay_file`` (parse + decode + fork choice + COPY, one transaction per batch) into a fresh
+  database; events/s and blocks/s.
+* Postgres bound: the very rows that replay wrote (observer_requests, blocks, transactions, events),
+  pre-built in memory, COPYed into another fresh database with the same tables and indexes; events/s.
+* Live: an observer server; 100- and 1,000-event blocks POSTed one at a time like a stacks-node;
+  ack latency p50/p99 (receipt to 200 after commit).
+
+Without ``--tsv`` a synthetic export is generated (print events with real Clarity tuples, STX transfers,
+burn blocks, forks). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import aiohttp  # noqa: E402
+import asyncpg  # noqa: E402
+
+from bithedge import logs  # noqa: E402
+from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
+from bithedge.migrate import migrate  # noqa: E402
+from indexer import payloads as P  # noqa: E402
+from indexer.ingest import REQUEST_COLUMNS, Writer  # noqa: E402
+from indexer.replay import replay_file  # noqa: E402
+from indexer.server import IndexerServer, ServerConfig  # noqa: E402
+from tests.indexer import synth  # noqa: E402
+
+
+def generate(path: Path, blocks: int, events_per_block: int, seed: int = 1) -> tuple[int, int]:
+    rng = random.Random(seed)
+    n = 0
+    total_events = 0
+    parent = synth.GENESIS_PARENT
+    with open(path, "w") as f:
+        for h in range(blocks):
+            n += 1
+            burn = {"burn_block_hash": synth.h32("burn", h), "burn_block_height": 100 + h,
+                    "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0}
+            f.write(f"{n}\t2026-01-01 00:00:00+00\t/new_burn_block\t{json.dumps(burn)}\n")
+            b = synth.block(h, parent, "a", events=events_per_block)
+            if h > 10 and rng.random() < 0.01:  # an occasional sibling that loses
+                sib = synth.block(h, parent, f"s{h}", events=events_per_block)
+                n += 1
+                f.write(f"{n}\t2026-01-01 00:00:00+00\t/new_block\t{json.dumps(sib)}\n")
+                total_events += events_per_block
+            n += 1
+            f.write(f"{n}\t2026-01-01 00:00:00+00\t/new_block\t{json.dumps(b)}\n")
+            total_events += events_per_block
+            parent = b["index_block_hash"]
+    return n, total_events
+
+
+async def fresh_db(admin: str, name: str) -> str:
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    return url
+
+
+async def bench_replay(url: str, tsv: Path, workers: int) -> tuple[float, int, int]:
+    w = await Writer.open(url)
+    try:
+        t0 = time.perf_counter()
+        stats = await replay_file(w, tsv, progress=True, workers=workers)
+        dt = time.perf_counter() - t0
+    finally:
+        await w.close()
+    return dt, stats["events"], stats["blocks"]
+
+
+async def bench_bare_copy(src: str, dst: str) -> tuple[float, int]:
+    """COPY the rows replay produced (read back first, untimed) into an identical empty schema."""
+    s = await asyncpg.connect(src)
+    tables = {
+        "observer_requests": REQUEST_COLUMNS,
+        "blocks": P.BLOCK_COLUMNS,
+        "transactions": P.TX_COLUMNS,
+        "events": P.EVENT_COLUMNS,
+        "burn_blocks": P.BURN_COLUMNS,
+    }
+    rows = {}
+    try:
+        for t, cols in tables.items():
+            rows[t] = [tuple(r) for r in await s.fetch(f"SELECT {', '.join(cols)} FROM raw.{t}")]
+    finally:
+        await s.close()
+    d = await asyncpg.connect(dst)
+    try:
+        t0 = time.perf_counter()
+        async with d.transaction():
+            for t, cols in tables.items():
+                for i in range(0, len(rows[t]), 20000):  # same chunking order of magnitude as replay batches
+                    await d.copy_records_to_table(t, schema_name="raw", columns=cols, records=rows[t][i:i + 20000])
+        dt = time.perf_counter() - t0
+    finally:
+        await d.close()
+    return dt, len(rows["events"])
+
+
+async def bench_live(url: str, events: int, n: int) -> tuple[float, float]:
+    srv = IndexerServer(ServerConfig(dsn=url, port=0, gap_fill=False))
+    port = await srv.start()
+    lat = []
+    try:
+        parent = synth.GENESIS_PARENT
+        async with aiohttp.ClientSession() as s:
+            for h in range(n):
+                b = synth.block(h, parent, f"live{events}", events=events)
+                body = json.dumps(b).encode()
+                t0 = time.perf_counter()
+                async with s.post(f"http://127.0.0.1:{port}/new_block", data=body) as r:
+                    assert r.status == 200
+                    await r.read()
+                lat.append(time.perf_counter() - t0)
+                parent = b["index_block_hash"]
+    finally:
+        await srv.stop()
+    lat.sort()
+    return statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tsv", type=Path)
+    ap.add_argument("--blocks", type=int, default=10_000)
+    ap.add_argument("--events-per-block", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--live-blocks", type=int, default=300)
+    args = ap.parse_args()
+    logs.configure("warning")
+    root = Path(tempfile.mkdtemp(prefix="bench-indexer-"))
+    root.chmod(0o755)
+    pg = EmbeddedPostgres(root / "pg", durable=False)
+    admin = pg.start()
+    try:
+        tsv = args.tsv
+        if tsv is None:
+            tsv = root / "synthetic.tsv"
+            t0 = time.perf_counter()
+            n, ev = generate(tsv, args.blocks, args.events_per_block)
+            print(f"generated {tsv.name}: {n} requests, {ev} events, {tsv.stat().st_size / 1e6:.0f} MB "
+                  f"in {time.perf_counter() - t0:.1f}s")
+        a = await fresh_db(admin, "bench_replay")
+        dt, events, blocks = await bench_replay(a, tsv, args.workers)
+        print(f"replay      {events:>9} events {blocks:>6} blocks  {dt:7.1f}s  "
+              f"{events / dt:>9.0f} events/s  {blocks / dt:>7.0f} blocks/s  (workers={args.workers})")
+        b = await fresh_db(admin, "bench_copy")
+        cdt, cevents = await bench_bare_copy(a, b)
+        print(f"bare COPY   {cevents:>9} events same rows       {cdt:7.1f}s  {cevents / cdt:>9.0f} events/s")
+        print(f"replay / bare COPY = {(events / dt) / (cevents / cdt) * 100:.0f}%")
+        c = await fresh_db(admin, "bench_live")
+        for ev in (100, 1000):
+            p50, p99 = await bench_live(c, ev, args.live_blocks if ev == 100 else max(50, args.live_blocks // 3))
+            print(f"live ack    {ev:>5}-event blocks  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
