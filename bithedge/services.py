@@ -28,6 +28,11 @@ class Service:
 
 
 SERVICES: tuple[Service, ...] = (
+    Service(
+        name="indexer",
+        argv=lambda s: bithedge_cmd("indexer", "serve"),
+        url=lambda s: f"http://{s.host}:{s.indexer_port}/health",
+    ),
     Service("devnet", lambda s: bithedge_cmd("devnet", "--port", str(s.devnet_port), "--observer", f"http://{s.host}:{s.indexer_port}"), url=lambda s: s.resolved_node_url, enabled=lambda s: s.node_url is None),  # noqa: E501
     Service("simulator", lambda s: bithedge_cmd("simulate", "--oracle", "--settle"), url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices", enabled=lambda s: s.node_url is None),  # noqa: E501
 )
