@@ -252,7 +252,7 @@ class Chain {
 
     // the devnet's own accounts (DEVNET ONLY keys)
     this.miner = accountFromLabel("miner");
-    this.faucet = accountFromLabel("faucet");
+    this.faucetAccount = accountFromLabel("faucet");
     this.forker = accountFromLabel("fork-marker");
 
     const t0 = Date.now();
@@ -276,7 +276,7 @@ class Chain {
     }
     await quietAsync(() => this.raw.initSession(this.projectDir, this.manifestCopy, null));
     this.interfaces = null;
-    for (const a of [this.miner, this.faucet, this.forker]) this.raw.mintSTX(a.address, MINT_AMOUNT);
+    for (const a of [this.miner, this.faucetAccount, this.forker]) this.raw.mintSTX(a.address, MINT_AMOUNT);
     // SIP-010 balances the setup file asks for (e.g. sBTC for providers and buyers): simnet mints
     const mints = this.setup && this.setup.sbtc_mints;
     if (mints && Array.isArray(mints.mints)) {
@@ -293,7 +293,7 @@ class Chain {
       if (simAddr && simAddr !== k.address) this.log(`warning: derived ${k.address} != simnet ${simAddr} for ${a.label}`);
       out.push({ label: a.label, address: k.address, private_key: k.privateKey, public_key: k.publicKey });
     }
-    for (const [label, a] of [["faucet", this.faucet], ["miner", this.miner], ["fork-marker", this.forker]]) {
+    for (const [label, a] of [["faucet", this.faucetAccount], ["miner", this.miner], ["fork-marker", this.forker]]) {
       out.push({ label: `devnet-${label}`, address: a.address, private_key: a.privateKey, public_key: a.publicKey });
     }
     return out;
@@ -618,7 +618,7 @@ class Chain {
   }
 
   faucet(address, amount) {
-    return this.submitOwn(this.faucet, ({ nonce, senderKey, publicKey }) =>
+    return this.submitOwn(this.faucetAccount, ({ nonce, senderKey, publicKey }) =>
       codec.makeTransfer({ recipient: address, amount, memo: "devnet faucet", nonce, fee: 1000, senderKey, publicKey }));
   }
 
@@ -827,7 +827,7 @@ class Chain {
     // competing branch: depth + 1 blocks (so it is longer), its first tx block carries a marker tx
     const markerNonce = this.confirmedNonce(this.forker.address);
     const markerBytes = await codec.makeTransfer({
-      recipient: this.faucet.address, amount: 1, memo: `fork ${this.forks}`, nonce: markerNonce, fee: 1000,
+      recipient: this.faucetAccount.address, amount: 1, memo: `fork ${this.forks}`, nonce: markerNonce, fee: 1000,
       senderKey: this.forker.privateKey, publicKey: this.forker.publicKey,
     });
     const marker = { d: codec.decode(markerBytes) };

@@ -156,6 +156,7 @@ function u64(n) { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); retu
 
 /** Sign an unsigned single-sig standard transaction built by @stacks/transactions (sync, fast). */
 function signWire(tx, privHex) {
+  tx.postConditionMode = T.PostConditionMode.Allow; // devnet-signed transfers/calls carry no post-conditions
   // Use the library's serializer for layout, our own sighash + signature (the library signer is async).
   const unsigned = Buffer.from(tx.serialize(), "hex");
   const d = { authType: unsigned[5], hashMode: unsigned[6], bytes: unsigned };
@@ -168,6 +169,7 @@ function signWire(tx, privHex) {
 function makeTransfer({ recipient, amount, memo = "", nonce, fee, senderKey, publicKey }) {
   const tx = T.makeUnsignedSTXTokenTransfer({
     recipient, amount: BigInt(amount), memo, nonce: BigInt(nonce), fee: BigInt(fee), publicKey, network: "devnet",
+    postConditionMode: "allow",
   });
   return tx.then((w) => signWire(w, senderKey));
 }

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from stacks.rpc import StacksClient
+
+from devnet_helpers import RecordingObserver, start_devnet_async
+
+if shutil.which("node") is None:  # pragma: no cover
+    pytest.skip("node is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+async def observer():
+    obs = await RecordingObserver().start()
+    yield obs
+    await obs.stop()
+
+
+@pytest.fixture(scope="session")
+async def devnet(observer, tmp_path_factory):
+    """One devnet over the real contracts for the module's tests: mining on demand, blocking delivery."""
+    proc = await start_devnet_async(tmp_path_factory.mktemp("devnet"), observers=[observer.url])
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def client(devnet):
+    async with StacksClient(devnet.rpc_url, retries=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def accounts(devnet):
+    async with StacksClient(devnet.rpc_url) as c:
+        return {a["label"]: a for a in await c.devnet_accounts()}
