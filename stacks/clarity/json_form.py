@@ -14,7 +14,8 @@ from typing import Any
 from stacks.errors import DecodeError, EncodeError
 from stacks.principal import parse_principal
 
-from .codec import Bytes, decode
+from .codec import Bytes, decode_with, make_reader, principal_address
+from .codec import _addresses as _address_memo
 from .values import (
     Bool,
     Buffer,
@@ -34,6 +35,7 @@ from .values import (
 )
 
 JSON = Any
+_addresses_get = _address_memo.get  # inline memo hit, skipping principal_address's call
 
 
 def to_json(value: ClarityValue) -> JSON:
@@ -96,14 +98,58 @@ def to_plain(value: ClarityValue) -> JSON:
     raise EncodeError(f"not a Clarity value: {value!r}")
 
 
+def _principal_json(issuer: bytes) -> JSON:
+    return {"type": "principal", "value": _addresses_get(issuer) or principal_address(issuer)}
+
+
+def _contract_json(issuer: bytes, name: str) -> JSON:
+    return {"type": "principal", "value": f"{_addresses_get(issuer) or principal_address(issuer)}.{name}"}
+
+
+# The same single-pass decoder as `decode`, building JSON nodes instead of value objects.
+_read_json = make_reader(
+    uint=lambda n: {"type": "uint", "value": str(n)},
+    int_=lambda n: {"type": "int", "value": str(n)},
+    bool_=lambda b: {"type": "bool", "value": b},
+    buffer=lambda raw: {"type": "buffer", "value": raw.hex()},
+    string_ascii=lambda s: {"type": "string-ascii", "value": s},
+    string_utf8=lambda s: {"type": "string-utf8", "value": s},
+    standard=_principal_json,
+    contract=_contract_json,
+    none=lambda: {"type": "none"},
+    some=lambda v: {"type": "some", "value": v},
+    ok=lambda v: {"type": "ok", "value": v},
+    err=lambda v: {"type": "err", "value": v},
+    list_=lambda items: {"type": "list", "value": items},
+    tuple_=lambda data: {"type": "tuple", "value": data},
+)
+_read_plain = make_reader(
+    uint=str,
+    int_=str,
+    bool_=bool,
+    buffer=lambda raw: "0x" + raw.hex(),
+    string_ascii=str,
+    string_utf8=str,
+    standard=lambda issuer: _addresses_get(issuer) or principal_address(issuer),
+    contract=lambda issuer, name: f"{_addresses_get(issuer) or principal_address(issuer)}.{name}",
+    none=lambda: None,
+    some=None,
+    ok=lambda v: {"ok": v},
+    err=lambda v: {"err": v},
+    list_=None,
+    tuple_=None,
+)
+
+
 def decode_to_json(data: Bytes) -> JSON:
-    """Hot-path helper for the indexer: serialized bytes/hex straight to the typed form."""
-    return to_json(decode(data))
+    """Serialized bytes/hex straight to the typed form: ``to_json(decode(data))`` in one
+    pass, with the same errors and limits (the indexer's hot path)."""
+    return decode_with(_read_json, data)
 
 
 def decode_to_plain(data: Bytes) -> JSON:
-    """Serialized bytes/hex straight to the plain form."""
-    return to_plain(decode(data))
+    """Serialized bytes/hex straight to the plain form: ``to_plain(decode(data))`` in one pass."""
+    return decode_with(_read_plain, data)
 
 
 def from_json(node: JSON) -> ClarityValue:

@@ -29,6 +29,12 @@ from stacks.errors import DecodeError, EncodeError
 needs_fixtures = pytest.mark.skipif(
     not fixture_data.available(), reason="../shared/fixtures/stacks not present"
 )
+# Every entry point of the one decoder: errors and limits must be identical across them.
+DECODERS = pytest.mark.parametrize(
+    "decoder",
+    [clarity.decode, clarity.decode_to_json, clarity.decode_to_plain],
+    ids=["value", "json", "plain"],
+)
 
 
 @needs_fixtures
@@ -141,18 +147,30 @@ def test_tuple_keys_sorted_bytewise_on_encode():
         ("0303", 1, "end of input"),
     ],
 )
-def test_decode_errors_name_offset_and_expectation(hex_input, offset, expected):
+@DECODERS
+def test_decode_errors_name_offset_and_expectation(decoder, hex_input, offset, expected):
     with pytest.raises(DecodeError) as info:
-        clarity.decode(hex_input)
+        decoder(hex_input)
     assert info.value.offset == offset
     assert info.value.expected == expected
 
 
-def test_depth_limit_matches_stacks_core():
+@DECODERS
+def test_depth_limit_matches_stacks_core(decoder):
     nested = "0a" * 31 + "03"  # 32 values deep: allowed
-    assert clarity.decode(nested)
-    with pytest.raises(DecodeError, match="nested at most 32"):
-        clarity.decode("0a" + nested)
+    assert decoder(nested) is not None
+    with pytest.raises(DecodeError, match="nested at most 32") as info:
+        decoder("0a" + nested)
+    assert info.value.offset == 32
+    # the limit applies inside tuples and lists too, after the key / count is read
+    tuple_at_32 = "0a" * 31 + "0c00000001" + "0161" + "03"
+    list_at_32 = "0a" * 31 + "0b00000001" + "03"
+    assert decoder(tuple_at_32[2:]) is not None and decoder(list_at_32[2:]) is not None
+    assert decoder("0a" * 31 + "0b00000000") is not None  # an empty list has no children
+    for too_deep, offset in ((tuple_at_32, 31 + 5 + 2), (list_at_32, 31 + 5)):
+        with pytest.raises(DecodeError, match="nested at most 32") as info:
+            decoder(too_deep)
+        assert info.value.offset == offset
     deep: clarity.ClarityValue = OptionalNone()
     for _ in range(32):
         deep = OptionalSome(deep)
@@ -160,14 +178,19 @@ def test_depth_limit_matches_stacks_core():
         clarity.encode(deep)
 
 
-def test_size_limits():
+@DECODERS
+def test_size_limits(decoder):
     with pytest.raises(DecodeError, match="larger than 2 MiB"):
-        clarity.decode(b"\x02" + bytes(2 * 1024 * 1024))
+        decoder(b"\x02" + bytes(2 * 1024 * 1024))
     with pytest.raises(EncodeError):
         clarity.encode(Buffer(bytes(1024 * 1024 + 1)))
     huge_list = bytes.fromhex("0b") + (1024 * 1024).to_bytes(4, "big")
     with pytest.raises(DecodeError, match="end of input"):
-        clarity.decode(huge_list)
+        decoder(huge_list)
+    with pytest.raises(DecodeError, match="a list length of at most 1048576"):
+        decoder(bytes.fromhex("0b") + (1024 * 1024 + 1).to_bytes(4, "big"))
+    biggest = b"\x02" + (1024 * 1024).to_bytes(4, "big") + bytes(1024 * 1024)
+    assert decoder(biggest) is not None
 
 
 @pytest.mark.parametrize(

@@ -58,10 +58,14 @@ def _check(decoder, data: bytes) -> None:
     assert time.perf_counter() - started < 1.0
 
 
+CLARITY_DECODERS = (clarity.decode, clarity.decode_to_json, clarity.decode_to_plain)
+
+
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(VALUES))
 def test_clarity_decoder_only_raises_decode_error(data):
-    _check(clarity.decode, data)
+    for decoder in CLARITY_DECODERS:
+        _check(decoder, data)
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,5 +77,6 @@ def test_transaction_decoder_only_raises_decode_error(data):
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes(data):
-    _check(clarity.decode, data)
+    for decoder in CLARITY_DECODERS:
+        _check(decoder, data)
     _check(decode_transaction, data)
