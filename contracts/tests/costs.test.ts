@@ -1,6 +1,7 @@
 // Execution cost of create-policy and of settle-expired batches, measured in the Clarity VM
 // (clarinet-sdk trackCosts). Asserts that a full batch stays well inside one Stacks block.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { initSimnet } from "@stacks/clarinet-sdk";
 import { Cl } from "@stacks/transactions";
 import * as h from "./helpers";
 const { A, C } = h;
@@ -18,6 +19,8 @@ const share = (c: any) => Math.max(...Object.keys(BLOCK_LIMITS).map((k) => c[k] 
 
 describe("costs", () => {
   beforeAll(async () => { await h.freshChain({ trackCosts: true }); });
+  // the suite shares one worker: give the following files a VM without cost tracking again
+  afterAll(async () => { await initSimnet(h.MANIFEST, true); });
 
   it("create-policy and settle batches fit well inside a block", () => {
     for (const p of h.PROVIDERS) h.ok(h.deposit(p, "STX", "aggressive", 10_000_000_000_000n));
