@@ -54,13 +54,15 @@ def test_clarity_contract_suite(npm: str) -> None:
     broken_files = [
         f"{Path(s['name']).name}: {s.get('message', '')[:2000]}"
         for s in results.get("testResults", [])
-        if s.get("status") == "failed" and not any(t.get("status") == "failed" for t in s.get("assertionResults", []))
+        if s.get("status") == "failed"
+        and not any(t.get("status") == "failed" for t in s.get("assertionResults", []))
     ]
     assert not failed, "failing Clarity tests:\n" + "\n".join(failed) + f"\n\n{output}"
     assert not broken_files, "test files failed to run:\n" + "\n".join(broken_files) + f"\n\n{output}"
     assert results["numFailedTests"] == 0, output
     assert results["numTotalTests"] > 0 and results["numPassedTests"] > 0, f"no tests ran:\n{output}"
-    assert results["numPassedTests"] + results.get("numPendingTests", 0) + results.get("numTodoTests", 0) == results[
-        "numTotalTests"
-    ], output
+    assert (
+        results["numPassedTests"] + results.get("numPendingTests", 0) + results.get("numTodoTests", 0)
+        == results["numTotalTests"]
+    ), output
     assert proc.returncode == 0, f"vitest exited {proc.returncode}:\n{output}"
