@@ -117,8 +117,8 @@ async def test_conflicting_nonce_chaining_and_replace_by_fee(client, observer):
     bumped_id = await client.broadcast(bumped)
     assert (await client.transaction(first.txid)) is None
     assert (await client.transaction(bumped_id))["tx_status"] == "pending"
-    drops = observer.paths("/drop_mempool_tx")
-    assert {"dropped_txids": ["0x" + first.txid], "reason": "ReplaceByFee", "new_txid": "0x" + bumped_id} in drops
+    drop = {"dropped_txids": ["0x" + first.txid], "reason": "ReplaceByFee", "new_txid": "0x" + bumped_id}
+    await observer.wait_for(lambda: drop in observer.paths("/drop_mempool_tx"))
     # chain up to the limit (25 pending per sender), then TooMuchChaining
     for _ in range(24):
         await client.broadcast(s.transfer(DEPLOYER, 1))
