@@ -1,0 +1,433 @@
+"""Agents that use the real contracts on the devnet: liquidity providers, policy buyers (with quotes
+signed by the devnet quote-signer key), the oracle submitter (``--oracle``), the keeper's settlement
+(``--settle``) and governance (proposals, votes, execution). One :meth:`Simulator.step` per block."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bithedge.settings import REPO_ROOT
+from bithedge.simulator.market import Feed, Market
+from stacks import clarity
+from stacks.keys import parse_private_key
+from stacks.principal import parse_principal
+from stacks.rpc import BadNonce, RpcError, StacksClient, TransactionRejected
+from stacks.transaction import PostConditionMode, make_contract_call
+
+U = clarity.UInt
+A = clarity.StringAscii
+CHAIN_ID_TESTNET = 0x80000000
+BP = 10_000
+ONE8 = 100_000_000
+SCALE = {"STX": 1_000_000, "sBTC": 100_000_000}
+PROVIDER_TIERS = ("conservative", "balanced", "aggressive")
+BUYER_TIERS = ("conservative", "standard", "flexible")
+
+
+@dataclass
+class Actor:
+    label: str
+    key: object
+    address: str
+    nonce: int = 0
+
+
+@dataclass
+class Pending:
+    txid: str
+    kind: str
+    actor: str
+    meta: dict = field(default_factory=dict)
+    sent_at: float = field(default_factory=time.monotonic)
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def bs_put(spot: float, strike: float, vol: float, years: float) -> float:
+    """Black-Scholes put value (USD per BTC), zero rates."""
+    if years <= 0 or vol <= 0:
+        return max(0.0, strike - spot)
+    sd = vol * math.sqrt(years)
+    d1 = (math.log(spot / strike) + 0.5 * sd * sd) / sd
+    return strike * _norm_cdf(-(d1 - sd)) - spot * _norm_cdf(-d1)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def policy_terms(strike, amount, spot, scale, price, ratio_bp, adj_bp, min_bp, max_bp) -> dict:
+    """Mirror of bithedge-policy-registry `policy-terms` (all integers)."""
+    max_payout = ceil_div(strike * amount * scale, ONE8 * price)
+    intrinsic = (strike - spot) * amount * scale // (ONE8 * price) if strike > spot else 0
+    floor_premium = ceil_div(max_payout * min_bp, BP)
+    base_min = max(intrinsic, floor_premium)
+    return {
+        "max_payout": max_payout,
+        "collateral": ceil_div(max_payout * ratio_bp, BP),
+        "min_premium": ceil_div(base_min * adj_bp, BP),
+        "max_premium": max_payout * max_bp // BP,
+    }
+
+
+def quote_digest(*, registry: str, quote_id: int, buyer: str, token: str, buyer_tier: str, pool_tier: str,
+                 strike: int, amount: int, expiry: int, premium: int, valid_until: int) -> bytes:
+    """sha256 of the consensus serialization of the quote tuple (contracts/README.md, Quotes)."""
+    t = clarity.Tuple({
+        "domain": A("bithedge-quote-v1"), "chain-id": U(CHAIN_ID_TESTNET), "registry": parse_principal(registry),
+        "quote-id": U(quote_id), "buyer": parse_principal(buyer), "token": A(token), "buyer-tier": A(buyer_tier),
+        "pool-tier": A(pool_tier), "strike": U(strike), "amount": U(amount), "expiry": U(expiry),
+        "premium": U(premium), "valid-until": U(valid_until),
+    })
+    return hashlib.sha256(clarity.encode(t)).digest()
+
+
+class Simulator:
+    def __init__(
+        self,
+        client: StacksClient,
+        *,
+        seed: int = 0,
+        oracle: bool = False,
+        settle: bool = False,
+        mine: bool = False,
+        extra_buyers: int = 4,
+        activity: float = 1.0,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.client = client
+        self.rng = random.Random(seed)
+        self.market = Market(seed=seed)
+        self.feed = Feed(self.market)
+        self.oracle = oracle
+        self.settle = settle
+        self.mine = mine
+        self.extra_buyers = extra_buyers
+        self.activity = activity
+        self.log = log
+        self.pending: list[Pending] = []
+        self.stats: Counter = Counter()
+        self.open_policies: dict[int, set[int]] = {}  # expiry -> policy ids not yet settled
+        self.settling: set[int] = set()
+        self.last_price: dict[str, int] = {}
+        self.quote_seq = self.rng.randrange(1, 2**40)
+        self.proposal: dict | None = None
+        self.burn_height = 0
+        self.tip = 0
+
+    # ---- setup -----------------------------------------------------------------------------------
+    async def setup(self) -> None:
+        accounts = await self._accounts()
+        by = {a["label"]: a for a in accounts}
+        deployer = by["deployer"]["address"]
+        self.c = {n: f"{deployer}.bithedge-{n}" for n in ("parameters", "oracle", "vault", "policy-registry", "governance")}
+
+        def actor(label: str) -> Actor:
+            k = parse_private_key(by[label]["private_key"])
+            return Actor(label, k, k.address(26))
+
+        self.submitter = actor("wallet_2")
+        self.keeper = actor("wallet_1")
+        self.quote_key = parse_private_key(by["wallet_3"]["private_key"])
+        self.providers = [actor(x) for x in ("wallet_4", "wallet_5", "wallet_6")]
+        self.buyers = [actor(x) for x in ("wallet_7", "wallet_8")]
+        self.sbtc_buyers = {a.label for a in self.buyers}
+        for i in range(self.extra_buyers):
+            k = parse_private_key(hashlib.sha256(f"bithedge-sim-buyer:{i}".encode()).hexdigest() + "01")
+            self.buyers.append(Actor(f"buyer-{i}", k, k.address(26)))
+        self.actors = [self.submitter, self.keeper, *self.providers, *self.buyers]
+        await self.sync_nonces()
+        await self.refresh_chain()
+        # fund generated buyers (devnet faucet), give the pools initial liquidity
+        for b in self.buyers[2:]:
+            acct = await self.client.account(b.address)
+            if acct.balance < 50_000 * 1_000_000:
+                try:
+                    await self.client.faucet(b.address, 200_000 * 1_000_000)
+                except RpcError as exc:
+                    self.log(f"faucet unavailable for {b.label}: {exc}")
+        await self.refresh_config()
+        for p in self.providers:
+            for tier in PROVIDER_TIERS:
+                shares = await self._read_uint(self.c["vault"], "get-shares", [A("STX"), A(tier), parse_principal(p.address)])
+                if not shares:
+                    await self.send(p, "deposit", self.c["vault"], "deposit", [A("STX"), A(tier), U(2_000_000 * 1_000_000)])
+                    await self.send(p, "deposit", self.c["vault"], "deposit", [A("sBTC"), A(tier), U(20 * ONE8)])
+        if self.oracle:
+            await self.push_prices()
+
+    async def _accounts(self) -> list[dict]:
+        try:
+            return await self.client.devnet_accounts()
+        except RpcError:
+            path = REPO_ROOT / "contracts" / "settings" / "devnet-accounts.json"
+            data = json.loads(path.read_text())
+            return [{"label": a["label"], "address": a["address"], "private_key": a["privateKey"]} for a in data["accounts"]]
+
+    async def sync_nonces(self) -> None:
+        for a in self.actors:
+            a.nonce = (await self.client.nonces(a.address))["possible_next_nonce"]
+
+    async def refresh_chain(self) -> None:
+        info = await self.client.info()
+        self.burn_height = info["burn_block_height"]
+        self.tip = info["stacks_tip_height"]
+
+    async def refresh_config(self) -> None:
+        cfg = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-policy-config"))
+        self.cfg = {k: int(v) for k, v in cfg.items()}
+        self.tiers = {}
+        for t in BUYER_TIERS:
+            v = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-tier", [A("buyer"), A(t)]))
+            if v:
+                self.tiers[t] = {k: int(x) if isinstance(x, str) and x.isdigit() else x for k, x in v.items()}
+
+    async def _read_uint(self, contract: str, fn: str, args) -> int:
+        v = clarity.to_plain(await self.client.call_read(contract, fn, args))
+        if isinstance(v, dict):
+            v = v.get("ok", 0)
+        try:
+            return int(v or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    # ---- sending -------------------------------------------------------------------------------------
+    async def send(self, actor: Actor, kind: str, contract: str, fn: str, args, meta: dict | None = None) -> str | None:
+        fee = self.rng.randint(2_000, 6_000)
+        tx = make_contract_call(contract=contract, function_name=fn, function_args=args, sender_key=actor.key,
+                                nonce=actor.nonce, fee=fee, mainnet=False, post_condition_mode=PostConditionMode.ALLOW)
+        try:
+            txid = await self.client.broadcast(tx)
+        except BadNonce as exc:
+            self.stats[f"rejected:{kind}:BadNonce"] += 1
+            if exc.expected is not None:
+                actor.nonce = int(exc.expected)
+            return None
+        except TransactionRejected as exc:
+            self.stats[f"rejected:{kind}:{exc.reason}"] += 1
+            return None
+        actor.nonce += 1
+        self.stats[f"sent:{kind}"] += 1
+        self.pending.append(Pending(txid, kind, actor.label, meta or {}))
+        return txid
+
+    # ---- one step per block --------------------------------------------------------------------------
+    async def step(self) -> None:
+        self.market.step()
+        self.feed.update(time.time())
+        await self.refresh_chain()
+        await self.check_pending()
+        if self.oracle:
+            await self.push_prices()
+        r = self.rng
+        for p in self.providers:
+            if r.random() < 0.08 * self.activity:
+                token = "STX" if r.random() < 0.7 else "sBTC"
+                amount = r.randint(1_000, 50_000) * 1_000_000 if token == "STX" else r.randint(1, 200) * 1_000_000
+                await self.send(p, "deposit", self.c["vault"], "deposit", [A(token), A(r.choice(PROVIDER_TIERS)), U(amount)])
+            elif r.random() < 0.03 * self.activity:
+                token, tier = ("STX" if r.random() < 0.7 else "sBTC"), r.choice(PROVIDER_TIERS)
+                shares = await self._read_uint(self.c["vault"], "get-shares", [A(token), A(tier), parse_principal(p.address)])
+                if shares > 10:
+                    await self.send(p, "withdraw", self.c["vault"], "withdraw", [A(token), A(tier), U(shares // 20)])
+        for b in self.buyers:
+            if r.random() < 0.25 * self.activity:
+                await self.buy(b)
+        if self.settle:
+            await self.settle_due()
+        await self.governance()
+
+    async def push_prices(self) -> None:
+        for asset in ("BTC", "STX"):
+            target = int(round(self.feed.median(asset) * ONE8)) if self.feed.quotes else int(self.market.prices[asset] * ONE8)
+            last = self.last_price.get(asset)
+            if last:  # stay inside the oracle's deviation guard
+                target = min(max(target, last * 91 // 100), last * 109 // 100)
+            txid = await self.send(self.submitter, "submit-price", self.c["oracle"], "submit-price", [A(asset), U(target)])
+            if txid:
+                self.last_price[asset] = target
+
+    async def latest_price(self, asset: str) -> int | None:
+        v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-latest", [A(asset)]))
+        return int(v["price"]) if v else None
+
+    async def buy(self, buyer: Actor) -> None:
+        r = self.rng
+        spot = await self.latest_price("BTC")
+        if not spot:
+            return
+        token = "sBTC" if buyer.label in self.sbtc_buyers and r.random() < 0.3 else "STX"
+        coll_price = spot if token == "sBTC" else await self.latest_price("STX")
+        if not coll_price:
+            return
+        buyer_tier = r.choice([t for t in BUYER_TIERS if t in self.tiers] or ["standard"])
+        tier = self.tiers.get(buyer_tier)
+        if not tier:
+            return
+        pool_tier = r.choice(PROVIDER_TIERS)
+        strike = int(spot * r.uniform(0.80, 1.05))
+        amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
+        duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
+        expiry = self.burn_height + duration
+        scale = SCALE[token]
+        terms = policy_terms(strike, amount, spot, scale, coll_price, tier["collateral-ratio-bp"],
+                             tier["premium-adjustment-bp"], self.cfg["premium-min-bp"], self.cfg["premium-max-bp"])
+        years = duration * 600 / (365 * 24 * 3600)
+        fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
+        fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
+        lo, hi = terms["min_premium"], terms["max_premium"]
+        if lo > hi or hi <= 0:
+            self.stats["quote:unpriceable"] += 1
+            return
+        premium = min(max(fair_units, lo, 1), hi)
+        self.quote_seq += 1
+        valid_until = self.burn_height + 3
+        digest = quote_digest(registry=self.c["policy-registry"], quote_id=self.quote_seq, buyer=buyer.address, token=token,
+                              buyer_tier=buyer_tier, pool_tier=pool_tier, strike=strike, amount=amount, expiry=expiry,
+                              premium=premium, valid_until=valid_until)
+        vrs = self.quote_key.sign_digest(digest)
+        rsv = vrs[1:] + vrs[:1]
+        self.stats["quotes"] += 1
+        await self.send(buyer, "create-policy", self.c["policy-registry"], "create-policy", [
+            U(self.quote_seq), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
+            U(valid_until), clarity.Buffer(rsv)], {"expiry": expiry})
+
+    async def price_height(self, asset: str, expiry: int) -> int | None:
+        for h in range(expiry, min(self.burn_height, expiry + 144)):
+            v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-price-at", [A(asset), U(h)]))
+            if v:
+                return h
+        return None
+
+    async def settle_due(self) -> None:
+        for expiry in sorted(e for e in self.open_policies if e < self.burn_height):
+            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:50]
+            if not ids:
+                continue
+            hb = await self.price_height("BTC", expiry)
+            hs = await self.price_height("STX", expiry)
+            if hb is None or hs is None:
+                continue
+            txid = await self.send(self.keeper, "settle-expired", self.c["policy-registry"], "settle-expired",
+                                   [U(expiry), U(hb), U(hs), clarity.List([U(i) for i in ids])],
+                                   {"expiry": expiry, "ids": ids})
+            if txid:
+                self.settling.update(ids)
+
+    async def governance(self) -> None:
+        r = self.rng
+        gov = self.c["governance"]
+        if self.proposal is None:
+            if r.random() < 0.03 * self.activity:
+                p = r.choice(self.providers)
+                value = r.choice([10, 15, 20, 25])
+                await self.send(p, "propose", gov, "propose-param", [A("premium.min-bp"), U(value)], {"value": value})
+                self.proposal = {"id": None, "voted": {p.label}}
+            return
+        pid = self.proposal.get("id")
+        if pid is None:
+            return
+        state = clarity.to_plain(await self.client.call_read(gov, "get-proposal-state", [U(pid)]))
+        if state == "active":
+            for p in self.providers:
+                if p.label not in self.proposal["voted"] and r.random() < 0.5:
+                    self.proposal["voted"].add(p.label)
+                    await self.send(p, "vote", gov, "vote", [U(pid), clarity.Bool(r.random() < 0.8)])
+        elif state == "executable" and not self.proposal.get("executing"):
+            self.proposal["executing"] = True
+            await self.send(self.keeper, "execute", gov, "execute", [U(pid)])
+        elif state in ("executed", "defeated", "cancelled", None):
+            self.stats[f"proposal:{state}"] += 1
+            self.proposal = None
+            await self.refresh_config()
+
+    async def check_pending(self) -> None:
+        keep = []
+        for p in self.pending:
+            tx = await self.client.transaction(p.txid)
+            if tx is None:  # dropped (e.g. orphaned and no longer valid): resync nonces
+                self.stats[f"dropped:{p.kind}"] += 1
+                await self.sync_nonces()
+                continue
+            status = tx.get("tx_status")
+            if status == "pending":
+                if time.monotonic() - p.sent_at < 600:
+                    keep.append(p)
+                continue
+            self.stats[f"{status}:{p.kind}"] += 1
+            result = clarity.decode(bytes.fromhex(tx["tx_result"]["hex"][2:]))
+            if status == "abort_by_response":
+                self.stats[f"err:{p.kind}:{clarity.to_repr(result)}"] += 1
+            if p.kind == "create-policy" and status == "success":
+                pid = int(clarity.to_plain(result)["ok"])
+                self.open_policies.setdefault(p.meta["expiry"], set()).add(pid)
+                self.stats["policies_created"] += 1
+            elif p.kind == "settle-expired":
+                ids = p.meta["ids"]
+                self.settling.difference_update(ids)
+                if status == "success":
+                    items = clarity.to_plain(result)["ok"]
+                    for pid, item in zip(ids, items, strict=False):
+                        if "ok" in item:
+                            self.stats["policies_settled"] += 1
+                            self.stats["settled_itm" if int(item["ok"]) > 0 else "settled_otm"] += 1
+                        if "ok" in item or str(item.get("err")) in ("405", "406", "418"):
+                            self.open_policies.get(p.meta["expiry"], set()).discard(pid)
+                    if not self.open_policies.get(p.meta["expiry"]):
+                        self.open_policies.pop(p.meta["expiry"], None)
+            elif p.kind == "propose" and self.proposal is not None:
+                if status == "success":
+                    self.proposal["id"] = int(clarity.to_plain(result)["ok"])
+                else:
+                    self.proposal = None
+            elif p.kind == "execute" and self.proposal is not None and status != "success":
+                self.proposal["executing"] = False
+        self.pending = keep
+
+    # ---- driving ---------------------------------------------------------------------------------------
+    async def wait_next_block(self, timeout: float = 120.0) -> None:
+        if self.mine:
+            await self.client.mine()
+            return
+        start = self.tip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = await self.client.info()
+            if info["stacks_tip_height"] > start:
+                return
+            await asyncio.sleep(0.25)
+        raise TimeoutError(f"no new block after {timeout:.0f} s (is the devnet mining?)")
+
+    async def run(self, blocks: int | None = None) -> dict:
+        await self.setup()
+        done = 0
+        while blocks is None or done < blocks:
+            await self.wait_next_block()
+            await self.step()
+            done += 1
+            if done % 25 == 0:
+                self.log(json.dumps({"event": "progress", "blocks": done, **self.summary()}))
+        # let the last transactions land
+        if self.mine:
+            await self.client.mine()
+        await self.refresh_chain()
+        await self.check_pending()
+        return self.summary()
+
+    def summary(self) -> dict:
+        return {
+            "tip": self.tip, "burn_height": self.burn_height, "btc": round(self.market.btc, 2),
+            "stx": round(self.market.stx, 4), "regime": self.market.regime.name,
+            "open_policies": sum(len(v) for v in self.open_policies.values()),
+            **dict(sorted(self.stats.items())),
+        }

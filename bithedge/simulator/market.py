@@ -1,0 +1,127 @@
+"""Seedable BTC and STX price paths: correlated geometric Brownian motion with Poisson jumps and a
+two-state (calm / stressed) volatility regime, one step per simulated block; plus the venues of an
+exchange-like feed (each with its own bias, noise, lag and rare outliers)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+ASSETS = ("BTC", "STX")
+
+
+@dataclass(frozen=True, eq=False)
+class Regime:
+    name: str
+    vol: dict[str, float]  # annualised volatility per asset
+    jump_rate: float  # expected jumps per step
+    jump_scale: float  # std of log jump size
+
+
+CALM = Regime("calm", {"BTC": 0.45, "STX": 0.80}, 0.002, 0.03)
+STRESSED = Regime("stressed", {"BTC": 1.10, "STX": 1.80}, 0.02, 0.06)
+
+
+@dataclass
+class Market:
+    seed: int = 0
+    btc: float = 95_000.0
+    stx: float = 1.50
+    #: simulated seconds per step; a devnet block every ~2 s stands in for ~10 min of market time
+    dt_seconds: float = 600.0
+    drift: float = 0.0
+    correlation: float = 0.6
+    p_stress: float = 0.01  # calm -> stressed per step
+    p_calm: float = 0.05  # stressed -> calm per step
+    rng: random.Random = field(init=False)
+    regime: Regime = field(init=False, default=None)  # type: ignore[assignment]
+    step_no: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.regime = CALM
+
+    @property
+    def prices(self) -> dict[str, float]:
+        return {"BTC": self.btc, "STX": self.stx}
+
+    def step(self) -> dict[str, float]:
+        r = self.rng
+        if self.regime is CALM and r.random() < self.p_stress:
+            self.regime = STRESSED
+        elif self.regime is STRESSED and r.random() < self.p_calm:
+            self.regime = CALM
+        dt = self.dt_seconds / (365 * 24 * 3600)
+        z1 = r.gauss(0, 1)
+        z2 = self.correlation * z1 + math.sqrt(1 - self.correlation**2) * r.gauss(0, 1)
+        for asset, z in (("BTC", z1), ("STX", z2)):
+            vol = self.regime.vol[asset]
+            log_ret = (self.drift - 0.5 * vol * vol) * dt + vol * math.sqrt(dt) * z
+            if r.random() < self.regime.jump_rate:
+                log_ret += r.gauss(-0.01, self.regime.jump_scale)
+            if asset == "BTC":
+                self.btc = max(1000.0, self.btc * math.exp(log_ret))
+            else:
+                self.stx = max(0.01, self.stx * math.exp(log_ret))
+        self.step_no += 1
+        return self.prices
+
+    def annual_vol(self, asset: str = "BTC") -> float:
+        return self.regime.vol[asset]
+
+
+@dataclass
+class Venue:
+    name: str
+    bias_bp: float  # persistent premium/discount
+    noise_bp: float  # per-quote noise
+    lag_steps: int  # how stale its prices are
+    outlier_p: float  # chance of a bad print
+    history: deque = field(default_factory=lambda: deque(maxlen=64))
+
+
+VENUES = (
+    Venue("coinbase", 2, 3, 0, 0.002),
+    Venue("binance", -3, 4, 0, 0.003),
+    Venue("kraken", 5, 6, 1, 0.004),
+    Venue("bitstamp", 0, 8, 2, 0.005),
+    Venue("okx", -6, 10, 1, 0.01),
+)
+
+
+class Feed:
+    """Quotes of several venues derived from the market, with noise, lag and occasional outliers."""
+
+    def __init__(self, market: Market, venues=VENUES, seed: int | None = None) -> None:
+        self.market = market
+        self.venues = [Venue(v.name, v.bias_bp, v.noise_bp, v.lag_steps, v.outlier_p) for v in venues]
+        self.rng = random.Random((market.seed if seed is None else seed) + 7919)
+        self.quotes: dict[str, dict[str, dict]] = {}
+        self.tick = 0
+
+    def update(self, ts: float) -> dict:
+        self.tick += 1
+        true = self.market.prices
+        for v in self.venues:
+            v.history.append(dict(true))
+            base = v.history[max(0, len(v.history) - 1 - v.lag_steps)]
+            q = {}
+            for asset in ("BTC", "STX"):
+                px = base[asset] * (1 + v.bias_bp / 1e4 + self.rng.gauss(0, v.noise_bp / 1e4))
+                if self.rng.random() < v.outlier_p:
+                    px *= self.rng.choice((0.9, 0.95, 1.05, 1.12))
+                q[f"{asset}-USD"] = {"price": round(px, 8 if asset == "STX" else 2), "ts": ts - v.lag_steps}
+            self.quotes[v.name] = q
+        return self.snapshot()
+
+    def snapshot(self) -> dict:
+        return {"tick": self.tick, "venues": self.quotes}
+
+    def median(self, asset: str) -> float:
+        xs = sorted(q[f"{asset}-USD"]["price"] for q in self.quotes.values())
+        if not xs:
+            return self.market.prices[asset]
+        n = len(xs)
+        return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
