@@ -258,6 +258,8 @@ class Simulator:
                 self.last_price[asset] = target
 
     async def latest_price(self, asset: str) -> int | None:
+        if asset in self.last_price:  # what this simulator just submitted lands before its own quotes
+            return self.last_price[asset]
         v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-latest", [A(asset)]))
         return int(v["price"]) if v else None
 
@@ -289,7 +291,7 @@ class Simulator:
         if lo > hi or hi <= 0:
             self.stats["quote:unpriceable"] += 1
             return
-        premium = min(max(fair_units, lo, 1), hi)
+        premium = min(max(fair_units, lo * 103 // 100, 1), hi)  # margin: prices move within a block
         self.quote_seq += 1
         valid_until = self.burn_height + 3
         digest = quote_digest(registry=self.c["policy-registry"], quote_id=self.quote_seq, buyer=buyer.address, token=token,

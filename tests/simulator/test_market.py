@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import statistics
+
+from bithedge.simulator.agents import bs_put, policy_terms
+from bithedge.simulator.market import Feed, Market
+
+
+def test_market_is_seedable_and_moves():
+    a, b, c = Market(seed=7), Market(seed=7), Market(seed=8)
+    pa = [a.step() for _ in range(500)]
+    pb = [b.step() for _ in range(500)]
+    pc = [c.step() for _ in range(500)]
+    assert pa == pb and pa != pc
+    btc = [p["BTC"] for p in pa]
+    assert len(set(btc)) == 500 and min(btc) > 0
+    rets = [btc[i + 1] / btc[i] - 1 for i in range(len(btc) - 1)]
+    assert 0 < statistics.pstdev(rets) < 0.05
+
+
+def test_regimes_switch():
+    m = Market(seed=1, p_stress=0.2, p_calm=0.2)
+    names = set()
+    for _ in range(200):
+        m.step()
+        names.add(m.regime.name)
+    assert names == {"calm", "stressed"}
+
+
+def test_feed_venues_noise_lag_outliers():
+    m = Market(seed=3)
+    f = Feed(m)
+    outliers = 0
+    for t in range(2000):
+        m.step()
+        snap = f.update(float(t))
+        med = f.median("BTC")
+        for q in snap["venues"].values():
+            if abs(q["BTC-USD"]["price"] / med - 1) > 0.03:
+                outliers += 1
+    assert len(snap["venues"]) == 5
+    assert outliers > 0  # rare bad prints exist
+    assert abs(f.median("BTC") / m.btc - 1) < 0.02  # but the median tracks the market
+    assert len({q["BTC-USD"]["price"] for q in snap["venues"].values()}) == 5
+
+
+def test_policy_terms_and_put_value():
+    t = policy_terms(strike=9_000_000_000_000, amount=10_000_000, spot=9_500_000_000_000, scale=1_000_000,
+                     price=150_000_000, ratio_bp=11_000, adj_bp=10_000, min_bp=10, max_bp=5_000)
+    assert t["max_payout"] == 6_000_000_000 and t["collateral"] == 6_600_000_000
+    assert t["min_premium"] == 6_000_000 and t["max_premium"] == 3_000_000_000
+    assert bs_put(95_000, 90_000, 0.5, 0.01) > 0 and bs_put(95_000, 90_000, 0.5, 0) == 0
