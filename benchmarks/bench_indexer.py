@@ -9,7 +9,8 @@
 * Live: an observer server; 100- and 1,000-event blocks POSTed one at a time like a stacks-node;
   ack latency p50/p99 (receipt to 200 after commit).
 
-Without ``--tsv`` a synthetic export is generated (print events with real Clarity tuples, STX transfers,
+``--durable`` runs Postgres with fsync on (the production setting; replay commits asynchronously either
+way, a live 200 always waits for the flush). Without ``--tsv`` a synthetic export is generated (print events with real Clarity tuples, STX transfers,
 burn blocks, forks). Prints figures; asserts nothing.
 """
 
@@ -146,12 +147,15 @@ async def main() -> None:
     ap.add_argument("--events-per-block", type=int, default=100)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--live-blocks", type=int, default=300)
+    ap.add_argument("--durable", action="store_true",
+                    help="fsync on (the production setting); default: fsync off, like the tests")
     args = ap.parse_args()
     logs.configure("warning")
     root = Path(tempfile.mkdtemp(prefix="bench-indexer-"))
     root.chmod(0o755)
-    pg = EmbeddedPostgres(root / "pg", durable=False)
+    pg = EmbeddedPostgres(root / "pg", durable=args.durable)
     admin = pg.start()
+    print(f"postgres: {'durable (fsync on)' if args.durable else 'fsync off, as in the tests'}")
     try:
         tsv = args.tsv
         if tsv is None:

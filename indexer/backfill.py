@@ -55,7 +55,7 @@ class HiroClient:
                     retry_after = resp.headers.get("retry-after")
                     wait = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else delay
                     err: Exception = ApiError(resp.status, url, text)
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 err, wait = exc, delay
             if attempt == self.retries:
                 raise err

@@ -46,9 +46,11 @@ def cli() -> None:
 @click.option("--host", default=None, help="Interface to listen on (default: BITHEDGE_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default: BITHEDGE_INDEXER_PORT, 3700).")
 @click.option("--node", "node_url", default=None, help="Node RPC for /ready and gap filling (default: BITHEDGE_NODE_URL).")
-@click.option("--api", "api_url", envvar="BITHEDGE_INDEXER_API_URL", default=None,
-              help="Hiro-style API the gap reconciler fetches from (default: the node URL).")
-@click.option("--max-body-mb", envvar="BITHEDGE_INDEXER_MAX_BODY_MB", type=int, default=500, show_default=True)
+@click.option("--api", "api_url", default=None,
+              help="Hiro-style API the gap reconciler fetches from (default: BITHEDGE_INDEXER_API_URL, else the "
+                   "node URL).")
+@click.option("--max-body-mb", type=click.IntRange(1, 4096), default=None,
+              help="Largest request body in MiB (default: BITHEDGE_INDEXER_MAX_BODY_MB, 500).")
 @click.option("--ready-lag", type=int, default=2, show_default=True, help="Blocks behind the node still 'ready'.")
 @click.option("--gap-fill/--no-gap-fill", default=True, show_default=True)
 @click.option("--gap-check-s", type=float, default=10.0, show_default=True)
@@ -60,9 +62,10 @@ def serve(host, port, node_url, api_url, max_body_mb, ready_lag, gap_fill, gap_c
     s = _settings()
     dsn = _dsn(s)
     cfg = ServerConfig(dsn=dsn, host=host or s.host, port=port if port is not None else s.indexer_port,
-                       node_url=node_url or s.resolved_node_url, api_url=api_url,
-                       max_body_bytes=max_body_mb * 1024 * 1024, ready_lag_blocks=ready_lag, gap_fill=gap_fill,
-                       gap_check_s=gap_check_s, shutdown_timeout_s=s.shutdown_timeout_s)
+                       node_url=node_url or s.resolved_node_url, api_url=api_url or s.indexer_api_url,
+                       max_body_bytes=(max_body_mb or s.indexer_max_body_mb) * 1024 * 1024,
+                       ready_lag_blocks=ready_lag, gap_fill=gap_fill, gap_check_s=gap_check_s,
+                       shutdown_timeout_s=s.shutdown_timeout_s)
     _run(run(cfg))
 
 
@@ -114,8 +117,8 @@ def rebuild(restart, no_progress) -> None:
 
 
 @cli.command()
-@click.option("--api", "api_url", envvar="BITHEDGE_INDEXER_API_URL", default=None,
-              help="Hiro-style API base URL (default: the node URL).")
+@click.option("--api", "api_url", default=None,
+              help="Hiro-style API base URL (default: BITHEDGE_INDEXER_API_URL, else the node URL).")
 @click.option("--from", "start", type=int, default=None, help="First height (default: resume, or 0).")
 @click.option("--to", "end", type=int, default=None, help="Last height (default: the API's tip).")
 @click.option("--no-progress", is_flag=True)
@@ -130,7 +133,8 @@ def backfill(api_url, start, end, no_progress) -> None:
     async def go():
         w = await Writer.open(dsn)
         try:
-            stats = await run(w, api_url or s.resolved_node_url, start=start, end=end, progress=not no_progress)
+            stats = await run(w, api_url or s.indexer_api_url or s.resolved_node_url, start=start, end=end,
+                              progress=not no_progress)
             click.echo(json.dumps(stats))
         finally:
             await w.close()

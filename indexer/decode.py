@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from stacks.clarity import decode as _clarity_decode
+from stacks.clarity import decode_to_json as _clarity_decode_to_json
 from stacks.clarity import to_json as _clarity_to_json
 from stacks.errors import StacksError
 
@@ -19,7 +19,17 @@ try:  # the package's public name, once it exports it
 except ImportError:  # pragma: no cover - older layout
     from stacks.transaction.decode import decode_transaction as _decode_transaction
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _encoder.encode
+try:  # one C encoder, built once: JSONEncoder.encode builds a new one (and a cycle-check dict) per call
+    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import encode_basestring as _encode_basestring
+
+    # markers=None: no cycle check; every object encoded here comes from json.loads or a decoder (trees).
+    _c_iterencode = _c_make_encoder(None, _encoder.default, _encode_basestring, None, ":", ",", False, False,
+                                    True) if _c_make_encoder is not None else None
+except ImportError:  # pragma: no cover - a Python without the C accelerator
+    _c_iterencode = None
 
 
 class DecodeFailure(ValueError):
@@ -28,7 +38,7 @@ class DecodeFailure(ValueError):
 
 def json_text(obj: object) -> str:
     """Compact JSON text that Postgres ``jsonb`` accepts (it refuses the ``\\u0000`` escape)."""
-    text = _dumps(obj)
+    text = "".join(_c_iterencode(obj, 0)) if _c_iterencode is not None else _dumps(obj)
     if "\\u0000" in text:
         text = text.replace("\\u0000", "\\ufffd")
     return text
@@ -37,7 +47,7 @@ def json_text(obj: object) -> str:
 def clarity_json(raw: bytes) -> str:
     """Typed, lossless JSON text (``stacks.clarity.to_json``) of one serialized Clarity value."""
     try:
-        return json_text(_clarity_to_json(_clarity_decode(raw)))
+        return json_text(_clarity_decode_to_json(raw))
     except (StacksError, ValueError, RecursionError) as exc:
         raise DecodeFailure(f"Clarity value: {exc}") from None
 

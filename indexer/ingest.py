@@ -133,6 +133,47 @@ class TipInfo:
     burn_block_time: int | None = None
 
 
+@dataclass(slots=True)
+class _Plan:
+    """What a batch writes, decided before any I/O (rows carry their Request; ids are filled when written)."""
+
+    res: BatchResult = field(default_factory=BatchResult)
+    dead: list[tuple] = field(default_factory=list)  # (Request, reason, detail)
+    new_blocks: list[tuple] = field(default_factory=list)  # (ParsedBlock, Request)
+    block_flags: list[bool] = field(default_factory=list)  # final canonical flag of each new block
+    new_burns: list[tuple] = field(default_factory=list)  # (ParsedBurnBlock, Request)
+    burn_flags: list[bool] = field(default_factory=list)
+    mempool: list[tuple] = field(default_factory=list)  # (txid, raw_tx, Request)
+    drops: list[tuple] = field(default_factory=list)
+    reorg_rows: list[tuple] = field(default_factory=list)  # (..., Request)
+    orphan: list[bytes] = field(default_factory=list)
+    restore: list[bytes] = field(default_factory=list)
+    b_orphan: list[bytes] = field(default_factory=list)
+    b_restore: list[bytes] = field(default_factory=list)
+    tip: tuple = ()
+
+
+# A live block bigger than this (transactions + events) goes through the COPY path instead.
+ONE_STATEMENT_MAX_ROWS = 5000
+
+_TIP_SQL = (
+    "UPDATE raw.chain_tip SET index_block_hash=$1, block_hash=$2, block_height=$3, block_time=$4, "
+    "burn_block_hash=$5, burn_block_height=$6, burn_block_time=$7, "
+    "last_request_id=GREATEST(last_request_id, $8), updated_at=now()")
+_CHECKPOINT_SQL = (
+    "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
+    "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, updated_at = now()")
+
+
+def _request_values(r: Request) -> tuple:
+    """raw.observer_requests columns after ``id``."""
+    body = r.body
+    return (r.received_at, r.path, r.payload_text,
+            (body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body) if r.store_body else None,
+            r.truncated_size if r.truncated_size is not None else len(body),
+            r.truncated_size is not None, r.source, r.source_id, r.outcome)
+
+
 REQUEST_COLUMNS = ("id", "received_at", "path", "payload", "body", "body_size", "body_truncated", "source",
                    "source_id", "outcome")
 
@@ -147,6 +188,7 @@ class Writer:
         self.burn_by_height: dict[int, bytes] = {}
         self.tip = TipInfo()
         self.listeners: list = []  # callables(BatchResult) run after each commit (metrics)
+        self._column_types: dict[str, dict[str, str]] = {}  # raw table -> column -> SQL type (array casts)
 
     @classmethod
     async def open(cls, dsn: str, *, wait_for_lock: bool = False) -> Writer:
@@ -159,6 +201,12 @@ class Writer:
                                  "against this database; stop it first")
             w = cls(conn)
             await w.reload()
+            for table, column, sql_type in await conn.fetch(
+                    "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+                    "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'raw' AND c.relname IN ('transactions', 'events') AND a.attnum > 0 "
+                    "AND NOT a.attisdropped"):
+                w._column_types.setdefault(table, {})[column] = sql_type
             return w
         except BaseException:
             await conn.close()
@@ -192,11 +240,17 @@ class Writer:
         for r in requests:
             prepare(r)
         try:
-            async with self.conn.transaction():
-                result = await self._write(requests, checkpoint, store_requests)
+            plan = self._plan(requests)  # CPU only: fork choice and outcomes (updates the in-memory view)
+            if self._one_statement_ok(plan, requests, store_requests):
+                # A live delivery without flips: ONE statement (its own transaction, one round trip).
+                await self._write_one_statement(plan, requests[0], checkpoint)
+            else:
+                async with self.conn.transaction():
+                    await self._write_steps(plan, requests, checkpoint, store_requests)
         except BaseException:
             await self._recover()
             raise
+        result = plan.res
         for fn in self.listeners:
             fn(result, requests)
         return result
@@ -208,27 +262,15 @@ class Writer:
         except Exception:  # the connection is gone; the caller sees the original error
             log.warning("writer_reload_failed")
 
-    async def _write(self, requests, checkpoint, store_requests) -> BatchResult:
-        conn = self.conn
-        res = BatchResult()
-        need_ids = [r for r in requests if r.request_id is None]
-        if need_ids:
-            ids = await conn.fetchval(
-                "SELECT array_agg(nextval('raw.observer_requests_id_seq')) FROM generate_series(1, $1)",
-                len(need_ids))
-            for r, i in zip(need_ids, ids, strict=True):
-                r.request_id = i
-
+    def _plan(self, requests: Sequence[Request]) -> _Plan:
+        """Run fork choice for the batch and decide every row and flip; no I/O. Request ids are not known
+        yet: rows are finished (``request_id``) when they are written."""
         chain = self.chain
+        plan = _Plan()
+        res = plan.res
         initial: dict[bytes, bool] = {}  # existing blocks touched by this batch: flag before it
-        new_blocks: list[tuple[P.ParsedBlock, int]] = []
         burn_initial: dict[bytes, bool] = {}
-        new_burns: list[tuple[P.ParsedBurnBlock, int]] = []
         new_burn_set: set[bytes] = set()
-        mempool: list[tuple] = []
-        drops: list[tuple] = []
-        dead: list[tuple] = []
-        reorg_rows: list[tuple] = []
         new_set: set[bytes] = set()
         tip = self.tip
 
@@ -236,7 +278,7 @@ class Writer:
             parsed = r.parsed
             if isinstance(parsed, P.PayloadError):
                 r.outcome = "dead_letter"
-                dead.append((r.request_id, r.path, parsed.reason, str(parsed)))
+                plan.dead.append((r, parsed.reason, str(parsed)))
                 res.dead_letters += 1
             elif isinstance(parsed, P.ParsedBlock):
                 change = chain.add(parsed.index_block_hash, parsed.block_height,
@@ -247,7 +289,7 @@ class Writer:
                     continue
                 r.outcome = "block"
                 new_set.add(parsed.index_block_hash)
-                new_blocks.append((parsed, r.request_id))
+                plan.new_blocks.append((parsed, r))
                 for h in change.orphaned:
                     if h not in new_set:
                         initial.setdefault(h, True)
@@ -256,8 +298,8 @@ class Writer:
                         initial.setdefault(h, False)
                 if change.orphaned:
                     res.reorgs.append((change.reorg_depth, change.fork_height))
-                    reorg_rows.append((len(change.orphaned), len(change.restored), change.fork_height,
-                                       change.old_tip, change.new_tip or parsed.index_block_hash, r.request_id))
+                    plan.reorg_rows.append((len(change.orphaned), len(change.restored), change.fork_height,
+                                            change.old_tip, change.new_tip or parsed.index_block_hash, r))
                     log.warning("reorg", depth=change.reorg_depth, restored=len(change.restored),
                                 fork_height=change.fork_height, new_tip="0x" + parsed.index_block_hash.hex(),
                                 height=parsed.block_height, nakamoto=parsed.nakamoto)
@@ -269,41 +311,57 @@ class Writer:
                 res.events += len(parsed.events)
             elif isinstance(parsed, P.ParsedBurnBlock):
                 r.outcome = "burn_block"
-                self._add_burn(parsed, r.request_id, burn_initial, new_burns, new_burn_set, tip)
+                self._add_burn(parsed, r, burn_initial, plan.new_burns, new_burn_set, tip)
             elif isinstance(parsed, P.ParsedMempool):
                 r.outcome = "stored"
-                mempool.extend((txid, raw, r.received_at, r.request_id) for txid, raw in parsed.txs)
+                plan.mempool.extend((txid, raw, r) for txid, raw in parsed.txs)
             elif isinstance(parsed, P.ParsedDrop):
                 r.outcome = "stored"
-                drops.extend((t, r.received_at, parsed.reason, parsed.new_txid) for t in parsed.txids)
+                plan.drops.extend((t, r.received_at, parsed.reason, parsed.new_txid) for t in parsed.txids)
             else:
                 r.outcome = "stored"
 
+        nodes = chain.nodes
+        plan.orphan = [h for h, was in initial.items() if was and not nodes[h].canonical]
+        plan.restore = [h for h, was in initial.items() if not was and nodes[h].canonical]
+        plan.block_flags = [nodes[pb.index_block_hash].canonical for pb, _ in plan.new_blocks]
+        burn = self.burn
+        plan.b_orphan = [h for h, was in burn_initial.items() if was and not burn[h][1]]
+        plan.b_restore = [h for h, was in burn_initial.items() if not was and burn[h][1]]
+        plan.burn_flags = [burn[pb.burn_block_hash][1] for pb, _ in plan.new_burns]
+        plan.tip = (tip.index_block_hash, tip.block_hash, tip.block_height, tip.block_time, tip.burn_block_hash,
+                    tip.burn_block_height, tip.burn_block_time)
+        return plan
+
+    async def _write_steps(self, plan: _Plan, requests, checkpoint, store_requests) -> None:
+        """The general path, inside the caller's transaction: COPY per table, flips in the safe order
+        (orphan before the new canonical rows go in, restore after: one canonical block per height)."""
+        conn = self.conn
+        res = plan.res
+        need_ids = [r for r in requests if r.request_id is None]
+        if need_ids:
+            ids = await conn.fetchval(
+                "SELECT array_agg(nextval('raw.observer_requests_id_seq')) FROM generate_series(1, $1)",
+                len(need_ids))
+            for r, i in zip(need_ids, ids, strict=True):
+                r.request_id = i
+
         if store_requests:
-            await conn.copy_records_to_table("observer_requests", schema_name="raw", columns=REQUEST_COLUMNS, records=[
-                (r.request_id, r.received_at, r.path, r.payload_text,
-                 (r.body.encode("utf-8", "surrogateescape") if isinstance(r.body, str) else r.body)
-                 if r.store_body else None,
-                 r.truncated_size if r.truncated_size is not None else len(r.body),
-                 r.truncated_size is not None, r.source, r.source_id, r.outcome)
-                for r in requests])
+            await conn.copy_records_to_table("observer_requests", schema_name="raw", columns=REQUEST_COLUMNS,
+                                             records=[(r.request_id,) + _request_values(r) for r in requests])
         else:  # rebuild: the rows exist; record what this pass made of them
             await conn.executemany("UPDATE raw.observer_requests SET outcome = $2 WHERE id = $1 AND outcome <> $2",
                                    [(r.request_id, r.outcome) for r in requests])
 
-        nodes = chain.nodes
-        orphan = [h for h, was in initial.items() if was and not nodes[h].canonical]
-        restore = [h for h, was in initial.items() if not was and nodes[h].canonical]
-        if orphan:
-            await self._flip(orphan, False)
-        if new_blocks:
+        if plan.orphan:
+            await self._flip(plan.orphan, False)
+        if plan.new_blocks:
             blocks, txs, events = [], [], []
-            for pb, rid in new_blocks:
-                c = nodes[pb.index_block_hash].canonical
-                tail = (c, rid)
+            for (pb, r), c in zip(plan.new_blocks, plan.block_flags, strict=True):
+                tail = (c, r.request_id)
                 blocks.append(pb.row + tail)
-                txs.extend(row + tail for row in pb.txs)
-                events.extend(row + tail for row in pb.events)
+                txs.extend([row + tail for row in pb.txs])
+                events.extend([row + tail for row in pb.events])
             await conn.copy_records_to_table("blocks", schema_name="raw", columns=P.BLOCK_COLUMNS, records=blocks)
             if txs:
                 await conn.copy_records_to_table("transactions", schema_name="raw", columns=P.TX_COLUMNS,
@@ -311,51 +369,92 @@ class Writer:
             if events:
                 await conn.copy_records_to_table("events", schema_name="raw", columns=P.EVENT_COLUMNS,
                                                  records=events)
-        if restore:
-            await self._flip(restore, True)
+        if plan.restore:
+            await self._flip(plan.restore, True)
 
-        if burn_initial or new_burns:
-            b_orphan = [h for h, was in burn_initial.items() if was and not self.burn[h][1]]
-            b_restore = [h for h, was in burn_initial.items() if not was and self.burn[h][1]]
-            if b_orphan:
-                await conn.execute("UPDATE raw.burn_blocks SET canonical = false WHERE burn_block_hash = ANY($1)",
-                                   b_orphan)
-            if new_burns:
-                await conn.copy_records_to_table("burn_blocks", schema_name="raw", columns=P.BURN_COLUMNS,
-                                                 records=[pb.row + (self.burn[pb.burn_block_hash][1], rid)
-                                                          for pb, rid in new_burns])
-            if b_restore:
-                await conn.execute("UPDATE raw.burn_blocks SET canonical = true WHERE burn_block_hash = ANY($1)",
-                                   b_restore)
-        if mempool:
+        if plan.b_orphan:
+            await conn.execute("UPDATE raw.burn_blocks SET canonical = false WHERE burn_block_hash = ANY($1)",
+                               plan.b_orphan)
+        if plan.new_burns:
+            await conn.copy_records_to_table("burn_blocks", schema_name="raw", columns=P.BURN_COLUMNS,
+                                             records=[pb.row + (c, r.request_id) for (pb, r), c
+                                                      in zip(plan.new_burns, plan.burn_flags, strict=True)])
+        if plan.b_restore:
+            await conn.execute("UPDATE raw.burn_blocks SET canonical = true WHERE burn_block_hash = ANY($1)",
+                               plan.b_restore)
+        if plan.mempool:
             await conn.executemany(
                 "INSERT INTO raw.mempool_txs (txid, raw_tx, received_at, request_id) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (txid) DO NOTHING", mempool)
-        if drops:
+                "ON CONFLICT (txid) DO NOTHING", [(t, raw, r.received_at, r.request_id) for t, raw, r in plan.mempool])
+        if plan.drops:
             await conn.executemany(
                 "UPDATE raw.mempool_txs SET dropped_at = $2, drop_reason = $3, replaced_by = $4 "
-                "WHERE txid = $1 AND dropped_at IS NULL", drops)
-        if dead:
+                "WHERE txid = $1 AND dropped_at IS NULL", plan.drops)
+        if plan.dead:
             await conn.copy_records_to_table("dead_letters", schema_name="raw",
-                                             columns=("request_id", "path", "reason", "detail"), records=dead)
-        if reorg_rows:
+                                             columns=("request_id", "path", "reason", "detail"),
+                                             records=[(r.request_id, r.path, reason, detail)
+                                                      for r, reason, detail in plan.dead])
+        if plan.reorg_rows:
             await conn.copy_records_to_table(
                 "reorgs", schema_name="raw",
-                columns=("depth", "restored", "fork_height", "old_tip", "new_tip", "request_id"), records=reorg_rows)
+                columns=("depth", "restored", "fork_height", "old_tip", "new_tip", "request_id"),
+                records=[row[:5] + (row[5].request_id,) for row in plan.reorg_rows])
         res.last_request_id = max((r.request_id for r in requests), default=None)
-        await conn.execute(
-            "UPDATE raw.chain_tip SET index_block_hash=$1, block_hash=$2, block_height=$3, block_time=$4, "
-            "burn_block_hash=$5, burn_block_height=$6, burn_block_time=$7, "
-            "last_request_id=GREATEST(last_request_id, $8), updated_at=now()",
-            tip.index_block_hash, tip.block_hash, tip.block_height, tip.block_time, tip.burn_block_hash,
-            tip.burn_block_height, tip.burn_block_time, res.last_request_id)
+        await conn.execute(_TIP_SQL, *plan.tip, res.last_request_id)
         if checkpoint is not None:
             name, position, info = checkpoint
-            await conn.execute(
-                "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
-                "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, "
-                "updated_at = now()", name, position, json_text(info))
-        return res
+            await conn.execute(_CHECKPOINT_SQL, name, position, json_text(info))
+
+    def _one_statement_ok(self, plan: _Plan, requests: Sequence[Request], store_requests: bool) -> bool:
+        if len(requests) != 1 or not store_requests or requests[0].request_id is not None:
+            return False
+        if plan.orphan or plan.restore or plan.b_orphan or plan.b_restore or plan.mempool or plan.drops:
+            return False  # flips need their order (unique canonical height); mempool rows are rare
+        return sum(len(pb.events) + len(pb.txs) for pb, _ in plan.new_blocks) <= ONE_STATEMENT_MAX_ROWS
+
+    async def _write_one_statement(self, plan: _Plan, req: Request, checkpoint) -> None:
+        """Request row, block, transactions, events, burn block, dead letter, tip and checkpoint in one
+        INSERT ... WITH statement: atomic on its own (an implicit transaction), so the commit and the reply
+        come back in a single round trip. Only used when nothing flips, so the order of the parts is free."""
+        args: list = []
+
+        def arg(value, cast: str = "") -> str:
+            args.append(value)
+            return f"${len(args)}{cast}"
+
+        parts = [f"req AS (INSERT INTO raw.observer_requests ({', '.join(REQUEST_COLUMNS[1:])}) VALUES ("
+                 + ", ".join(arg(v) for v in _request_values(req)) + ") RETURNING id)"]
+        rid = "(SELECT id FROM req)"
+        for i, ((pb, _r), c) in enumerate(zip(plan.new_blocks, plan.block_flags, strict=True)):
+            parts.append(f"b{i} AS (INSERT INTO raw.blocks ({', '.join(P.BLOCK_COLUMNS)}) VALUES ("
+                         + ", ".join(arg(v) for v in pb.row) + f", {arg(c)}, {rid}))")
+            for name, table, rows in (("t", "transactions", pb.txs), ("e", "events", pb.events)):
+                if rows:
+                    cols = P.TX_COLUMNS if table == "transactions" else P.EVENT_COLUMNS
+                    types = self._column_types[table]
+                    arrays = ", ".join(arg(list(col), f"::{types[n]}[]")
+                                       for n, col in zip(cols, zip(*rows, strict=True), strict=False))
+                    parts.append(f"{name}{i} AS (INSERT INTO raw.{table} ({', '.join(cols)}) "
+                                 f"SELECT u.*, {arg(c)}::boolean, {rid} FROM unnest({arrays}) AS u)")
+        for i, ((pb, _r), c) in enumerate(zip(plan.new_burns, plan.burn_flags, strict=True)):
+            parts.append(f"bb{i} AS (INSERT INTO raw.burn_blocks ({', '.join(P.BURN_COLUMNS)}) VALUES ("
+                         + ", ".join(arg(v) for v in pb.row) + f", {arg(c)}, {rid}))")
+        for i, (_r, reason, detail) in enumerate(plan.dead):
+            parts.append(f"dl{i} AS (INSERT INTO raw.dead_letters (request_id, path, reason, detail) "
+                         f"VALUES ({rid}, {arg(req.path)}, {arg(reason)}, {arg(detail)}))")
+        tip_args = ", ".join(arg(v) for v in plan.tip)
+        parts.append(f"tip AS (UPDATE raw.chain_tip SET (index_block_hash, block_hash, block_height, block_time, "
+                     f"burn_block_hash, burn_block_height, burn_block_time, last_request_id, updated_at) = "
+                     f"({tip_args}, GREATEST(last_request_id, {rid}), now()))")
+        if checkpoint is not None:
+            name, position, info = checkpoint
+            parts.append(f"cp AS (INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES "
+                         f"({arg(name)}, {arg(position)}, {arg(json_text(info))}::jsonb, now()) "
+                         "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, "
+                         "updated_at = now())")
+        req.request_id = await self.conn.fetchval("WITH " + ",\n".join(parts) + "\nSELECT id FROM req", *args)
+        plan.res.last_request_id = req.request_id
 
     async def _flip(self, hashes: list[bytes], canonical: bool) -> None:
         conn = self.conn
@@ -363,7 +462,7 @@ class Writer:
             await conn.execute(f"UPDATE raw.{table} SET canonical = $2 WHERE index_block_hash = ANY($1)",
                                hashes, canonical)
 
-    def _add_burn(self, pb: P.ParsedBurnBlock, rid: int, initial: dict, new: list, new_set: set,
+    def _add_burn(self, pb: P.ParsedBurnBlock, req: Request, initial: dict, new: list, new_set: set,
                   tip: TipInfo) -> None:
         """A burn block (re)delivered is the burn tip at its height: orphan competitors at or above it.
         A duplicate of a block that is already canonical changes nothing."""
@@ -373,7 +472,7 @@ class Writer:
             return
         if known is None:
             self.burn[h] = known = [height, False]
-            new.append((pb, rid))
+            new.append((pb, req))
             new_set.add(h)
         else:
             initial.setdefault(h, False)
@@ -412,10 +511,7 @@ class Writer:
         return rid
 
     async def set_checkpoint(self, name: str, position: int, info: dict) -> None:
-        await self.conn.execute(
-            "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
-            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, updated_at = now()",
-            name, position, json_text(info))
+        await self.conn.execute(_CHECKPOINT_SQL, name, position, json_text(info))
 
 
 def now() -> datetime:

@@ -124,7 +124,7 @@ def _amount(value: Any, name: str, optional: bool = True) -> int | None:
         raise PayloadError(f"{name}: missing")
     if type(value) is int and value >= 0:
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 39:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 39:
         return int(value)
     raise PayloadError(f"{name}: expected a decimal amount, got {str(value)[:40]!r}")
 
@@ -299,26 +299,32 @@ def _event_index(e: Any) -> int:
 def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[bytes, int]) -> list[tuple]:
     ordered = sorted(raw_events, key=_event_index)  # the node's array is unordered; event_index is block-wide
     out: list[tuple] = []
+    append = out.append
+    txids: dict[str, bytes] = {}  # every event of a transaction repeats its txid: check and convert it once
     last = None
     for e in ordered:
         idx = e["event_index"]
         if idx == last:
             raise PayloadError(f"events: duplicate event_index {idx}")
         last = idx
-        where = f"events[event_index={idx}]"
-        txid = _hex(e.get("txid"), f"{where}.txid", 32)
+        t = e.get("txid")
+        txid = txids.get(t) if type(t) is str else None
+        if txid is None:
+            txid = _hex(t, f"events[event_index={idx}].txid", 32)
+            txids[t] = txid
         etype = e.get("type")
-        if not isinstance(etype, str):
-            raise PayloadError(f"{where}.type: expected a string")
+        if type(etype) is not str:
+            raise PayloadError(f"events[event_index={idx}].type: expected a string")
         body = e.get(etype)
-        if not isinstance(body, dict):
-            raise PayloadError(f"{where}: no {etype!r} object")
+        if type(body) is not dict:
+            raise PayloadError(f"events[event_index={idx}]: no {etype!r} object")
         committed = e.get("committed", True)
         if type(committed) is not bool:
-            raise PayloadError(f"{where}.committed: expected a boolean")
+            raise PayloadError(f"events[event_index={idx}].committed: expected a boolean")
         contract = topic = asset = sender = recipient = memo = value = raw_value = error = None
         amount = None
         if etype == "contract_event" or etype.startswith("nft_"):
+            where = f"events[event_index={idx}]"
             raw_value = _hex(body.get("raw_value"), f"{where}.raw_value", optional=True)
             if raw_value is None:
                 error = "no raw_value (the legacy `value` JSON is not trusted)"
@@ -335,24 +341,36 @@ def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[b
                 sender = _str(body.get("sender"), f"{where}.sender")
                 recipient = _str(body.get("recipient"), f"{where}.recipient")
         else:
-            sender = _str(body.get("sender"), f"{where}.sender")
-            recipient = _str(body.get("recipient"), f"{where}.recipient")
+            # the field names (for error messages) are only built when a check fails
+            sender = _str_fast(body.get("sender"), idx, "sender")
+            recipient = _str_fast(body.get("recipient"), idx, "recipient")
             if etype == "stx_lock_event":
-                amount = _amount(body.get("locked_amount"), f"{where}.locked_amount")
-                sender = _str(body.get("locked_address"), f"{where}.locked_address")
-                contract = _str(body.get("contract_identifier"), f"{where}.contract_identifier")
+                amount = _amount(body.get("locked_amount"), f"events[event_index={idx}].locked_amount")
+                sender = _str_fast(body.get("locked_address"), idx, "locked_address")
+                contract = _str_fast(body.get("contract_identifier"), idx, "contract_identifier")
             else:
-                amount = _amount(body.get("amount"), f"{where}.amount")
-            asset = _str(body.get("asset_identifier"), f"{where}.asset_identifier")
-            memo = _str(body.get("memo"), f"{where}.memo")
-            value = json_text({k: v for k, v in body.items() if k != "value"})
+                a = body.get("amount")
+                amount = int(a) if type(a) is str and a.isascii() and a.isdigit() and len(a) <= 39 else _amount(
+                    a, f"events[event_index={idx}].amount")
+            asset = _str_fast(body.get("asset_identifier"), idx, "asset_identifier")
+            memo = _str_fast(body.get("memo"), idx, "memo")
+            value = json_text({k: v for k, v in body.items() if k != "value"} if "value" in body else body)
         if asset is not None and contract is None:
             contract = asset.split("::", 1)[0]
-        out.append((
+        append((
             ibh, idx, txid, tx_index_of.get(txid), height, etype, contract, topic, asset, sender, recipient,
             amount, memo, value, raw_value, committed, error,
         ))
     return out
+
+
+def _str_fast(value: Any, idx: int, name: str) -> str | None:
+    """:func:`_str` (optional) for event fields, building the error's field name only on failure."""
+    if value is None:
+        return None
+    if type(value) is str and "\x00" not in value:
+        return value
+    return _str(value, f"events[event_index={idx}].{name}")
 
 
 # --- other paths --------------------------------------------------------------------------------

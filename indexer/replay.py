@@ -8,8 +8,9 @@ Decoding can run in a worker process while the main process writes (``workers``)
 from __future__ import annotations
 
 import asyncio
-import json
 import concurrent.futures
+import contextlib
+import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,6 +24,22 @@ from indexer.ingest import Request, Writer, is_permanent_db_error, prepare
 log = logs.get("indexer.replay")
 
 DERIVED_TABLES = ("blocks", "transactions", "events", "burn_blocks", "mempool_txs", "dead_letters", "reorgs")
+
+
+@contextlib.asynccontextmanager
+async def asynchronous_commits(writer: Writer):
+    """``synchronous_commit = off`` for this session while replay or rebuild runs: a commit returns before
+    its WAL reaches disk. Safe here because every batch commits its checkpoint in the same transaction:
+    a server crash can only lose whole trailing batches together with their checkpoint, and the next run
+    re-reads them from the source (the TSV file, or raw.observer_requests). Never used by ``serve``, whose
+    200 promises a durable commit."""
+    await writer.conn.execute("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        if not writer.conn.is_closed():
+            with contextlib.suppress(Exception):
+                await writer.conn.execute("RESET synchronous_commit")
 
 
 def _batches(requests: Iterable[Request], max_requests: int, max_events: int) -> Iterator[list[Request]]:
@@ -109,16 +126,17 @@ async def replay_file(writer: Writer, path: Path, *, batch_requests: int = 500, 
     bar = tqdm(total=total, desc=path.name, unit="req", disable=not progress, file=sys.stderr, leave=True)
     if after is not None:
         bar.set_postfix_str(f"resuming after id {after}")
-    async for batch in _pipeline(_batches(requests(), batch_requests, batch_events), workers):
-        last = batch[-1].source_id
-        res = await write_batch(writer, batch, (name, last, {"file": str(path)}))
-        stats["requests"] += len(batch)
-        if res is not None:
-            stats["blocks"] += res.blocks
-            stats["events"] += res.events
-            stats["duplicates"] += res.duplicates
-            stats["dead_letters"] += res.dead_letters
-        bar.update(len(batch))
+    async with asynchronous_commits(writer):
+        async for batch in _pipeline(_batches(requests(), batch_requests, batch_events), workers):
+            last = batch[-1].source_id
+            res = await write_batch(writer, batch, (name, last, {"file": str(path)}))
+            stats["requests"] += len(batch)
+            if res is not None:
+                stats["blocks"] += res.blocks
+                stats["events"] += res.events
+                stats["duplicates"] += res.duplicates
+                stats["dead_letters"] += res.dead_letters
+            bar.update(len(batch))
     bar.close()
     return stats
 
@@ -145,31 +163,32 @@ async def rebuild(writer: Writer, *, restart: bool = False, batch_requests: int 
     total = await conn.fetchval("SELECT count(*) FROM raw.observer_requests WHERE id > $1", after)
     bar = tqdm(total=total, desc="rebuild", unit="req", disable=not progress, file=sys.stderr)
     stats = {"requests": 0, "blocks": 0, "events": 0, "dead_letters": 0, "resumed_after_id": None if fresh else after}
-    while True:
-        rows = await conn.fetch(
-            "SELECT id, received_at, path, payload::text AS payload, body, body_size, body_truncated "
-            "FROM raw.observer_requests WHERE id > $1 ORDER BY id LIMIT $2", after, batch_requests)
-        if not rows:
-            break
-        batch = []
-        for r in rows:
-            if r["body"] is not None and not r["body_truncated"]:
-                body: bytes | str = bytes(r["body"])
-            else:
-                body = r["payload"] if r["payload"] is not None else b""
-            req = Request(r["path"], body, r["received_at"], request_id=r["id"])
-            if r["body_truncated"]:
-                req.truncated_size = r["body_size"]
-            batch.append(req)
-        after = rows[-1]["id"]
-        batch = _prepare_batch(batch)
-        res = await write_batch(writer, batch, ("rebuild", after, {"done": False}), store_requests=False)
-        stats["requests"] += len(batch)
-        if res is not None:
-            stats["blocks"] += res.blocks
-            stats["events"] += res.events
-            stats["dead_letters"] += res.dead_letters
-        bar.update(len(batch))
+    async with asynchronous_commits(writer):
+        while True:
+            rows = await conn.fetch(
+                "SELECT id, received_at, path, payload::text AS payload, body, body_size, body_truncated "
+                "FROM raw.observer_requests WHERE id > $1 ORDER BY id LIMIT $2", after, batch_requests)
+            if not rows:
+                break
+            batch = []
+            for r in rows:
+                if r["body"] is not None and not r["body_truncated"]:
+                    body: bytes | str = bytes(r["body"])
+                else:
+                    body = r["payload"] if r["payload"] is not None else b""
+                req = Request(r["path"], body, r["received_at"], request_id=r["id"])
+                if r["body_truncated"]:
+                    req.truncated_size = r["body_size"]
+                batch.append(req)
+            after = rows[-1]["id"]
+            batch = _prepare_batch(batch)
+            res = await write_batch(writer, batch, ("rebuild", after, {"done": False}), store_requests=False)
+            stats["requests"] += len(batch)
+            if res is not None:
+                stats["blocks"] += res.blocks
+                stats["events"] += res.events
+                stats["dead_letters"] += res.dead_letters
+            bar.update(len(batch))
     bar.close()
     await writer.set_checkpoint("rebuild", after, {"done": True})
     return stats

@@ -157,7 +157,7 @@ async def test_kill_during_live_ingest(db_url, clean_db, tmp_path, trial):
                         async with s.post(f"http://127.0.0.1:{port}{row.path}", data=row.payload.encode()) as r:
                             if r.status == 200:
                                 break
-                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                    except (TimeoutError, aiohttp.ClientError):
                         pass
                     await asyncio.sleep(0.05)
     finally:

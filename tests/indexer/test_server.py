@@ -70,6 +70,9 @@ def _bad_payloads():
     ev[0]["contract_event" if "contract_event" in ev[0] else ev[0]["type"]]["raw_value"] = "0x0c0000000"
     truncated_value = dict(good, events=ev)
     no_events_list = dict(good, events={"a": 1})
+    ev = json.loads(json.dumps(good["events"]))
+    next(e for e in ev if e["type"] == "stx_transfer_event")["stx_transfer_event"]["amount"] = "\u00b2"  # a digit
+    unicode_digit_amount = dict(good, events=ev)
     return {
         "bad_json": b'{"block_height": 1,',
         "not_an_object": b"[1, 2, 3]",
@@ -79,6 +82,7 @@ def _bad_payloads():
         "truncated_tx": synth.dumps(truncated_tx),
         "truncated_value": synth.dumps(truncated_value),
         "events_not_list": synth.dumps(no_events_list),
+        "unicode_digit_amount": synth.dumps(unicode_digit_amount),
         "huge": b'{"x": "' + b"a" * 6_000_000 + b'"}',
     }
 
