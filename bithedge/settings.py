@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     devnet_block_time_ms: int = Field(default=2000, ge=50)
     indexer_port: int = Field(default=3700, ge=1, le=65535)
     node_url: str | None = Field(default=None, description="Stacks node RPC; default: the local devnet.")
+    indexer_api_url: str | None = Field(
+        default=None, description="Hiro-style API for indexer backfill and gap filling; default: the node URL."
+    )
+    indexer_max_body_mb: int = Field(
+        default=500, ge=1, le=4096, description="Largest observer request body the indexer accepts (MiB)."
+    )
 
     restart_backoff_max_s: float = Field(default=30.0, gt=0)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
@@ -66,6 +72,13 @@ class Settings(BaseSettings):
     def _postgres_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (or postgres://)")
+        return v or None
+
+    @field_validator("indexer_api_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
         return v or None
 
     @property
