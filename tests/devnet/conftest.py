@@ -3,10 +3,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from devnet_helpers import RecordingObserver, start_devnet_async
 
 from stacks.rpc import StacksClient
-
-from devnet_helpers import RecordingObserver, start_devnet_async
 
 if shutil.which("node") is None:  # pragma: no cover
     pytest.skip("node is not installed", allow_module_level=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stacks import clarity
-
 from devnet_helpers import ORACLE, Signer, ascii_, uint
+
+from stacks import clarity
 
 
 async def test_contract_call_end_to_end(client, observer, accounts):
