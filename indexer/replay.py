@@ -33,13 +33,14 @@ async def asynchronous_commits(writer: Writer):
     a server crash can only lose whole trailing batches together with their checkpoint, and the next run
     re-reads them from the source (the TSV file, or raw.observer_requests). Never used by ``serve``, whose
     200 promises a durable commit."""
+    before = await writer.conn.fetchval("SHOW synchronous_commit")
     await writer.conn.execute("SET synchronous_commit = off")
     try:
         yield
     finally:
         if not writer.conn.is_closed():
             with contextlib.suppress(Exception):
-                await writer.conn.execute("RESET synchronous_commit")
+                await writer.conn.execute("SELECT set_config('synchronous_commit', $1, false)", before)
 
 
 def _batches(requests: Iterable[Request], max_requests: int, max_events: int) -> Iterator[list[Request]]:
