@@ -284,7 +284,7 @@ class StacksClient:
                         delay = min(delay * 2, self.max_backoff)
                         continue
                     return resp.status, body
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError, aiohttp.ClientPayloadError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 if not retry or attempt > self.retries:
                     raise RpcError(f"{method} {url}: {exc!r}") from exc
                 await asyncio.sleep(delay + random.random() * 0.05)
