@@ -26,7 +26,8 @@ bootstrap: $(STAMP) $(NODE_STAMPS)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+# A new top-level package needs a re-install for the editable finder to see it.
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml $(wildcard */__init__.py)
 	$(PIP) install -r requirements.lock
 	$(PIP) install --no-deps -e .
 	@touch $@

@@ -33,6 +33,18 @@ SERVICES: tuple[Service, ...] = (
         argv=lambda s: bithedge_cmd("indexer", "serve"),
         url=lambda s: f"http://{s.host}:{s.indexer_port}/health",
     ),
-    Service("devnet", lambda s: bithedge_cmd("devnet", "--port", str(s.devnet_port), "--observer", f"http://{s.host}:{s.indexer_port}"), url=lambda s: s.resolved_node_url, enabled=lambda s: s.node_url is None),  # noqa: E501
-    Service("simulator", lambda s: bithedge_cmd("simulate", "--oracle", "--settle"), url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices", enabled=lambda s: s.node_url is None),  # noqa: E501
+    # The devnet and the simulator stand in for a real chain: off when BITHEDGE_NODE_URL names one.
+    Service(
+        name="devnet",
+        argv=lambda s: bithedge_cmd("devnet", "--port", str(s.devnet_port),
+                                    "--observer", f"http://{s.host}:{s.indexer_port}"),
+        url=lambda s: s.resolved_node_url,
+        enabled=lambda s: s.node_url is None,
+    ),
+    Service(
+        name="simulator",
+        argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle"),
+        url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
+        enabled=lambda s: s.node_url is None,
+    ),
 )
