@@ -192,8 +192,9 @@ class GapReconciler:
     """While serving: fetch missing parents of canonical blocks, and heights the node has that we lack
     (when no delivery arrived for a while), from the API, through the server's write lock."""
 
-    def __init__(self, server) -> None:
+    def __init__(self, server, max_per_round: int = 500) -> None:
         self.server = server
+        self.max_per_round = max_per_round
         self.failed: dict[str, int] = {}  # hash/height -> attempts, to back off on ones the API lacks
 
     async def run_once(self) -> int:
@@ -216,7 +217,9 @@ class GapReconciler:
         idle = time.monotonic() - srv.last_delivery > cfg.gap_check_s
         if node_tip is not None and idle and (ours is None or node_tip > ours):
             targets.extend(range((ours or -1) + 1, min(node_tip, (ours or -1) + 200) + 1))
-        for t in targets:
+        queue = list(targets)
+        while queue and filled < self.max_per_round:
+            t = queue.pop(0)
             key = str(t)
             if self.failed.get(key, 0) >= 3:
                 continue
@@ -232,4 +235,15 @@ class GapReconciler:
                 filled += 1
                 srv.metrics.gap_fills.inc()
                 log.info("gap_filled", target=key, height=payload["block_height"])
+                # a hole of several blocks: walk down its parent links in this round, not one per round
+                parent = str(payload.get("parent_index_block_hash") or "")
+                if isinstance(t, str) and parent and _unhex(parent) not in srv.writer.chain:
+                    queue.insert(0, parent)
         return filled
+
+
+def _unhex(h: str) -> bytes:
+    try:
+        return bytes.fromhex(h.removeprefix("0x"))
+    except ValueError:
+        return b""

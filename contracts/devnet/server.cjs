@@ -375,6 +375,13 @@ async function main() {
       if (entry) return send(res, 200, hiro.mempoolTransaction(chain, entry));
       return send(res, 404, { error: `could not find transaction by ID 0x${txid}` });
     }
+    if (m === "GET" && (mm = p.match(/^\/extended\/v1\/tx\/(0x)?([0-9a-fA-F]{64})\/raw$/))) {
+      const txid = mm[2].toLowerCase();
+      const loc = chain.txIndex.get(txid);
+      const d = loc ? chain.blocks[loc.height].txs[loc.index].d : chain.byTxid.get(txid)?.d;
+      if (d) return send(res, 200, hiro.rawTransaction(d));
+      return send(res, 404, { error: `could not find transaction by ID 0x${txid}` });
+    }
     if (m === "GET" && (mm = p.match(/^\/extended\/v1\/address\/([A-Za-z0-9.\-_]+)\/nonces$/))) {
       const who = mm[1];
       const confirmed = chain.confirmedNonce(who);

@@ -147,9 +147,14 @@ function transaction(chain, loc, { eventLimit = 96, eventOffset = 0, withEvents 
   };
 }
 
+// GET /extended/v1/tx/{txid}/raw: the signed transaction bytes, mined or pending (Hiro's shape)
+function rawTransaction(d) {
+  return { raw_tx: "0x" + d.hex };
+}
+
 function mempoolTransaction(chain, entry) {
   const t = Math.floor(entry.received / 1000);
   return { ...txBase(chain, entry.d), tx_status: "pending", replaced_by_tx_id: null, receipt_time: t, receipt_time_iso: iso(t) };
 }
 
-module.exports = { nakamotoBlock, transaction, mempoolTransaction, hiroEvent, repr, iso };
+module.exports = { nakamotoBlock, transaction, rawTransaction, mempoolTransaction, hiroEvent, repr, iso };
