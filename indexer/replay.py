@@ -61,6 +61,23 @@ def _prepare_batch(batch: list[Request]) -> list[Request]:
     return [prepare(r) for r in batch]
 
 
+def _prepare_remote(batch: list[Request]) -> list[tuple]:
+    """In a decoder process: only what :func:`prepare` adds travels back, not the bodies the main process
+    still holds (pickling them back cost the writer as much CPU as encoding the COPY rows)."""
+    out = []
+    for r in batch:
+        prepare(r)
+        same = r.payload_text is r.body
+        out.append((r.parsed, same, None if same else r.payload_text, r.store_body))
+    return out
+
+
+def _merge(batch: list[Request], prepared: list[tuple]) -> list[Request]:
+    for r, (parsed, same, text, store_body) in zip(batch, prepared, strict=True):
+        r.parsed, r.payload_text, r.store_body, r.prepared = parsed, r.body if same else text, store_body, True
+    return batch
+
+
 async def _pipeline(batches: Iterator[list[Request]], workers: int):
     """Yield prepared batches; with workers, decode batch N+1 in another process while N is written."""
     if workers <= 0:
@@ -69,7 +86,7 @@ async def _pipeline(batches: Iterator[list[Request]], workers: int):
         return
     loop = asyncio.get_running_loop()
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: list[asyncio.Future] = []
+        pending: list[tuple[list[Request], asyncio.Future]] = []
         it = iter(batches)
         done = False
         while True:
@@ -79,10 +96,11 @@ async def _pipeline(batches: Iterator[list[Request]], workers: int):
                 except StopIteration:
                     done = True
                     break
-                pending.append(loop.run_in_executor(pool, _prepare_batch, b))
+                pending.append((b, loop.run_in_executor(pool, _prepare_remote, b)))
             if not pending:
                 return
-            yield await pending.pop(0)
+            b, fut = pending.pop(0)
+            yield _merge(b, await fut)
 
 
 async def write_batch(writer: Writer, batch: list[Request], checkpoint, store_requests: bool = True):

@@ -131,7 +131,7 @@ async def test_kill_during_live_ingest(db_url, clean_db, tmp_path, trial):
     rng = random.Random(200 + trial)
     argv = _cli("serve", "--port", str(port), "--no-gap-fill", "--node", "http://127.0.0.1:9")
     stop = asyncio.Event()
-    state = {"proc": None, "kills": 0}
+    state = {"proc": None, "kills": 0, "acked": 0}
 
     async def start():
         state["proc"] = await asyncio.create_subprocess_exec(*argv, env=_env(db_url), stdout=subprocess.DEVNULL,
@@ -139,12 +139,18 @@ async def test_kill_during_live_ingest(db_url, clean_db, tmp_path, trial):
 
     async def killer():
         while not stop.is_set():
-            await asyncio.sleep(rng.uniform(0.8, 2.0))
+            # kill at a random moment while deliveries are flowing: after a random number of acknowledged
+            # requests since the (re)start, a few milliseconds into the next write
+            threshold = rng.randint(5, 80)
+            while not stop.is_set() and state["acked"] < threshold:
+                await asyncio.sleep(0.002)
+            await asyncio.sleep(rng.uniform(0, 0.004))
             if stop.is_set():
                 break
             state["proc"].send_signal(signal.SIGKILL)
             await state["proc"].wait()
             state["kills"] += 1
+            state["acked"] = 0
             await start()
 
     await start()
@@ -156,6 +162,7 @@ async def test_kill_during_live_ingest(db_url, clean_db, tmp_path, trial):
                     try:
                         async with s.post(f"http://127.0.0.1:{port}{row.path}", data=row.payload.encode()) as r:
                             if r.status == 200:
+                                state["acked"] += 1
                                 break
                     except (TimeoutError, aiohttp.ClientError):
                         pass
