@@ -143,6 +143,9 @@ async def bench_live(url: str, events: int, n: int) -> tuple[float, float]:
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tsv", type=Path)
+    ap.add_argument("--record", type=int, metavar="EVENTS", default=None,
+                    help="replay a devnet recording of at least EVENTS events (.bithedge/bench/, made by "
+                         "benchmarks/record_devnet_tsv.py when missing) instead of a synthetic export")
     ap.add_argument("--blocks", type=int, default=10_000)
     ap.add_argument("--events-per-block", type=int, default=100)
     ap.add_argument("--workers", type=int, default=1)
@@ -158,6 +161,11 @@ async def main() -> None:
     print(f"postgres: {'durable (fsync on)' if args.durable else 'fsync off, as in the tests'}")
     try:
         tsv = args.tsv
+        if tsv is None and args.record:
+            from record_devnet_tsv import recording_for
+
+            tsv = recording_for(args.record)
+            print(f"devnet recording {tsv} ({tsv.stat().st_size / 1e6:.0f} MB)")
         if tsv is None:
             tsv = root / "synthetic.tsv"
             t0 = time.perf_counter()
