@@ -18,46 +18,11 @@ import psycopg
 import pytest
 
 from bithedge.services import SERVICES
+from tests.processes import alive, descendants, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-def _descendants(root: int) -> set[int]:
-    """Every live process below ``root`` (from /proc parent links)."""
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d.name))
-    out, todo = set(), [root]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            if c not in out:
-                out.add(c)
-                todo.append(c)
-    return out
 
 
 def _policy_created(db_url: str) -> int:
@@ -74,7 +39,7 @@ def _policy_created(db_url: str) -> int:
 
 def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_path: Path) -> None:
     assert {s.name for s in SERVICES} >= {"indexer", "devnet", "simulator"}
-    ports = {k: str(_free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT")}
+    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT")}
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BITHEDGE_NODE_URL")}
     env.update({f"BITHEDGE_{k}": v for k, v in ports.items()})
     env.update({
@@ -90,7 +55,7 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
         try:
             db_url, count, deadline = None, 0, time.monotonic() + 420
             while time.monotonic() < deadline and proc.poll() is None:
-                seen |= _descendants(proc.pid)
+                seen |= descendants(proc.pid)
                 text = log.read_text()
                 if db_url is None and (m := re.search(r"database ready at (\S+)", text)):
                     db_url = m.group(1)
@@ -112,7 +77,7 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                     "AND topic = 'print' AND contract_identifier LIKE %s", (f"{DEPLOYER}.bithedge-%",))}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
-            seen |= _descendants(proc.pid)
+            seen |= descendants(proc.pid)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=90) == 0
         finally:
@@ -120,7 +85,7 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                 proc.kill()
                 proc.wait()
     assert len(seen) >= 4  # postgres, indexer, devnet wrapper + node, simulator
-    left = sorted(p for p in seen if _alive(p))
+    left = sorted(p for p in seen if alive(p))
     assert not left, f"still running after shutdown: {left}"
     assert "database stopped" in log.read_text()
     status = subprocess.run([sys.executable, "-m", "bithedge", "db", "status"], env=env, capture_output=True,

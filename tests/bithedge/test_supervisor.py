@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+
+from tests.processes import alive, wait_for
 
 RUNNER = textwrap.dedent(
     """
@@ -31,25 +32,6 @@ RUNNER = textwrap.dedent(
 )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes: it holds no resources but a table entry until reaped.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 def test_restarts_crashed_child_and_shuts_down_cleanly(tmp_pg_root: Path, tmp_path: Path) -> None:
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
@@ -64,7 +46,7 @@ def test_restarts_crashed_child_and_shuts_down_cleanly(tmp_pg_root: Path, tmp_pa
             def started(kind: str, n: int) -> bool:
                 return pids.exists() and sum(ln.startswith(kind) for ln in pids.read_text().splitlines()) >= n
 
-            _wait_for(lambda: started("crasher", 3) and started("grandchild", 1))
+            wait_for(lambda: started("crasher", 3) and started("grandchild", 1))
             text = log.read_text()
             assert "crasher exited with code 3; restarting" in text
             assert "crasher | crasher up" in text and "sleeper | sleeping" in text
@@ -75,7 +57,7 @@ def test_restarts_crashed_child_and_shuts_down_cleanly(tmp_pg_root: Path, tmp_pa
             if proc.poll() is None:
                 proc.kill()
     everyone = [int(line.split()[1]) for line in pids.read_text().splitlines()]
-    assert everyone and not [p for p in everyone if _alive(p)], "orphaned processes after shutdown"
+    assert everyone and not [p for p in everyone if alive(p)], "orphaned processes after shutdown"
     assert "database stopped" in log.read_text()
     status = subprocess.run([sys.executable, "-m", "bithedge", "db", "status"], env=env, capture_output=True,
                             text=True)
