@@ -8,6 +8,11 @@ an STX transfer event) in Python from ``--senders`` funded keys, POSTs them to /
 (64 in flight) while a miner task calls /devnet/mine every 100 ms, and stops the clock when the
 last one is mined (and delivered: the devnet runs with one no-op observer). Phase 2 mines
 ``--blocks`` empty blocks and measures how fast they reach the observer.
+
+Phase 0 (``--kind deposit``, skip with ``--no-vm``) runs ``contracts/devnet/bench_stages.cjs`` in the same
+run: the Clarity VM bound (a bare simnet ``mineBlock`` of the same deposits, no devnet) and the devnet's
+Chain in-process. The full path is then printed stage by stage (from ``/devnet/status`` ``timing``)
+with the ratio devnet / VM, so the figure is explained by measurement on the same (shared) machine.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -60,6 +66,32 @@ async def observer_count(port: int) -> dict:
     async with aiohttp.ClientSession() as s:
         async with s.get(f"http://127.0.0.1:{port}/count") as r:
             return await r.json()
+
+
+STAGES = [
+    ("decode", "decode + sighash digest, main thread (done by the signature worker when it is up)"),
+    ("sig_batch", "secp256k1-recover? batch + balances, main thread (recovery: worker when up)"),
+    ("checks", "nonce / balance / ABI checks, mempool insert"),
+    ("build_calls", "build the mineBlock call list (fee debits, args)"),
+    ("mine_block", "simnet mineBlock (VM: calls + fee debits)"),
+    ("event_map", "result/event mapping"),
+    ("post_conditions", "post-condition checks"),
+    ("block_assemble", "mempool removal, hashes, indexes"),
+    ("payload_build", "observer payload build"),
+    ("emit", "payload JSON + observer queue write"),
+    ("chain_log", "chain-log write"),
+]
+
+
+def vm_bound(args) -> dict | None:
+    """The bare-simnet VM bound and the in-process devnet, measured by bench_stages.cjs (same run)."""
+    script = REPO / "contracts" / "devnet" / "bench_stages.cjs"
+    r = subprocess.run(["node", str(script), "--json", "--txs", str(args.txs), "--block", str(args.block_txs),
+                        "--senders", str(args.senders)], capture_output=True, text=True, timeout=1800)
+    if r.returncode != 0:
+        print(r.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 async def bench(args) -> dict:
@@ -136,6 +168,8 @@ async def bench(args) -> dict:
                 await asyncio.sleep(0.05)
             delivered_s = time.perf_counter() - t0
             status = await c.devnet_status()
+            results["timing"] = status.get("timing")
+            results["observer_post_ms"] = sum(o.get("post_ms", 0) for o in status["observers"])
             results["tx"] = {
                 "txs": len(txs), "accepted": accepted, "rejected": rejected, "mined": mined_txs,
                 "python_sign_s": round(sign_s, 3), "accept_s": round(accept_s, 3), "mined_s": round(mined_s, 3),
@@ -172,8 +206,15 @@ def main() -> None:
     ap.add_argument("--block-txs", type=int, default=500, help="max transactions per block")
     ap.add_argument("--kind", choices=("transfer", "deposit"), default="deposit",
                     help="deposit: bithedge-vault.deposit contract calls; transfer: STX token transfers")
+    ap.add_argument("--no-vm", action="store_true", help="skip the bare-simnet VM bound (phase 0)")
+    ap.add_argument("--no-sig-worker", action="store_true",
+                    help="recover signatures on the devnet's main thread (as before the worker thread)")
     args = ap.parse_args()
+    if args.no_sig_worker:
+        os.environ["BITHEDGE_DEVNET_SIG_WORKER"] = "0"
+    vm = None if args.no_vm or args.kind != "deposit" else vm_bound(args)
     r = asyncio.run(bench(args))
+    r["vm"] = vm
     t, b = r["tx"], r["blocks"]
     print(f"devnet RPC path: {t['txs']} signed {args.kind} transactions from {args.senders} senders")
     print(f"  accepted  {t['accepted_per_s']:8.1f} tx/s  ({t['accepted']} in {t['accept_s']} s; rejected {t['rejected'] or 0})")
@@ -182,6 +223,25 @@ def main() -> None:
     print(f"observer delivery: {b['blocks']} empty blocks")
     print(f"  mined     {b['mined_per_s']:8.1f} blocks/s")
     print(f"  delivered {b['delivered_per_s']:8.1f} blocks/s to a no-op observer")
+    tm = r.get("timing") or {}
+    n = max(1, t["mined"])
+    if tm:
+        print(f"full-path stages (ms per mined tx; clock time inside the devnet process, {n} txs, {tm.get('blocks')} blocks)")
+        for k, label in STAGES:
+            print(f"  {k:16s} {tm.get(k, 0) / n:7.3f}  {label}")
+        print(f"  {'observer_post':16s} {r['observer_post_ms'] / n:7.3f}  observer POSTs, wall time (async; includes waiting while mineBlock blocks the loop)")
+        inside = sum(tm.get(k, 0) for k, _ in STAGES) / n
+        print(f"  {'sum':16s} {inside:7.3f}  (the rest of {1000 / t['mined_per_s']:.3f} ms/tx wall: HTTP handling, Python client, idle)")
+        print(f"  mineBlock is {tm.get('mine_block', 0) / n / (1000 / t['mined_per_s']):.0%} of the full path's wall time per tx "
+              "(same run, same moment)")
+    if vm:
+        print(f"VM bound, same run: bare simnet mineBlock of {vm['txs']} deposits (blocks of {vm['block']}), no devnet")
+        print(f"  VM alone               {vm['vm']['per_tx_ms']:7.3f} ms/tx  {vm['vm']['tx_per_s']:7.1f} tx/s")
+        print(f"  VM + fee transfer/tx   {vm['vm_fee']['per_tx_ms']:7.3f} ms/tx  {vm['vm_fee']['tx_per_s']:7.1f} tx/s  (old fee debit)")
+        print(f"  devnet Chain, no HTTP  {vm['devnet']['per_tx_ms']:7.3f} ms/tx  {vm['devnet']['tx_per_s']:7.1f} tx/s")
+        print(f"  devnet full RPC path   {1000 / t['mined_per_s']:7.3f} ms/tx  {t['mined_per_s']:7.1f} tx/s")
+        print(f"  ratio devnet/VM: in-process {vm['devnet']['ms'] / vm['vm']['ms']:.2f}, "
+              f"full path {(1000 / t['mined_per_s']) / vm['vm']['per_tx_ms']:.2f}")
     print(json.dumps(r))
 
 

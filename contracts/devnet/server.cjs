@@ -6,7 +6,7 @@
 //
 //   node contracts/devnet/server.cjs [--port 20443] [--host 127.0.0.1] [--observer URL]...
 //        [--block-time MS] [--burn-ratio N] [--data-dir DIR] [--reset] [--manifest Clarinet.toml]
-//        [--blocking] [--max-chaining 25] [--max-block-txs 500] [--observer-timeout MS]
+//        [--blocking] [--max-chaining 25] [--max-block-txs 500] [--observer-timeout MS] [--no-sig-worker]
 //
 // Prints one JSON line {"event":"ready","rpc":...} on stdout once it serves requests.
 const fs = require("node:fs");
@@ -17,6 +17,7 @@ const { Chain, FatalVmError, Rejection, u128hex, unhex } = require("./lib/chain.
 const { Observers } = require("./lib/observers.cjs");
 const hiro = require("./lib/hiro.cjs");
 const codec = require("./lib/txcodec.cjs");
+const { SigWorker } = require("./lib/sigworker.cjs");
 
 const VERSION = "bithedge-devnet 0.1.0 (clarinet-sdk simnet, epoch 3.1)";
 
@@ -24,7 +25,7 @@ function parseArgs(argv) {
   const o = {
     port: 20443, host: "127.0.0.1", observers: [], blockTime: 2000, burnRatio: 2, dataDir: null, reset: false,
     manifest: path.resolve(__dirname, "..", "Clarinet.toml"), blocking: false, maxChaining: 25, maxBlockTxs: 500,
-    observerTimeout: 1000, setup: true,
+    observerTimeout: 1000, setup: true, sigWorker: process.env.BITHEDGE_DEVNET_SIG_WORKER !== "0",
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +52,7 @@ function parseArgs(argv) {
       case "--max-block-txs": o.maxBlockTxs = int(next()); break;
       case "--observer-timeout": o.observerTimeout = int(next()); break;
       case "--no-setup": o.setup = false; break;
+      case "--no-sig-worker": o.sigWorker = false; break;
       case "-h": case "--help":
         process.stdout.write(fs.readFileSync(__filename, "utf8").split("\n").slice(2, 10).join("\n") + "\n");
         process.exit(0);
@@ -154,14 +156,18 @@ async function main() {
   // (see chain.cjs _initSession); nothing to do here.
 
   // ---- HTTP --------------------------------------------------------------------------------------
+  // Submissions are batched (up to 256), decoded and their signatures recovered on a worker thread (overlapping
+  // mineBlock on the main thread); batches are then admitted under the lock in arrival order.
+  const sigWorker = opts.sigWorker ? new SigWorker({ log }) : null;
   const pendingAdmits = [];
   let admitScheduled = false;
+  let admitChain = Promise.resolve();
   function admit(bytes) {
     return new Promise((resolve, reject) => {
       pendingAdmits.push({ bytes, resolve, reject });
       if (!admitScheduled) {
         admitScheduled = true;
-        setImmediate(() => lock.run(flushAdmits));
+        setImmediate(flushAdmits);
       }
     });
   }
@@ -169,12 +175,12 @@ async function main() {
     admitScheduled = false;
     while (pendingAdmits.length) {
       const batch = pendingAdmits.splice(0, 256);
-      try {
-        const res = chain.admitBatch(batch.map((x) => x.bytes));
-        batch.forEach((x, i) => x.resolve(res[i]));
-      } catch (e) {
-        batch.forEach((x) => x.reject(e));
-      }
+      const bytes = batch.map((x) => x.bytes);
+      const recovered = sigWorker ? sigWorker.recover(bytes) : Promise.resolve(null);
+      admitChain = admitChain
+        .then(() => recovered)
+        .then((rec) => lock.run(() => chain.admitBatch(bytes, rec)))
+        .then((res) => batch.forEach((x, i) => x.resolve(res[i])), (e) => batch.forEach((x) => x.reject(e)));
     }
   }
 
@@ -427,7 +433,8 @@ async function main() {
       return send(res, 200, {
         tip: chain.tip.height, index_block_hash: chain.tip.indexHash, burn_block_height: chain.tip.burnHeight,
         genesis_height: chain.genesisHeight, burn_ratio: chain.burnRatio, block_time_ms: opts.blockTime,
-        mempool: chain.mempool.size, forks: chain.forks, stats: chain.stats, observers: observers.status(),
+        mempool: chain.mempool.size, forks: chain.forks, stats: chain.stats, timing: chain.timing, observers: observers.status(),
+        sig_worker: sigWorker ? (sigWorker.failed ? "failed" : sigWorker.ready ? "ready" : "starting") : "off",
         data_dir: opts.dataDir, mining,
       });
     }

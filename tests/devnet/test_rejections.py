@@ -176,3 +176,33 @@ async def test_rejection_is_typed_for_unknown_reasons():
 
     e = rejection_from({"error": "transaction rejected", "reason": "SomethingNew", "txid": "ab"})
     assert type(e) is TransactionRejected and e.reason == "SomethingNew" and e.txid == "ab"
+
+
+async def test_signatures_recovered_on_the_worker_thread(client, accounts):
+    """Once the signature worker is up, good and tampered signatures submitted together in one
+    admission batch get the same answers as on the main thread (alignment within the batch)."""
+    import asyncio
+
+    for _ in range(600):
+        if (await client.devnet_status())["sig_worker"] == "ready":
+            break
+        await asyncio.sleep(0.1)
+    assert (await client.devnet_status())["sig_worker"] == "ready"
+    signers = [Signer(new_key()) for _ in range(6)]
+    for s in signers:
+        await client.faucet(s.address, 50_000_000)
+    await client.mine()
+    bad_idx = {1, 4}
+    txs = []
+    for i, s in enumerate(signers):
+        raw = bytearray(s.transfer(DEPLOYER, 1).serialize())
+        if i in bad_idx:
+            raw[-40] ^= 0x01  # inside the memo: the signature no longer matches
+        txs.append(bytes(raw))
+    results = await asyncio.gather(*(client.broadcast(t) for t in txs), return_exceptions=True)
+    for i, r in enumerate(results):
+        if i in bad_idx:
+            assert isinstance(r, SignatureValidation), (i, r)
+        else:
+            assert isinstance(r, str) and len(r.removeprefix("0x")) == 64, (i, r)
+    await client.mine()  # leave the shared devnet's mempool empty

@@ -27,6 +27,15 @@ function unhex(s) { return Buffer.from(String(s).replace(/^0x/, ""), "hex"); }
 function u64(n) { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; }
 function u128hex(n) { return "0x" + BigInt(n).toString(16).padStart(32, "0"); }
 function now() { return Math.floor(Date.now() / 1000); }
+const clock = () => performance.now();
+
+/** Stage timers (ms, cumulative) reported in /devnet/status as `timing` and by the benchmarks. */
+function newTiming() {
+  return {
+    decode: 0, sig_batch: 0, checks: 0, build_calls: 0, mine_block: 0, event_map: 0, post_conditions: 0,
+    block_assemble: 0, payload_build: 0, emit: 0, chain_log: 0, admitted: 0, mined: 0, blocks: 0,
+  };
+}
 
 /** Run fn with console output from the WASM (runtime-error traces, print echoes) silenced. */
 function quiet(fn) {
@@ -178,6 +187,7 @@ class Chain {
     this.lineEnd = new Map(); // height -> byte offset after its log line
     this.interfaces = null;
     this.stats = { admitted: 0, rejected: 0, mined_txs: 0, runtime_failures: 0, replays: 0 };
+    this.timing = newTiming();
   }
 
   // ---- opening, genesis and replay ----------------------------------------------------------
@@ -458,22 +468,31 @@ class Chain {
   /**
    * Admit a batch of raw transactions. Signatures of single-sig txs are recovered in one Clarity
    * `secp256k1-recover?` batch (the WASM VM is ~5x faster than pure-JS recovery); balances are read
-   * in the same call. Returns [{txid} | {rejection}] in input order.
+   * in the same call. `pre` (optional, aligned with `buffers`) is what the signature worker already
+   * did: {d: decoded fields, h: hash160 hex of the recovered public key or "" when recovery failed},
+   * or null for "not done there". Returns [{txid} | {rejection}] in input order.
    */
-  admitBatch(buffers) {
+  admitBatch(buffers, pre = null) {
+    const tm = this.timing;
+    let t0 = clock();
     const results = new Array(buffers.length);
     const decoded = [];
     for (let i = 0; i < buffers.length; i++) {
       try {
-        const d = codec.decode(buffers[i]);
+        const p = pre && pre[i];
+        const fromWorker = !!(p && p.d && typeof p.h === "string");
+        const d = fromWorker ? Object.assign(p.d, { bytes: buffers[i] }) : codec.decode(buffers[i]);
         if (d.version !== codec.TESTNET_VERSION || d.chainId !== codec.TESTNET_CHAIN_ID) {
           throw new Rejection("BadTransactionVersion", null, `version ${d.version} chain ${d.chainId}`);
         }
-        decoded.push({ i, d, fs: codec.fastSighash(d) });
+        if (fromWorker) decoded.push({ i, d, fs: null, pre: p.h });
+        else decoded.push({ i, d, fs: codec.fastSighash(d) });
       } catch (e) {
         results[i] = { rejection: e instanceof Rejection ? e : new Rejection("Deserialization", { message: String(e) }), txid: null };
       }
     }
+    let t1 = clock();
+    tm.decode += t1 - t0;
     if (decoded.length) {
       const recovers = [];
       const senders = [...new Set(decoded.map((x) => x.d.sender))];
@@ -486,15 +505,19 @@ class Chain {
       }
       const snippet = `{r: (list ${recovers.join(" ")}), b: (list ${senders.map((s) => `(stx-get-balance '${s})`).join(" ")})}`;
       const cv = T.Cl.deserialize(quiet(() => this.raw.execute(snippet)).result);
-      const recovered = cv.value.r.value;
+      const recoveredHere = cv.value.r.value;
       const balances = new Map(senders.map((s, k) => [s, BigInt(cv.value.b.value[k].value)]));
+      t0 = clock();
+      tm.sig_batch += t0 - t1;
       const batchEmits = [];
       for (const x of decoded) {
         const { d } = x;
         try {
           let ok;
-          if (x.fs) {
-            const r = recovered[x.ri];
+          if (x.pre !== undefined) {
+            ok = x.pre === d.signer;
+          } else if (x.fs) {
+            const r = recoveredHere[x.ri];
             ok = false;
             if (r.type === "ok") {
               let pub = Buffer.from(r.value.value, "hex");
@@ -513,9 +536,13 @@ class Chain {
           results[x.i] = { rejection: e, txid: d.txid };
         }
       }
+      t1 = clock();
+      tm.checks += t1 - t0;
       if (batchEmits.length) this.emit("/new_mempool_tx", batchEmits);
+      tm.emit += clock() - t1;
     }
     for (const r of results) (r.rejection ? this.stats.rejected++ : this.stats.admitted++);
+    tm.admitted += buffers.length;
     return results;
   }
 
@@ -675,13 +702,25 @@ class Chain {
         await this._resetTo(parentHeight);
       }
     }
+    const tm = this.timing;
+    let t0 = clock();
     const height = this.raw.blockHeight;
     for (const x of entries) if (x.entry) this._removeFromMempool(x.entry);
     const block = this._appendBlock({ height, time, salt, burnHeight: this.raw.burnBlockHeight, txs, tenureStart: false });
     if (entries.some((x) => x.d.kind === "smart_contract")) this.interfaces = null;
     this.stats.mined_txs += txs.length;
-    this.emit("/new_block", this.blockPayload(block));
+    let t1 = clock();
+    tm.block_assemble += t1 - t0;
+    const payload = this.blockPayload(block);
+    t0 = clock();
+    tm.payload_build += t0 - t1;
+    this.emit("/new_block", payload);
+    t1 = clock();
+    tm.emit += t1 - t0;
     this._appendLog({ h: height, t: time, s: salt, x: entries.map((x) => (x.fail ? [x.d.hex, x.fail] : [x.d.hex])) });
+    tm.chain_log += clock() - t1;
+    tm.mined += txs.length;
+    tm.blocks++;
     return block;
   }
 
@@ -692,6 +731,8 @@ class Chain {
    * re-mines (simnet cannot roll back a committed prefix); failed txs then only pay their fee.
    */
   _execute(entries, { replay }) {
+    const tm = this.timing;
+    let t0 = clock();
     const calls = [];
     const slots = [];
     for (const x of entries) {
@@ -714,9 +755,13 @@ class Chain {
       return [];
     }
     const minerBefore = replay ? 0n : this.balance(this.miner.address);
+    let t1 = clock();
+    tm.build_calls += t1 - t0;
     let res;
     try {
       res = quiet(() => this.raw.mineBlock(calls));
+      t0 = clock();
+      tm.mine_block += t0 - t1;
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError || /unreachable|recursive use of an object/.test(String(e))) {
         throw new FatalVmError(`Clarity VM panic: ${e}`);
@@ -730,6 +775,7 @@ class Chain {
     }
     const txs = [];
     let pcFailed = false;
+    let tpc = 0;
     entries.forEach((x, i) => {
       const d = x.d;
       const rec = { txid: d.txid, d, vmError: null, events: [], rawResult: "0x0809", status: "abort_by_response", abi: null };
@@ -750,7 +796,10 @@ class Chain {
           rec.status = raw.startsWith("0x07") ? "success" : "abort_by_response";
         }
         rec.events = JSON.parse(r.events).map((s) => this._mapEvent(JSON.parse(s), d));
-        if (rec.status === "success" && !postConditionsHold(d, rec.events)) {
+        const tp = clock();
+        const pcOk = rec.status !== "success" || postConditionsHold(d, rec.events);
+        tpc += clock() - tp;
+        if (!pcOk) {
           if (replay) throw new Error("replay failed: post-conditions changed outcome");
           x.fail = "pc";
           pcFailed = true;
@@ -759,6 +808,9 @@ class Chain {
       }
       txs.push(rec);
     });
+    t1 = clock();
+    tm.event_map += t1 - t0 - tpc;
+    tm.post_conditions += tpc;
     if (pcFailed) {
       const err = new Error("post-condition failure in block");
       err.retryAfterReset = true;
@@ -951,4 +1003,4 @@ class Chain {
   }
 }
 
-module.exports = { Chain, FatalVmError, Rejection, parseAccounts, postConditionsHold, u128hex, unhex, hx };
+module.exports = { Chain, FatalVmError, newTiming, Rejection, parseAccounts, postConditionsHold, u128hex, unhex, hx };

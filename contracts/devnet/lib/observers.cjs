@@ -29,6 +29,7 @@ class ObserverQueue {
     this.nextSeq = 1;
     this.delivered = 0;
     this.attempts = 0;
+    this.postMs = 0; // time spent in POSTs (request to response end), for /devnet/status and benchmarks
     this.lastError = null;
     this.waiters = [];
     this.stopped = false;
@@ -108,7 +109,9 @@ class ObserverQueue {
     while (this.items.length && !this.stopped) {
       const it = this.items[0];
       this.attempts++;
+      const t0 = performance.now();
       const status = await this._post(it).catch((e) => { this.lastError = String(e.message || e); return 0; });
+      this.postMs += performance.now() - t0;
       if (this.stopped) return;
       if (status === 200) {
         this.items.shift();
@@ -191,7 +194,7 @@ class Observers {
   status() {
     return this.queues.map((q) => ({
       url: q.url.href, backlog: q.backlog, delivered: q.delivered, attempts: q.attempts,
-      acked_seq: q.acked, last_error: q.lastError,
+      acked_seq: q.acked, last_error: q.lastError, post_ms: Math.round(q.postMs),
     }));
   }
 }
