@@ -69,8 +69,8 @@ async def observer_count(port: int) -> dict:
 
 
 STAGES = [
-    ("decode", "decode + sighash digest, main thread (done by the signature worker when it is up)"),
-    ("sig_batch", "secp256k1-recover? batch + balances, main thread (recovery: worker when up)"),
+    ("decode", "decode + sighash digest, main thread (with --sig-worker: the worker's)"),
+    ("sig_batch", "secp256k1-recover? batch + balances, main thread (--sig-worker: balances only)"),
     ("checks", "nonce / balance / ABI checks, mempool insert"),
     ("build_calls", "build the mineBlock call list (fee debits, args)"),
     ("mine_block", "simnet mineBlock (VM: calls + fee debits)"),
@@ -207,11 +207,11 @@ def main() -> None:
     ap.add_argument("--kind", choices=("transfer", "deposit"), default="deposit",
                     help="deposit: bithedge-vault.deposit contract calls; transfer: STX token transfers")
     ap.add_argument("--no-vm", action="store_true", help="skip the bare-simnet VM bound (phase 0)")
-    ap.add_argument("--no-sig-worker", action="store_true",
-                    help="recover signatures on the devnet's main thread (as before the worker thread)")
+    ap.add_argument("--sig-worker", action="store_true",
+                    help="run the devnet with --sig-worker (decode + signature recovery on a worker thread)")
     args = ap.parse_args()
-    if args.no_sig_worker:
-        os.environ["BITHEDGE_DEVNET_SIG_WORKER"] = "0"
+    if args.sig_worker:
+        os.environ["BITHEDGE_DEVNET_SIG_WORKER"] = "1"
     vm = None if args.no_vm or args.kind != "deposit" else vm_bound(args)
     r = asyncio.run(bench(args))
     r["vm"] = vm

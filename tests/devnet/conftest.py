@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -20,8 +21,14 @@ async def observer():
 
 @pytest.fixture(scope="session")
 async def devnet(observer, tmp_path_factory):
-    """One devnet over the real contracts for the module's tests: mining on demand, blocking delivery."""
-    proc = await start_devnet_async(tmp_path_factory.mktemp("devnet"), observers=[observer.url])
+    """One devnet over the real contracts for the module's tests: mining on demand, blocking delivery.
+    It runs with the signature worker (--sig-worker, opt-in); the devnets other tests start do not, so
+    both admission paths are exercised."""
+    os.environ["BITHEDGE_DEVNET_SIG_WORKER"] = "1"
+    try:
+        proc = await start_devnet_async(tmp_path_factory.mktemp("devnet"), observers=[observer.url])
+    finally:
+        os.environ.pop("BITHEDGE_DEVNET_SIG_WORKER", None)
     yield proc
     proc.stop()
 
