@@ -9,6 +9,10 @@
 * Live: an observer server; 100- and 1,000-event blocks POSTed one at a time like a stacks-node;
   ack latency p50/p99 (receipt to 200 after commit).
 
+Per-side CPU (from /proc and getrusage) explains the bound: µs of CPU per event in the writer (main
+process), the decoder workers, the Postgres backend of the COPY connection and the other Postgres
+processes (WAL writer, checkpointer, background writer), next to the WAL volume and checkpoints.
+
 ``--durable`` runs Postgres with fsync on (the production setting; replay commits asynchronously either
 way, a live 200 always waits for the flush). Without ``--tsv`` a synthetic export is generated (print events with real Clarity tuples, STX transfers,
 burn blocks, forks). Prints figures; asserts nothing.
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -78,18 +84,92 @@ async def fresh_db(admin: str, name: str) -> str:
     return url
 
 
-async def bench_replay(url: str, tsv: Path, workers: int) -> tuple[float, int, int]:
+_CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of one process, seconds (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLK
+
+
+def _pg_pids(pg: EmbeddedPostgres) -> list[int]:
+    """The postmaster and its children."""
+    pm = int((pg.data / "postmaster.pid").read_text().split()[0])
+    pids = [pm]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pm:
+                        pids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+    return pids
+
+
+def _self_cpu(who: int = resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+class CpuMeter:
+    """CPU seconds per side over a measured section: this process, its reaped children (decoder workers),
+    one Postgres backend, and every other Postgres process."""
+
+    def __init__(self, pg: EmbeddedPostgres, backend_pid: int) -> None:
+        self.pg, self.backend = pg, backend_pid
+        self.pids = _pg_pids(pg)
+        self.t0 = (_self_cpu(), _self_cpu(resource.RUSAGE_CHILDREN), {p: _proc_cpu(p) for p in self.pids})
+
+    def stop(self) -> dict[str, float]:
+        me, kids, pgs = self.t0
+        now = {p: _proc_cpu(p) for p in set(self.pids) | set(_pg_pids(self.pg))}
+        backend = now.get(self.backend, 0.0) - pgs.get(self.backend, 0.0)
+        other = sum(v - pgs.get(p, 0.0) for p, v in now.items() if p != self.backend)
+        return {"writer": _self_cpu() - me, "workers": _self_cpu(resource.RUSAGE_CHILDREN) - kids,
+                "pg backend": backend, "pg other": other}
+
+
+def cpu_line(cpu: dict[str, float], events: int) -> str:
+    total = sum(cpu.values())
+    parts = "  ".join(f"{k} {v / events * 1e6:.0f}" for k, v in cpu.items() if v > 0 or k != "workers")
+    backend = cpu.get("pg backend", 0.0)
+    return (f"            CPU µs/event: {parts}  total {total / events * 1e6:.0f}  (bounds: 2 cores / total "
+            f"{2 * events / total:,.0f} events/s; one core for the backend {events / backend:,.0f} events/s)")
+
+
+async def _wal_stats(url: str) -> tuple[float, int]:
+    c = await asyncpg.connect(url)
+    try:
+        wal = await c.fetchval("SELECT wal_bytes FROM pg_stat_wal")
+        ck = await c.fetchval("SELECT num_timed + num_requested FROM pg_stat_checkpointer")
+    finally:
+        await c.close()
+    return float(wal), int(ck)
+
+
+async def bench_replay(url: str, tsv: Path, workers: int, pg: EmbeddedPostgres) -> tuple[float, int, int, dict]:
     w = await Writer.open(url)
     try:
+        wal0, ck0 = await _wal_stats(url)
+        meter = CpuMeter(pg, await w.conn.fetchval("SELECT pg_backend_pid()"))
         t0 = time.perf_counter()
         stats = await replay_file(w, tsv, progress=True, workers=workers)
         dt = time.perf_counter() - t0
+        cpu = meter.stop()
+        wal1, ck1 = await _wal_stats(url)
     finally:
         await w.close()
-    return dt, stats["events"], stats["blocks"]
+    print(f"            WAL {(wal1 - wal0) / 1e6:,.0f} MB, checkpoints {ck1 - ck0}")
+    return dt, stats["events"], stats["blocks"], cpu
 
 
-async def bench_bare_copy(src: str, dst: str) -> tuple[float, int]:
+async def bench_bare_copy(src: str, dst: str, pg: EmbeddedPostgres | None = None) -> tuple[float, int, dict]:
     """COPY the rows replay produced (read back first, untimed) into an identical empty schema."""
     s = await asyncpg.connect(src)
     tables = {
@@ -107,15 +187,17 @@ async def bench_bare_copy(src: str, dst: str) -> tuple[float, int]:
         await s.close()
     d = await asyncpg.connect(dst)
     try:
+        meter = CpuMeter(pg, await d.fetchval("SELECT pg_backend_pid()")) if pg is not None else None
         t0 = time.perf_counter()
         async with d.transaction():
             for t, cols in tables.items():
                 for i in range(0, len(rows[t]), 20000):  # same chunking order of magnitude as replay batches
                     await d.copy_records_to_table(t, schema_name="raw", columns=cols, records=rows[t][i:i + 20000])
         dt = time.perf_counter() - t0
+        cpu = meter.stop() if meter is not None else {}
     finally:
         await d.close()
-    return dt, len(rows["events"])
+    return dt, len(rows["events"]), cpu
 
 
 async def bench_live(url: str, events: int, n: int) -> tuple[float, float]:
@@ -173,12 +255,16 @@ async def main() -> None:
             print(f"generated {tsv.name}: {n} requests, {ev} events, {tsv.stat().st_size / 1e6:.0f} MB "
                   f"in {time.perf_counter() - t0:.1f}s")
         a = await fresh_db(admin, "bench_replay")
-        dt, events, blocks = await bench_replay(a, tsv, args.workers)
+        print(f"load average before replay: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+        dt, events, blocks, cpu = await bench_replay(a, tsv, args.workers, pg)
         print(f"replay      {events:>9} events {blocks:>6} blocks  {dt:7.1f}s  "
               f"{events / dt:>9.0f} events/s  {blocks / dt:>7.0f} blocks/s  (workers={args.workers})")
+        print(cpu_line(cpu, events))
         b = await fresh_db(admin, "bench_copy")
-        cdt, cevents = await bench_bare_copy(a, b)
+        cdt, cevents, ccpu = await bench_bare_copy(a, b, pg)
         print(f"bare COPY   {cevents:>9} events same rows       {cdt:7.1f}s  {cevents / cdt:>9.0f} events/s")
+        print(cpu_line(ccpu, cevents))
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
         print(f"replay / bare COPY = {(events / dt) / (cevents / cdt) * 100:.0f}%")
         c = await fresh_db(admin, "bench_live")
         for ev in (100, 1000):

@@ -22,6 +22,13 @@ from pathlib import Path
 
 PORT_RANGE = (41000, 49000)
 
+#: Server settings for bulk loads (indexer replay/rebuild writes GBs of WAL): fewer, spread-out checkpoints
+#: (with the default max_wal_size=1GB a 1M-event replay forces a checkpoint every few seconds, each followed by
+#: full-page images of every touched page), a WAL buffer that a multi-MB COPY does not fill (the backend would
+#: write WAL itself), and room for sorts when an index is (re)built. None of these weakens durability: fsync and synchronous_commit are untouched.
+BULK_LOAD_OPTS = ("-c max_wal_size=8GB -c min_wal_size=512MB -c checkpoint_timeout=15min "
+                  "-c checkpoint_completion_target=0.9 -c wal_buffers=64MB -c maintenance_work_mem=256MB")
+
 
 class EmbeddedPostgresError(RuntimeError):
     pass
@@ -184,7 +191,7 @@ class EmbeddedPostgres:
         self.initdb()
         port = self._choose_port()
         if not self.is_running():
-            opts = f"-h {self.host} -p {port} -c unix_socket_directories='' -c max_connections=200"
+            opts = f"-h {self.host} -p {port} -c unix_socket_directories='' -c max_connections=200 {BULK_LOAD_OPTS}"
             if not self.durable:
                 opts += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
             self._run(self.bin / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", self.log_file,

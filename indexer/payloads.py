@@ -410,9 +410,31 @@ def parse_drop(p: Any) -> ParsedDrop:
                       _hex(p.get("new_txid"), "new_txid", 32, optional=True))
 
 
+try:  # msgspec (C) parses these hex-heavy bodies a little faster than the stdlib, with the same big integers
+    from msgspec.json import Decoder as _Decoder
+
+    _fast_loads = _Decoder().decode
+except ImportError:  # pragma: no cover - optional speed-up
+    _fast_loads = None
+
+
+def _not_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_body(body: bytes | str) -> Any:
-    """JSON from a request body; PayloadError('bad_json') otherwise."""
+    """JSON from a request body; PayloadError('bad_json') otherwise.
+
+    msgspec first (it keeps integers beyond 64 bits exact and refuses NaN). Whatever it refuses is parsed
+    again by the stdlib, which keeps the old acceptance rules (lone surrogates, UTF-16/32 bytes, nesting
+    deeper than msgspec allows) except NaN/Infinity: those are not JSON and
+    jsonb refuses them, so they are a ``bad_json`` dead letter here rather than a refused batch later."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(body)
+        except Exception:  # noqa: BLE001 - any refusal: the stdlib decides, as before
+            pass
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"body is not JSON: {exc}", reason="bad_json") from None
