@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,15 +16,10 @@ from stacks import clarity
 from stacks.keys import parse_private_key
 from stacks.rpc import StacksClient
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer
+from tests.processes import free_port
 
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
 ORACLE = f"{DEPLOYER}.bithedge-oracle"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RecordingObserver:

@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from indexer import tsv
 from indexer.ingest import Writer
 from indexer.replay import rebuild, replay_file
+from tests.processes import free_port
 
 from . import synth
 from .helpers import checksums
@@ -115,19 +115,13 @@ async def test_kill_during_replay(db_url, clean_db, tmp_path, trial):
         await conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("trial", range(3))
 async def test_kill_during_live_ingest(db_url, clean_db, tmp_path, trial):
     """A stacks-node-like sender (in order, retry until 200) while the server is killed and restarted."""
     path = synthetic_tsv(tmp_path / "chain.tsv", blocks=150, seed=10 + trial)
     expected = await _clean_replay(clean_db, path)
     rows = list(tsv.read(path))
-    port = _free_port()
+    port = free_port()
     rng = random.Random(200 + trial)
     argv = _cli("serve", "--port", str(port), "--no-gap-fill", "--node", "http://127.0.0.1:9")
     stop = asyncio.Event()
@@ -193,11 +187,20 @@ async def test_rebuild_reproduces_and_resumes(db_url, tmp_path, shared_fixtures)
     proc = await asyncio.create_subprocess_exec(*_cli("rebuild", "--no-progress"), env=_env(db_url),
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = await _kill_later(proc, 0.1, db_url, "rebuild")
+    conn = await asyncpg.connect(db_url)
+    try:
+        cp = await conn.fetchrow("SELECT position, info FROM raw.checkpoints WHERE name = 'rebuild'")
+    finally:
+        await conn.close()
+    # The kill can land after the rebuild recorded completion; only an unfinished one has something to resume.
+    interrupted = killed and cp is not None and not json.loads(cp["info"] or "{}").get("done")
     w = await Writer.open(db_url)
     try:
         stats = await rebuild(w, progress=False, batch_requests=50)
     finally:
         await w.close()
-    if killed:
-        assert stats["resumed_after_id"] is not None
+    if interrupted:
+        assert stats["resumed_after_id"] == cp["position"]
+    else:
+        assert stats["resumed_after_id"] is None
     assert await checksums(db_url) == before
