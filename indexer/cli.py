@@ -32,9 +32,27 @@ def _run(coro):
         return asyncio.run(coro)
     except WriterBusy as exc:
         raise click.ClickException(str(exc)) from None
+    except ConnectionRefusedError as exc:
+        raise click.ClickException(
+            f"connection refused ({exc}); is the database up (`bithedge db start`) and the API reachable?"
+        ) from None
     except KeyboardInterrupt:
         click.echo("interrupted; committed work is kept and the next run resumes", err=True)
         sys.exit(130)
+
+
+def _with_writer(dsn: str, work) -> None:
+    """Run ``work(writer)`` with the single writer open for the whole command."""
+    from indexer.ingest import Writer
+
+    async def go() -> None:
+        w = await Writer.open(dsn)
+        try:
+            await work(w)
+        finally:
+            await w.close()
+
+    _run(go())
 
 
 @click.group()
@@ -78,22 +96,15 @@ def replay(files, batch_requests, workers, no_progress) -> None:
     """Ingest stacks-blockchain-api event_observer_requests TSV exports (gzip allowed). Resumable."""
     from pathlib import Path
 
-    from indexer.ingest import Writer
     from indexer.replay import replay_file
 
-    dsn = _dsn(_settings())
+    async def work(w) -> None:
+        for f in files:
+            stats = await replay_file(w, Path(f), batch_requests=batch_requests, workers=workers,
+                                      progress=not no_progress)
+            click.echo(json.dumps(stats))
 
-    async def go():
-        w = await Writer.open(dsn)
-        try:
-            for f in files:
-                stats = await replay_file(w, Path(f), batch_requests=batch_requests, workers=workers,
-                                          progress=not no_progress)
-                click.echo(json.dumps(stats))
-        finally:
-            await w.close()
-
-    _run(go())
+    _with_writer(_dsn(_settings()), work)
 
 
 @cli.command()
@@ -101,19 +112,12 @@ def replay(files, batch_requests, workers, no_progress) -> None:
 @click.option("--no-progress", is_flag=True)
 def rebuild(restart, no_progress) -> None:
     """Re-derive every raw table from raw.observer_requests, without a node. Resumable."""
-    from indexer.ingest import Writer
     from indexer.replay import rebuild as run
 
-    dsn = _dsn(_settings())
+    async def work(w) -> None:
+        click.echo(json.dumps(await run(w, restart=restart, progress=not no_progress)))
 
-    async def go():
-        w = await Writer.open(dsn)
-        try:
-            click.echo(json.dumps(await run(w, restart=restart, progress=not no_progress)))
-        finally:
-            await w.close()
-
-    _run(go())
+    _with_writer(_dsn(_settings()), work)
 
 
 @cli.command()
@@ -125,21 +129,15 @@ def rebuild(restart, no_progress) -> None:
 def backfill(api_url, start, end, no_progress) -> None:
     """Read blocks, transactions and events from the API into the raw tables. Resumable."""
     from indexer.backfill import backfill as run
-    from indexer.ingest import Writer
 
     s = _settings()
-    dsn = _dsn(s)
 
-    async def go():
-        w = await Writer.open(dsn)
-        try:
-            stats = await run(w, api_url or s.indexer_api_url or s.resolved_node_url, start=start, end=end,
-                              progress=not no_progress)
-            click.echo(json.dumps(stats))
-        finally:
-            await w.close()
+    async def work(w) -> None:
+        stats = await run(w, api_url or s.indexer_api_url or s.resolved_node_url, start=start, end=end,
+                          progress=not no_progress)
+        click.echo(json.dumps(stats))
 
-    _run(go())
+    _with_writer(_dsn(s), work)
 
 
 @cli.command()
