@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.bithedge-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
-# Every Node project with a lock file gets `npm ci` when its lock changes.
+# Every Node project with a lock file is installed from it when the lock changes. Not `npm ci`: the lock holds
+# only this platform's optional binaries (rollup's), because the registry reached here serves no others, and
+# `npm ci` refuses such a lock; `npm install --no-save` installs exactly the locked versions and writes nothing.
 NODE_STAMPS := $(patsubst %/package-lock.json,%/node_modules/.package-lock.json,\
 	$(wildcard contracts/package-lock.json contracts/*/package-lock.json tests/*/js/package-lock.json))
 
@@ -33,7 +35,7 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml $(wildcard */__init__.p
 	@touch $@
 
 %/node_modules/.package-lock.json: %/package-lock.json
-	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	cd $* && npm install --no-save --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Browser tests run Debian's chromium through Playwright; nothing downloads a browser of its own.

@@ -17,5 +17,5 @@ def js_dir() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node/npm not installed")
     if not (JS_DIR / "node_modules" / "@stacks" / "transactions").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
+        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
     return JS_DIR
