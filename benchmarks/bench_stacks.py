@@ -11,6 +11,7 @@ the two-step path they replace (``to_json(decode(x))``, ``to_plain(decode(x))``)
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -70,7 +71,9 @@ def compare(label: str, items: list, new: Callable, old: Callable, seconds: floa
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=2.0, help="time spent on each figure")
+    seconds = parser.parse_args().seconds
     if not fixture_data.available():
         sys.exit(f"fixtures not found at {fixture_data.FIXTURES}")
     items = fixture_data.raw_items()
