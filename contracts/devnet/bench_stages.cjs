@@ -38,21 +38,6 @@ const JSON_OUT = process.argv.includes("--json");
 const MANIFEST = path.resolve(__dirname, "..", "Clarinet.toml");
 const clock = () => performance.now();
 
-function setupArgs(a) {
-  switch (a.type) {
-    case "uint": return T.Cl.uint(BigInt(a.value));
-    case "int": return T.Cl.int(BigInt(a.value));
-    case "bool": return T.Cl.bool(a.value === true || a.value === "true");
-    case "string-ascii": return T.Cl.stringAscii(a.value);
-    case "string-utf8": return T.Cl.stringUtf8(a.value);
-    case "principal": return T.Cl.principal(a.value);
-    case "buff": case "buffer": return T.Cl.bufferFromHex(String(a.value).replace(/^0x/, ""));
-    case "none": return T.Cl.none();
-    case "some": return T.Cl.some(setupArgs(a.value));
-    case "hex": return T.Cl.deserialize(a.value);
-    default: throw new Error(`unsupported arg type ${a.type}`);
-  }
-}
 
 function quiet(fn) {
   const { log, error, warn, info } = console;
@@ -72,7 +57,7 @@ async function vmLane(chain, withFees) {
   const steps = setup.steps.map((st) => ({
     callPublicFn: {
       contract: st.contract_id || `${setup.deployer}.${st.contract}`, method: st.function,
-      args_maps: (st.args || []).map((a) => T.serializeCVBytes(setupArgs(a))),
+      args_maps: (st.args || []).map((a) => T.serializeCVBytes(codec.cvFromTyped(a))),
       sender: accounts.get(st.sender) || st.sender,
     },
   }));
@@ -119,7 +104,7 @@ async function devnetLane(chain) {
     nonces.set(acct.address, nonce + 1);
     setupTxs.push(await codec.makeCall({
       contractId: st.contract_id || `${setup.deployer}.${st.contract}`, functionName: st.function,
-      args: (st.args || []).map(setupArgs), nonce, fee: 2000, senderKey: acct.private_key, publicKey: acct.public_key,
+      args: (st.args || []).map(codec.cvFromTyped), nonce, fee: 2000, senderKey: acct.private_key, publicKey: acct.public_key,
     }));
   }
   chain.admitBatch(setupTxs);

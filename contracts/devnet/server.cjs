@@ -81,22 +81,6 @@ class Lock {
   }
 }
 
-function cvFromTyped(a) {
-  switch (a.type) {
-    case "uint": return T.Cl.uint(BigInt(a.value));
-    case "int": return T.Cl.int(BigInt(a.value));
-    case "bool": return T.Cl.bool(a.value === true || a.value === "true");
-    case "string-ascii": return T.Cl.stringAscii(a.value);
-    case "string-utf8": return T.Cl.stringUtf8(a.value);
-    case "principal": return T.Cl.principal(a.value);
-    case "buff": case "buffer": return T.Cl.bufferFromHex(String(a.value).replace(/^0x/, ""));
-    case "none": return T.Cl.none();
-    case "some": return T.Cl.some(cvFromTyped(a.value));
-    case "hex": return T.Cl.deserialize(a.value);
-    default: throw new Error(`devnet-setup.json: unsupported arg type ${a.type}`);
-  }
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const chain = new Chain({
@@ -138,7 +122,7 @@ async function main() {
         nonces.set(acct.address, nonce + 1);
         buffers.push(await codec.makeCall({
           contractId: step.contract_id || `${setup.deployer || c.raw.deployer}.${step.contract}`,
-          functionName: step.function, args: (step.args || []).map(cvFromTyped), nonce, fee: 2000,
+          functionName: step.function, args: (step.args || []).map(codec.cvFromTyped), nonce, fee: 2000,
           senderKey: acct.private_key, publicKey: acct.public_key,
         }));
       }

@@ -183,7 +183,25 @@ function makeCall({ contractId, functionName, args, nonce, fee, senderKey, publi
   }).then((w) => signWire(w, senderKey));
 }
 
+// Typed arguments of contracts/devnet-setup.json ({type, value}) -> Clarity values.
+function cvFromTyped(a) {
+  switch (a.type) {
+    case "uint": return T.Cl.uint(BigInt(a.value));
+    case "int": return T.Cl.int(BigInt(a.value));
+    case "bool": return T.Cl.bool(a.value === true || a.value === "true");
+    case "string-ascii": return T.Cl.stringAscii(a.value);
+    case "string-utf8": return T.Cl.stringUtf8(a.value);
+    case "principal": return T.Cl.principal(a.value);
+    case "buff": case "buffer": return T.Cl.bufferFromHex(String(a.value).replace(/^0x/, ""));
+    case "none": return T.Cl.none();
+    case "some": return T.Cl.some(cvFromTyped(a.value));
+    case "hex": return T.Cl.deserialize(a.value);
+    default: throw new Error(`unsupported typed argument ${a.type}`);
+  }
+}
+
 module.exports = {
+  cvFromTyped,
   Rejection, decode, fastSighash, slowVerify, typeMatches, makeTransfer, makeCall, u64,
   TESTNET_VERSION, TESTNET_CHAIN_ID,
 };
