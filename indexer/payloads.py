@@ -224,19 +224,39 @@ def parse_block(p: Any) -> ParsedBlock:
                        burn_time, block_time)
 
 
+def _hex32(value: Any) -> bytes | None:
+    """The common case of a required 32-byte hash ("0x" + 64 hex digits) without building an error message;
+    None sends the caller to :func:`_hex`, which accepts the rarer spellings or says what is wrong."""
+    if type(value) is str and len(value) == 66 and value[:2] == "0x":
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            return None
+    return None
+
+
 def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
-    where = f"transactions[{i}]"
-    txid = _hex(t.get("txid"), f"{where}.txid", 32)
-    tx_index = _int(t.get("tx_index"), f"{where}.tx_index", optional=True)
-    if tx_index is None:
-        tx_index = i
-    status = _str(t.get("status"), f"{where}.status", optional=False)
-    raw_tx = _hex(t.get("raw_tx"), f"{where}.raw_tx")
-    raw_result = _hex(t.get("raw_result"), f"{where}.raw_result", optional=True)
-    interface = t.get("contract_interface")
+    # Field names for error messages are built only when a check fails: this runs once per transaction.
+    get = t.get
+    txid = _hex32(get("txid"))
+    if txid is None:
+        txid = _hex(get("txid"), f"transactions[{i}].txid", 32)
+    tx_index = get("tx_index")
+    if type(tx_index) is not int:
+        tx_index = _int(tx_index, f"transactions[{i}].tx_index", optional=True)
+        if tx_index is None:
+            tx_index = i
+    status = get("status")
+    if type(status) is not str or "\x00" in status:
+        status = _str(status, f"transactions[{i}].status", optional=False)
+    raw_tx = _hex(get("raw_tx"), f"transactions[{i}].raw_tx")
+    raw_result = get("raw_result")
+    if raw_result is not None:
+        raw_result = _hex(raw_result, f"transactions[{i}].raw_result")
+    interface = get("contract_interface")
     if interface is None:
-        interface = t.get("contract_abi")
-    burn_op = t.get("burnchain_op")
+        interface = get("contract_abi")
+    burn_op = get("burnchain_op")
     errors = []
     result = None
     if raw_result is not None:
@@ -253,37 +273,38 @@ def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
             burn_op_type = next(iter(burn_op))
             body = burn_op[burn_op_type]
             if isinstance(body, dict) and isinstance(body.get("sender"), dict):
-                sender = _str(body["sender"].get("address"), f"{where}.burnchain_op sender")
+                sender = _str(body["sender"].get("address"), f"transactions[{i}].burnchain_op sender")
     else:
         if txid_of(raw_tx) != txid:
-            raise PayloadError(f"{where}: raw_tx does not hash to txid {t.get('txid')} (truncated or corrupt)")
+            raise PayloadError(f"transactions[{i}]: raw_tx does not hash to txid {get('txid')} "
+                               "(truncated or corrupt)")
         try:
             info = transaction_info(raw_tx)
             tx_type, sender = info.tx_type, info.sender
         except DecodeFailure as exc:
             errors.append(str(exc))
-    return (
-        ibh, txid, tx_index, height, tx_type, burn_op_type, sender,
-        info.sponsor if info else None,
-        (info.sponsor is not None) if info else None,
-        info.nonce if info else None,
-        info.fee if info else None,
-        info.sponsor_nonce if info else None,
-        info.sponsor_fee if info else None,
-        info.chain_id if info else None,
-        info.anchor_mode if info else None,
-        info.post_condition_mode if info else None,
-        info.contract_id if info else None,
-        info.function_name if info else None,
-        info.function_args if info else None,
-        info.recipient if info else None,
-        info.amount if info else None,
-        status, result, raw_result, raw_tx,
-        _str(t.get("vm_error"), f"{where}.vm_error"),
-        _json(interface), _json(burn_op), _json(t.get("execution_cost")),
-        _int(_absent(t.get("microblock_sequence")), f"{where}.microblock_sequence", optional=True),
-        _hex(_absent(t.get("microblock_hash")), f"{where}.microblock_hash", 32, optional=True),
-        _hex(_absent(t.get("microblock_parent_hash")), f"{where}.microblock_parent_hash", 32, optional=True),
+    vm_error = get("vm_error")
+    if vm_error is not None:
+        vm_error = _str(vm_error, f"transactions[{i}].vm_error")
+    mb_seq, mb_hash, mb_parent = get("microblock_sequence"), get("microblock_hash"), get("microblock_parent_hash")
+    if mb_seq is not None or mb_hash is not None or mb_parent is not None:  # absent after epoch 2.x
+        mb_seq = _int(_absent(mb_seq), f"transactions[{i}].microblock_sequence", optional=True)
+        mb_hash = _hex(_absent(mb_hash), f"transactions[{i}].microblock_hash", 32, optional=True)
+        mb_parent = _hex(_absent(mb_parent), f"transactions[{i}].microblock_parent_hash", 32, optional=True)
+    head = (ibh, txid, tx_index, height, tx_type, burn_op_type, sender)
+    if info is None:
+        head += (None,) * 14
+    else:
+        sponsor = info.sponsor
+        head += (sponsor, sponsor is not None, info.nonce, info.fee, info.sponsor_nonce, info.sponsor_fee,
+                 info.chain_id, info.anchor_mode, info.post_condition_mode, info.contract_id, info.function_name,
+                 info.function_args, info.recipient, info.amount)
+    return head + (
+        status, result, raw_result, raw_tx, vm_error,
+        None if interface is None else json_text(interface),
+        None if burn_op is None else json_text(burn_op),
+        _json(get("execution_cost")),
+        mb_seq, mb_hash, mb_parent,
         "; ".join(errors) or None,
     )
 

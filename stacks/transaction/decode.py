@@ -6,6 +6,7 @@ was expected there; unknown enum bytes are rejected as stacks-core rejects them.
 
 from __future__ import annotations
 
+import struct
 from enum import IntEnum
 from typing import TypeVar
 
@@ -80,10 +81,10 @@ class _Reader:
     def enum(self, kind: type[E], what: str) -> E:
         offset = self.pos
         raw = self.uint(1, what)
-        try:
-            return kind(raw)
-        except ValueError:
-            raise DecodeError(offset, what, f"unknown value 0x{raw:02x}") from None
+        member = _MEMBERS[kind].get(raw)
+        if member is None:
+            raise DecodeError(offset, what, f"unknown value 0x{raw:02x}")
+        return member
 
     def value(self) -> ClarityValue:
         value, self.pos = read_value(self.buf, self.pos, canonical=False)
@@ -112,17 +113,54 @@ class _Reader:
 def decode_transaction(data: Bytes) -> Transaction:
     """Decode exactly one transaction from bytes or hex (``0x`` optional)."""
     reader = _Reader(as_bytes(data))
-    version = reader.enum(TransactionVersion, "a transaction version (0x00 or 0x80)")
-    chain_id = reader.uint(4, "a 4-byte chain id")
-    auth = _authorization(reader)
-    anchor_mode = reader.enum(AnchorMode, "an anchor mode (1..3)")
-    pc_mode = reader.enum(PostConditionMode, "a post-condition mode (1..3)")
-    count = reader.uint(4, "a 4-byte post-condition count")
+    head = _single_sig_head(reader)
+    if head is not None:
+        version, chain_id, auth, anchor_mode, pc_mode, count = head
+    else:
+        version = reader.enum(TransactionVersion, "a transaction version (0x00 or 0x80)")
+        chain_id = reader.uint(4, "a 4-byte chain id")
+        auth = _authorization(reader)
+        anchor_mode = reader.enum(AnchorMode, "an anchor mode (1..3)")
+        pc_mode = reader.enum(PostConditionMode, "a post-condition mode (1..3)")
+        count = reader.uint(4, "a 4-byte post-condition count")
     post_conditions = tuple(_post_condition(reader) for _ in range(count))
     payload = _payload(reader)
     if reader.pos != len(reader.buf):
         raise DecodeError(reader.pos, "end of transaction", f"{len(reader.buf) - reader.pos} trailing bytes")
     return Transaction(version, chain_id, auth, anchor_mode, pc_mode, post_conditions, payload)
+
+
+# Enum members by byte: a dict lookup instead of IntEnum.__call__, which dominated decoding time.
+_MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {
+    kind: {int(m): m for m in kind}
+    for kind in (TransactionVersion, AuthType, HashMode, KeyEncoding, AuthFieldType, AnchorMode, PostConditionMode,
+                 FungibleConditionCode, NonFungibleConditionCode, PoxConditionCode, PayloadType, TenureChangeCause)
+}
+# version, chain id, auth type, hash mode, signer, nonce, fee, key encoding, signature, anchor mode,
+# post-condition mode, post-condition count: everything before the post-conditions of a standard single-sig
+# transaction (nearly every transaction on chain), read in one call.
+_SINGLE_SIG_HEAD = struct.Struct(">BIBB20sQQB65sBBI")
+_SINGLE_SIG_MODES = {HashMode.P2PKH: HashMode.P2PKH, HashMode.P2WPKH: HashMode.P2WPKH}
+
+
+def _single_sig_head(reader: _Reader) -> tuple | None:
+    """The fixed-layout prefix of a standard single-sig transaction, or None (nothing consumed) when the bytes
+    are anything else, too short or invalid: then the general path decodes them and names the error."""
+    buf = reader.buf
+    if len(buf) < _SINGLE_SIG_HEAD.size or buf[5] != AuthType.STANDARD:
+        return None
+    (version, chain_id, _auth, hash_mode, signer, nonce, fee, key_encoding, signature, anchor, pc_mode,
+     count) = _SINGLE_SIG_HEAD.unpack_from(buf)
+    version = _MEMBERS[TransactionVersion].get(version)
+    hash_mode = _SINGLE_SIG_MODES.get(hash_mode)
+    key_encoding = _MEMBERS[KeyEncoding].get(key_encoding)
+    anchor = _MEMBERS[AnchorMode].get(anchor)
+    pc_mode = _MEMBERS[PostConditionMode].get(pc_mode)
+    if version is None or hash_mode is None or key_encoding is None or anchor is None or pc_mode is None:
+        return None
+    reader.pos = _SINGLE_SIG_HEAD.size
+    origin = SingleSigSpendingCondition(hash_mode, signer, nonce, fee, key_encoding, signature)
+    return version, chain_id, Authorization(origin), anchor, pc_mode, count
 
 
 def _authorization(reader: _Reader) -> Authorization:
