@@ -4,7 +4,7 @@
 
 * Replay: ``replay_file`` (parse + decode + fork choice + COPY, one transaction per batch) into a fresh
   database; events/s and blocks/s.
-* Postgres bound: the very rows that replay wrote (observer_requests, blocks, transactions, events),
+* Postgres bound: the very rows that replay wrote (observer_requests, blocks, transactions, events, burn blocks, mempool),
   pre-built in memory, COPYed into another fresh database with the same tables and indexes; events/s.
 * Live: an observer server; 100- and 1,000-event blocks POSTed one at a time like a stacks-node;
   ack latency p50/p99 (receipt to 200 after commit).
@@ -178,6 +178,7 @@ async def bench_bare_copy(src: str, dst: str, pg: EmbeddedPostgres | None = None
         "transactions": P.TX_COLUMNS,
         "events": P.EVENT_COLUMNS,
         "burn_blocks": P.BURN_COLUMNS,
+        "mempool_txs": ("txid", "raw_tx", "received_at", "request_id", "dropped_at", "drop_reason", "replaced_by"),
     }
     rows = {}
     try:

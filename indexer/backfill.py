@@ -102,6 +102,12 @@ class HiroClient:
             "matured_miner_rewards": [], "transactions": out_txs, "events": events,
         }
 
+    async def burn_block_payload(self, height: int) -> dict:
+        """A ``/new_burn_block``-shaped payload of the canonical burn block at ``height``. The API has no
+        consensus hash, parent hash, burn amount or reward recipients: those columns stay NULL."""
+        b = await self.get(f"/extended/v2/burn-blocks/{height}")
+        return {"burn_block_hash": b["burn_block_hash"], "burn_block_height": b["burn_block_height"]}
+
     async def _raw_tx(self, txid: str, tx: dict) -> str:
         if tx.get("raw_tx"):
             return tx["raw_tx"]
@@ -172,13 +178,35 @@ async def backfill(writer: Writer, api_url: str, *, start: int | None = None, en
             async with sem:
                 return await client.block_payload(h)
 
+        async def fetch_burn(h: int) -> dict:
+            async with sem:
+                return await client.burn_block_payload(h)
+
+        # Like a node, deliver each burn block before the first Stacks block anchored to it (and every burn
+        # height in between), in the same transaction as that block.
+        # Only burn blocks above the burn tip are delivered: a burn block at or below it is, to the write path,
+        # a Bitcoin reorg that orphans everything above it (backfilling old heights into a live database
+        # must not do that).
         height = start
         while height <= end:
             window = list(range(height, min(end, height + concurrency * 4 - 1) + 1))
             payloads = await asyncio.gather(*(fetch(h) for h in window))
+            last = writer.tip.burn_block_height
+            wanted: dict[int, None] = {}
+            for p in payloads:
+                bh = p.get("burn_block_height")
+                if isinstance(bh, int) and bh >= 0 and (last is None or bh > last):
+                    wanted.update(dict.fromkeys(range(bh if last is None else last + 1, bh + 1)))
+                    last = bh
+            burns = dict(zip(wanted, await asyncio.gather(*(fetch_burn(b) for b in wanted)), strict=True))
             for h, p in zip(window, payloads, strict=True):
-                req = Request("/new_block", json.dumps(p), now(), source="backfill", source_id=None)
-                res = await writer.write([req], checkpoint=("backfill", h, {"api": api_url}))
+                batch = []
+                bh = p.get("burn_block_height")
+                if isinstance(bh, int):
+                    batch.extend(Request("/new_burn_block", json.dumps(burns.pop(b)), now(), source="backfill")
+                                 for b in sorted(k for k in burns if k <= bh))
+                batch.append(Request("/new_block", json.dumps(p), now(), source="backfill", source_id=None))
+                res = await writer.write(batch, checkpoint=("backfill", h, {"api": api_url}))
                 stats["blocks"] += res.blocks
                 stats["events"] += res.events
                 stats["duplicates"] += res.duplicates

@@ -160,6 +160,13 @@ _TIP_SQL = (
     "UPDATE raw.chain_tip SET index_block_hash=$1, block_hash=$2, block_height=$3, block_time=$4, "
     "burn_block_hash=$5, burn_block_height=$6, burn_block_time=$7, "
     "last_request_id=GREATEST(last_request_id, $8), updated_at=now()")
+_MEMPOOL_SQL = (
+    "INSERT INTO raw.mempool_txs (txid, raw_tx, received_at, request_id) "
+    "SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[], $4::bigint[]) ON CONFLICT (txid) DO NOTHING")
+_DROP_SQL = (
+    "UPDATE raw.mempool_txs m SET dropped_at = d.dropped_at, drop_reason = d.reason, replaced_by = d.new_txid "
+    "FROM unnest($1::bytea[], $2::timestamptz[], $3::text[], $4::bytea[]) AS d(txid, dropped_at, reason, new_txid) "
+    "WHERE m.txid = d.txid AND m.dropped_at IS NULL")
 _CHECKPOINT_SQL = (
     "INSERT INTO raw.checkpoints (name, position, info, updated_at) VALUES ($1, $2, $3, now()) "
     "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, info = EXCLUDED.info, updated_at = now()")
@@ -382,14 +389,17 @@ class Writer:
         if plan.b_restore:
             await conn.execute("UPDATE raw.burn_blocks SET canonical = true WHERE burn_block_hash = ANY($1)",
                                plan.b_restore)
+        # Mempool rows: one statement per batch (a replayed export holds as many mempool transactions as
+        # mined ones; a statement per row cost more than all the events together). The first sighting wins.
         if plan.mempool:
-            await conn.executemany(
-                "INSERT INTO raw.mempool_txs (txid, raw_tx, received_at, request_id) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (txid) DO NOTHING", [(t, raw, r.received_at, r.request_id) for t, raw, r in plan.mempool])
+            await conn.execute(_MEMPOOL_SQL, [t for t, _, _ in plan.mempool], [raw for _, raw, _ in plan.mempool],
+                               [r.received_at for _, _, r in plan.mempool],
+                               [r.request_id for _, _, r in plan.mempool])
         if plan.drops:
-            await conn.executemany(
-                "UPDATE raw.mempool_txs SET dropped_at = $2, drop_reason = $3, replaced_by = $4 "
-                "WHERE txid = $1 AND dropped_at IS NULL", plan.drops)
+            first: dict[bytes, tuple] = {}
+            for d in plan.drops:
+                first.setdefault(d[0], d)
+            await conn.execute(_DROP_SQL, *(list(col) for col in zip(*first.values(), strict=True)))
         if plan.dead:
             await conn.copy_records_to_table("dead_letters", schema_name="raw",
                                              columns=("request_id", "path", "reason", "detail"),

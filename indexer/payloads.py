@@ -224,10 +224,10 @@ def parse_block(p: Any) -> ParsedBlock:
                        burn_time, block_time)
 
 
-def _hex32(value: Any) -> bytes | None:
-    """The common case of a required 32-byte hash ("0x" + 64 hex digits) without building an error message;
-    None sends the caller to :func:`_hex`, which accepts the rarer spellings or says what is wrong."""
-    if type(value) is str and len(value) == 66 and value[:2] == "0x":
+def _hex_fast(value: Any) -> bytes | None:
+    """Hex with its "0x" prefix, without building an error message; None (also for empty bytes) sends the caller to
+    :func:`_hex`, which accepts the rarer spellings or says what is wrong."""
+    if type(value) is str and value[:2] == "0x":
         try:
             return bytes.fromhex(value[2:])
         except ValueError:
@@ -238,8 +238,8 @@ def _hex32(value: Any) -> bytes | None:
 def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
     # Field names for error messages are built only when a check fails: this runs once per transaction.
     get = t.get
-    txid = _hex32(get("txid"))
-    if txid is None:
+    txid = _hex_fast(get("txid"))
+    if txid is None or len(txid) != 32:
         txid = _hex(get("txid"), f"transactions[{i}].txid", 32)
     tx_index = get("tx_index")
     if type(tx_index) is not int:
@@ -249,7 +249,7 @@ def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
     status = get("status")
     if type(status) is not str or "\x00" in status:
         status = _str(status, f"transactions[{i}].status", optional=False)
-    raw_tx = _hex(get("raw_tx"), f"transactions[{i}].raw_tx")
+    raw_tx = _hex_fast(get("raw_tx")) or _hex(get("raw_tx"), f"transactions[{i}].raw_tx")
     raw_result = get("raw_result")
     if raw_result is not None:
         raw_result = _hex(raw_result, f"transactions[{i}].raw_result")
@@ -346,7 +346,9 @@ def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[b
         amount = None
         if etype == "contract_event" or etype.startswith("nft_"):
             where = f"events[event_index={idx}]"
-            raw_value = _hex(body.get("raw_value"), f"{where}.raw_value", optional=True)
+            raw_value = body.get("raw_value")
+            if raw_value is not None:
+                raw_value = _hex_fast(raw_value) or _hex(raw_value, f"{where}.raw_value")
             if raw_value is None:
                 error = "no raw_value (the legacy `value` JSON is not trusted)"
             else:
@@ -355,8 +357,10 @@ def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[b
                 except DecodeFailure as exc:
                     error = str(exc)
             if etype == "contract_event":
-                contract = _str(body.get("contract_identifier"), f"{where}.contract_identifier", optional=False)
-                topic = _str(body.get("topic"), f"{where}.topic")
+                contract = body.get("contract_identifier")
+                if type(contract) is not str or "\x00" in contract:
+                    contract = _str(contract, f"{where}.contract_identifier", optional=False)
+                topic = _str_fast(body.get("topic"), idx, "topic")
             else:
                 asset = _str(body.get("asset_identifier"), f"{where}.asset_identifier", optional=False)
                 sender = _str(body.get("sender"), f"{where}.sender")
@@ -406,8 +410,11 @@ def parse_burn_block(p: Any) -> ParsedBurnBlock:
         _hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
         _hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
         _amount(p.get("burn_amount"), "burn_amount"),
-        _json(_list(p.get("reward_recipients"), "reward_recipients")),
-        _json(_list(p.get("reward_slot_holders"), "reward_slot_holders")),
+        # absent (a backfilled burn block: the Hiro API does not serve them) stays NULL, not "none"
+        _json(_list(p.get("reward_recipients"), "reward_recipients", optional=False)
+              if p.get("reward_recipients") is not None else None),
+        _json(_list(p.get("reward_slot_holders"), "reward_slot_holders", optional=False)
+              if p.get("reward_slot_holders") is not None else None),
         _json(p.get("pox_transactions")),
     )
     return ParsedBurnBlock(h, height, row)

@@ -350,6 +350,18 @@ async function main() {
       if (!b) return send(res, 404, { error: "cannot find block by height, hash or index block hash", id: mm[1] });
       return send(res, 200, hiro.nakamotoBlock(chain, b));
     }
+    if (m === "GET" && (mm = p.match(/^\/extended\/v2\/burn-blocks\/([^/]+)$/))) {
+      const id = mm[1];
+      let bb = null;
+      if (id === "latest") bb = chain.burnBlocks[chain.burnBlocks.length - 1];
+      else if (/^\d+$/.test(id)) bb = chain.burnBlocks[Number(id)] || null;
+      else {
+        const h = "0x" + id.replace(/^0x/, "").toLowerCase();
+        bb = chain.burnBlocks.find((x) => x && x.hash === h) || null;
+      }
+      if (!bb) return send(res, 404, { error: "cannot find burn block by height or hash", id });
+      return send(res, 200, hiro.burnBlock(chain, bb));
+    }
     if (m === "GET" && (mm = p.match(/^\/extended\/v2\/blocks\/([^/]+)\/transactions$/))) {
       const b = findBlock(mm[1]);
       if (!b) return send(res, 404, { error: "cannot find block by height, hash or index block hash", id: mm[1] });

@@ -1,7 +1,7 @@
 """Backfill and gap filling against a real devnet's Hiro API.
 
-* ``bithedge indexer backfill --api DEVNET`` into an empty database gives the same canonical blocks,
-  transactions and events as the database the devnet delivered to live (through a fork), over every
+* ``bithedge indexer backfill --api DEVNET`` into an empty database gives the same canonical burn blocks,
+  blocks, transactions and events as the database the devnet delivered to live (through a fork), over every
   column the API carries (``API_LACKS_BLOCK_COLUMNS`` are header fields only an observer delivery has);
 * killed (SIGKILL) part-way and rerun, it ends with the same rows;
 * the gap reconciler of a serving indexer fills blocks whose deliveries were lost (acknowledged but
@@ -45,8 +45,36 @@ from tests.indexer.helpers import TABLES, checksums
 pytestmark = needs_node
 
 REPO = Path(__file__).resolve().parents[2]
-#: compared tables: the Hiro API has no burn-block endpoint in the devnet subset, so backfill writes none
+#: compared column by column; burn blocks are compared on what the API carries (hash, height), see _burn_chain
 COMPARED = ("blocks", "transactions", "events")
+
+
+async def _burn_chain(url: str) -> dict[int, bytes]:
+    """Canonical burn block hash per height."""
+    conn = await asyncpg.connect(url)
+    try:
+        return {r[0]: bytes(r[1]) for r in await conn.fetch(
+            "SELECT burn_block_height, burn_block_hash FROM raw.burn_blocks WHERE canonical")}
+    finally:
+        await conn.close()
+
+
+async def _assert_burn_blocks_match(live_url: str, back_url: str) -> None:
+    """Backfill delivered every burn height from its first block's to its last, each equal to the burn block
+    the live indexer holds as canonical, and every canonical Stacks block's burn height is among them."""
+    live, back = await _burn_chain(live_url), await _burn_chain(back_url)
+    assert back, "backfill wrote no burn blocks"
+    assert sorted(back) == list(range(min(back), max(back) + 1))
+    assert {h: live.get(h) for h in back} == back
+    conn = await asyncpg.connect(back_url)
+    try:
+        heights = {r[0] for r in await conn.fetch("SELECT DISTINCT burn_block_height FROM raw.blocks WHERE canonical")}
+        nulls = await conn.fetchval("SELECT count(*) FROM raw.burn_blocks WHERE reward_recipients IS NOT NULL"
+                                    " OR consensus_hash IS NOT NULL")
+    finally:
+        await conn.close()
+    assert heights <= set(back)
+    assert nulls == 0  # what the API does not carry stays NULL, not invented
 
 
 def _env(db_url: str) -> dict:
@@ -101,6 +129,7 @@ async def test_backfill_from_the_devnet_equals_live_ingest(live_chain, db_url, c
     live, back = await api_checksums(db_url), await api_checksums(clean_db)
     assert back == live, await _diff(db_url, clean_db)
     assert (await canonical_hashes(clean_db)) == (await canonical_hashes(db_url))
+    await _assert_burn_blocks_match(db_url, clean_db)
     assert (await print_topics(clean_db)).get("price-submitted", 0) >= 30
     conn = await asyncpg.connect(clean_db)
     try:
@@ -112,8 +141,10 @@ async def test_backfill_from_the_devnet_equals_live_ingest(live_chain, db_url, c
         await conn.close()
     assert sources == {"backfill"}
     # a rerun finds nothing to do and changes nothing
+    burns = await _burn_chain(clean_db)
     await _backfill(devnet.rpc_url, clean_db, "--to", str(tip["block_height"]))
     assert await api_checksums(clean_db) == back
+    assert await _burn_chain(clean_db) == burns
 
 
 async def test_backfill_killed_and_rerun_gives_the_same_rows(live_chain, db_url, clean_db):
@@ -140,6 +171,7 @@ async def test_backfill_killed_and_rerun_gives_the_same_rows(live_chain, db_url,
     await _backfill(devnet.rpc_url, clean_db, "--to", str(end))
     live, back = await api_checksums(db_url), await api_checksums(clean_db)
     assert back == live, await _diff(db_url, clean_db)
+    await _assert_burn_blocks_match(db_url, clean_db)
     conn = await asyncpg.connect(clean_db)
     try:
         dup = await conn.fetchval("SELECT count(*) - count(DISTINCT index_block_hash) FROM raw.blocks")

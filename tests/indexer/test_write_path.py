@@ -206,3 +206,33 @@ def test_serve_takes_api_url_and_body_limit_from_settings(monkeypatch):
         assert cfg.api_url == "http://other:1" and cfg.max_body_bytes == 3 * 1024 * 1024
     finally:
         settings_mod.get_settings.cache_clear()
+
+
+async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
+    """A batch of mempool requests is written with one statement per kind: a transaction seen twice keeps its
+    first sighting, one dropped twice keeps its first drop, and a drop of an unknown txid changes nothing."""
+    a, b, c = (bytes([n]) * 40 for n in (1, 2, 3))
+    hexed = ["0x" + raw.hex() for raw in (a, b, c)]
+    requests = [
+        req("/new_mempool_tx", [hexed[0], hexed[1]]),
+        req("/new_mempool_tx", [hexed[1], hexed[2]]),
+        req("/drop_mempool_tx", {"dropped_txids": [synth.h32("unknown")], "reason": "TooExpensive"}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()],
+                                 "reason": "ReplaceByFee", "new_txid": "0x" + ingest.P.txid_of(c).hex()}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()], "reason": "StaleGarbageCollect"}),
+    ]
+    w = await Writer.open(db_url)
+    try:
+        await w.write(requests)
+        rows = {bytes(r["txid"]): r for r in await w.conn.fetch("SELECT * FROM raw.mempool_txs")}
+    finally:
+        await w.close()
+    ids = [r.request_id for r in requests]
+    txid = ingest.P.txid_of
+    assert set(rows) == {txid(a), txid(b), txid(c)}
+    assert rows[txid(b)]["request_id"] == ids[0] and bytes(rows[txid(b)]["raw_tx"]) == b
+    assert rows[txid(c)]["request_id"] == ids[1]
+    dropped = rows[txid(a)]
+    assert dropped["drop_reason"] == "ReplaceByFee" and bytes(dropped["replaced_by"]) == txid(c)
+    assert dropped["dropped_at"] == requests[3].received_at
+    assert rows[txid(b)]["dropped_at"] is None and rows[txid(c)]["dropped_at"] is None

@@ -12,6 +12,21 @@ function repr(hex) {
   }
 }
 
+// GET /extended/v2/burn-blocks/{height|hash}: one burn block and the Stacks blocks anchored to it.
+function burnBlock(chain, bb) {
+  const blocks = chain.blocks.filter((b) => b.burnHeight === bb.height);
+  const times = blocks.map((b) => b.time);
+  return {
+    burn_block_time: bb.time,
+    burn_block_time_iso: iso(bb.time),
+    burn_block_hash: bb.hash,
+    burn_block_height: bb.height,
+    stacks_blocks: blocks.map((b) => b.hash),
+    avg_block_time: times.length > 1 ? (times[times.length - 1] - times[0]) / (times.length - 1) : 0,
+    total_tx_count: blocks.reduce((n, b) => n + b.txs.length, 0),
+  };
+}
+
 function nakamotoBlock(chain, b) {
   const bb = chain.burnBlocks[b.burnHeight];
   return {
@@ -157,4 +172,4 @@ function mempoolTransaction(chain, entry) {
   return { ...txBase(chain, entry.d), tx_status: "pending", replaced_by_tx_id: null, receipt_time: t, receipt_time_iso: iso(t) };
 }
 
-module.exports = { nakamotoBlock, transaction, rawTransaction, mempoolTransaction, hiroEvent, repr, iso };
+module.exports = { burnBlock, nakamotoBlock, transaction, rawTransaction, mempoolTransaction, hiroEvent, repr, iso };
