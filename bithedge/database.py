@@ -22,6 +22,14 @@ def database_url(settings: Settings) -> str:
     return embedded(settings).url()
 
 
+def role_url(url: str, role: str) -> str:
+    """The same server and database as ``url``, connecting as ``role``. For the embedded server (trust
+    authentication on loopback, no passwords); an external server needs its own per-role credentials."""
+    scheme, rest = url.split("://", 1)
+    host = rest.split("@", 1)[1] if "@" in rest else rest
+    return f"{scheme}://{role}@{host}"
+
+
 def start(settings: Settings) -> str:
     """Ensure a database is up and return its URL (a no-op for an external server)."""
     if settings.database_url:

@@ -1,7 +1,8 @@
 """The one place where daemons are registered for ``bithedge up``.
 
 A later component adds itself with one ``Service(...)`` entry in ``SERVICES``; the supervisor
-starts each as a child process with ``DATABASE_URL`` pointing at the running database.
+starts each as a child process with ``DATABASE_URL`` pointing at the running database (as the
+service's own role on the embedded server).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ class Service:
     #: What to show the user once everything is up (``None``: nothing to open).
     url: Callable[[Settings], str] | None = None
     enabled: Callable[[Settings], bool] = field(default=lambda s: True)
+    #: The database role the daemon connects as on the embedded server (least privilege: the indexer
+    #: writes ``raw`` and nothing else). ``None``: the admin URL. With ``DATABASE_URL`` every service gets
+    #: that URL, as the operator configured it.
+    db_role: str | None = None
 
 
 SERVICES: tuple[Service, ...] = (
@@ -32,6 +37,7 @@ SERVICES: tuple[Service, ...] = (
         name="indexer",
         argv=lambda s: bithedge_cmd("indexer", "serve"),
         url=lambda s: f"http://{s.host}:{s.indexer_port}/health",
+        db_role="bithedge_indexer",
     ),
     # The devnet and the simulator stand in for a real chain: off when BITHEDGE_NODE_URL names one.
     Service(

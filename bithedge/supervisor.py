@@ -56,8 +56,8 @@ class Supervisor:
         try:
             applied = await asyncio.to_thread(migrate, db_url)
             self.say("supervisor", f"database ready at {db_url} ({len(applied)} migrations applied)")
-            env = {**os.environ, "DATABASE_URL": db_url}
-            tasks = [asyncio.create_task(self._keep(svc, env)) for svc in self.services]
+            tasks = [asyncio.create_task(self._keep(svc, {**os.environ, "DATABASE_URL": self._url_for(svc, db_url)}))
+                     for svc in self.services]
             self._banner(db_url)
             await self._stopping.wait()
             self.say("supervisor", "shutting down")
@@ -70,6 +70,11 @@ class Supervisor:
                 await asyncio.to_thread(database.stop, self.settings)
                 self.say("supervisor", "database stopped")
         return 0
+
+    def _url_for(self, svc: Service, db_url: str) -> str:
+        if svc.db_role and database.uses_embedded(self.settings):
+            return database.role_url(db_url, svc.db_role)
+        return db_url
 
     def _banner(self, db_url: str) -> None:
         lines = ["BitHedge is up.", f"  database   {db_url}"]

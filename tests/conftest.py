@@ -36,13 +36,6 @@ def with_dbname(url: str, dbname: str) -> str:
     return f"{base}/{dbname}" + (f"?{query}" if query else "")
 
 
-def user_url(url: str, user: str) -> str:
-    """Same server and database, another (password-less, trust-auth) role."""
-    scheme, rest = url.split("://", 1)
-    hostpart = rest.split("@", 1)[1] if "@" in rest else rest
-    return f"{scheme}://{user}@{hostpart}"
-
-
 @pytest.fixture(scope="session")
 def tmp_pg_root() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="bithedge-test-"))

@@ -75,7 +75,12 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                 names = {r[0] for r in conn.execute(
                     "SELECT DISTINCT value #>> '{value,event,value}' FROM raw.events WHERE canonical "
                     "AND topic = 'print' AND contract_identifier LIKE %s", (f"{DEPLOYER}.bithedge-%",))}
+                # least privilege: the indexer writes as its own role, not as the admin
+                writers = {r[0] for r in conn.execute(
+                    "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
+            assert writers == {"bithedge_indexer"}, writers
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
             seen |= descendants(proc.pid)
             proc.send_signal(signal.SIGTERM)

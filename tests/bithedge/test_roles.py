@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.conftest import user_url
+from bithedge.database import role_url
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def seeded(db_url: str) -> str:
         conn.execute("CREATE TABLE raw.t_blocks (h int)")
         conn.execute("INSERT INTO raw.t_blocks VALUES (1)")
         conn.execute("CREATE TABLE keeper.t_jobs (id int)")
-    with psycopg.connect(user_url(db_url, "bithedge_transform"), autocommit=True) as conn:
+    with psycopg.connect(role_url(db_url, "bithedge_transform"), autocommit=True) as conn:
         conn.execute("CREATE TABLE analytics.t_policies AS SELECT h AS id FROM raw.t_blocks")
     return db_url
 
@@ -41,16 +41,16 @@ def _denied(url: str, sql: str) -> None:
     ],
 )
 def test_reader_cannot_write_anywhere_or_read_raw(seeded: str, sql: str) -> None:
-    _denied(user_url(seeded, "bithedge_reader"), sql)
+    _denied(role_url(seeded, "bithedge_reader"), sql)
 
 
 def test_reader_reads_analytics(seeded: str) -> None:
-    with psycopg.connect(user_url(seeded, "bithedge_reader")) as conn:
+    with psycopg.connect(role_url(seeded, "bithedge_reader")) as conn:
         assert conn.execute("SELECT id FROM analytics.t_policies").fetchall() == [(1,)]
 
 
 def test_indexer_writes_raw_only(seeded: str) -> None:
-    url = user_url(seeded, "bithedge_indexer")
+    url = role_url(seeded, "bithedge_indexer")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO raw.t_blocks VALUES (2)")
         conn.execute("UPDATE raw.t_blocks SET h = h")
@@ -60,7 +60,7 @@ def test_indexer_writes_raw_only(seeded: str) -> None:
 
 
 def test_transform_reads_raw_and_builds_analytics_but_cannot_write_raw(seeded: str) -> None:
-    url = user_url(seeded, "bithedge_transform")
+    url = role_url(seeded, "bithedge_transform")
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM raw.t_blocks").fetchone() == (1,)
         conn.execute("CREATE SCHEMA dbt_staging")
@@ -69,7 +69,7 @@ def test_transform_reads_raw_and_builds_analytics_but_cannot_write_raw(seeded: s
 
 
 def test_keeper_writes_keeper_and_reads_analytics(seeded: str) -> None:
-    url = user_url(seeded, "bithedge_keeper")
+    url = role_url(seeded, "bithedge_keeper")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO keeper.t_jobs VALUES (1)")
         assert conn.execute("SELECT id FROM analytics.t_policies").fetchall() == [(1,)]
