@@ -130,7 +130,9 @@ class CpuMeter:
         me, kids, pgs = self.t0
         now = {p: _proc_cpu(p) for p in set(self.pids) | set(_pg_pids(self.pg))}
         backend = now.get(self.backend, 0.0) - pgs.get(self.backend, 0.0)
-        other = sum(v - pgs.get(p, 0.0) for p, v in now.items() if p != self.backend)
+        # a process that exited during the section (an autovacuum worker) took its CPU time with it: skip it
+        # rather than count its whole earlier time as negative
+        other = sum(v - pgs.get(p, 0.0) for p, v in now.items() if p != self.backend and v >= pgs.get(p, 0.0))
         return {"writer": _self_cpu() - me, "workers": _self_cpu(resource.RUSAGE_CHILDREN) - kids,
                 "pg backend": backend, "pg other": other}
 
