@@ -1,8 +1,12 @@
 """Which blocks are canonical: the fork-choice rules, in memory, for the single writer.
 
-The writer loads every block's (hash, height, parent, canonical) at start (about 150 bytes per block),
-asks :meth:`Chain.add` what changes when a block arrives, and writes those flips in the same
-transaction as the block. Rules (stacks-formats.md §1.3, §2.2):
+The writer keeps a window of recent blocks' (hash, height, parent, canonical) in memory (about 140 bytes
+per block), asks :meth:`Chain.add` what changes when a block arrives, and writes those flips in the same
+transaction as the block. Every stored block at or above :attr:`Chain.low` is in memory; a block that
+reaches below it (a deep fork, an old duplicate, a gap filled late) makes :meth:`Chain.needs_history`
+true, and the writer merges the rows the rules will look at from the database first
+(:meth:`Chain.merge`), so reorgs of any depth see the same chain as if everything were loaded.
+Rules (stacks-formats.md §1.3, §2.2):
 
 * pre-Nakamoto: longest chain wins, first seen wins a tie;
 * Nakamoto (signer-approved, ``signer_signature`` present): the newest block is the tip, even when that
@@ -42,26 +46,75 @@ class Change:
 
 
 class Chain:
-    def __init__(self) -> None:
+    def __init__(self, low: int = 0) -> None:
         self.nodes: dict[bytes, Node] = {}
         self.by_height: dict[int, bytes] = {}  # canonical block at each height
         self.tip: bytes | None = None
+        self.low = low  # every stored block at or above this height is in memory
 
     @classmethod
-    def from_rows(cls, rows) -> Chain:
-        """Rows of (index_block_hash, block_height, parent_index_block_hash, canonical)."""
-        chain = cls()
-        best = None
-        for h, height, parent, canonical in rows:
-            h, parent = bytes(h), bytes(parent)
-            chain.nodes[h] = Node(height, parent, canonical)
-            if canonical:
-                chain.by_height[height] = h
-                if best is None or height > best:
-                    best = height
-        if best is not None:
-            chain.tip = chain.by_height[best]
+    def from_rows(cls, rows, low: int = 0) -> Chain:
+        """Rows of (index_block_hash, block_height, parent_index_block_hash, canonical): at least every
+        stored block at or above ``low``."""
+        chain = cls(low)
+        chain.merge(rows)
         return chain
+
+    def merge(self, rows) -> None:
+        """Add stored blocks (rows as in :meth:`from_rows`) that are not in memory yet."""
+        nodes, by_height = self.nodes, self.by_height
+        for h, height, parent, canonical in rows:
+            h = bytes(h)
+            if h in nodes:
+                continue
+            nodes[h] = Node(height, bytes(parent), canonical)
+            if canonical:
+                by_height[height] = h
+                if self.tip is None or height > nodes[self.tip].height:
+                    self.tip = h
+
+    def needs_history(self, h: bytes, height: int, parent: bytes) -> bool:
+        """Whether :meth:`add` of this block could look at stored blocks that are not in memory: it is not
+        in memory and sits just above or below :attr:`low` (an old duplicate, a gap filled below the
+        window), or its branch leaves memory below :attr:`low` before meeting the canonical chain, or
+        meets it below :attr:`low`. A parent missing at or above :attr:`low` is a real gap (not stored)."""
+        if h in self.nodes:
+            return False
+        if height - 1 < self.low:
+            return True
+        cur, below = parent, height
+        while True:
+            node = self.nodes.get(cur)
+            if node is None or node.height >= below:  # not stored (or a corrupt link): a gap below `below`
+                return below - 1 < self.low
+            if node.canonical:
+                return node.height + 1 < self.low
+            cur, below = node.parent, node.height
+
+    def history_top(self, height: int, nakamoto: bool) -> int:
+        """For a block that :meth:`needs_history`: the (exclusive) top height of the stored canonical blocks
+        to read. Up to :attr:`low` when it may become the tip (everything above the fork point may be
+        orphaned); otherwise up to its child's height, the most a gap fill below the tip touches."""
+        tip_height = self.tip_height
+        if tip_height is None or nakamoto or height > tip_height:
+            return self.low
+        return min(self.low, height + 2)
+
+    def trim(self, window: int) -> int:
+        """Forget blocks more than ``window`` heights below the tip (with some slack, so the scan runs once
+        per ``window // 4`` blocks, not per block). Returns how many were dropped."""
+        if self.tip is None:
+            return 0
+        new_low = self.nodes[self.tip].height - window
+        if new_low - self.low <= max(1, window // 4):
+            return 0
+        drop = [h for h, n in self.nodes.items() if n.height < new_low]
+        for h in drop:
+            n = self.nodes.pop(h)
+            if n.canonical and self.by_height.get(n.height) == h:
+                del self.by_height[n.height]
+        self.low = new_low
+        return len(drop)
 
     def __contains__(self, h: bytes) -> bool:
         return h in self.nodes
@@ -106,7 +159,9 @@ class Chain:
         while node is not None and not node.canonical:
             path.append(cur)
             cur = node.parent
-            node = self.nodes.get(cur)
+            parent = self.nodes.get(cur)
+            # a parent is always lower; a link that is not (corrupt data) is a gap, so the walk always ends
+            node = parent if parent is not None and parent.height < node.height else None
         if node is not None:
             fork_height = node.height
         else:  # reached a gap: the missing parent is at the height below the lowest path block, so whatever

@@ -153,6 +153,31 @@ class _Plan:
     tip: tuple = ()
 
 
+# Blocks kept in memory below the tip (~140 bytes each); anything older is read back when a block needs it.
+CHAIN_WINDOW = 50_000
+_WINDOW_SQL = ("SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks "
+               "WHERE block_height >= $1")
+# $1 the new block, $2 its parent, $3 its height, $4 the (exclusive) top of the canonical range to read. `up` walks
+# from the parent through non-canonical blocks, always to a lower height, and stops at (includes) the first
+# canonical one: the fork point.
+_HISTORY_SQL = """
+WITH RECURSIVE up AS (
+    SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks
+    WHERE index_block_hash = $2
+  UNION ALL
+    SELECT b.index_block_hash, b.block_height, b.parent_index_block_hash, b.canonical
+    FROM up JOIN raw.blocks b ON b.index_block_hash = up.parent_index_block_hash
+    WHERE NOT up.canonical AND b.block_height < up.block_height
+)
+SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM up
+UNION ALL
+SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks
+WHERE index_block_hash = $1
+UNION ALL
+SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks
+WHERE canonical AND block_height >= LEAST($3, (SELECT min(block_height) FROM up)) - 1 AND block_height < $4
+"""
+
 # A live block bigger than this (transactions + events) goes through the COPY path instead.
 ONE_STATEMENT_MAX_ROWS = 5000
 
@@ -188,8 +213,9 @@ REQUEST_COLUMNS = ("id", "received_at", "path", "payload", "body", "body_size", 
 class Writer:
     """The single writer of the raw tables. Use :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, chain_window: int = CHAIN_WINDOW) -> None:
         self.conn = conn
+        self.chain_window = chain_window
         self.chain = Chain()
         self.burn: dict[bytes, list] = {}  # burn_block_hash -> [height, canonical]
         self.burn_by_height: dict[int, bytes] = {}
@@ -198,7 +224,7 @@ class Writer:
         self._column_types: dict[str, dict[str, str]] = {}  # raw table -> column -> SQL type (array casts)
 
     @classmethod
-    async def open(cls, dsn: str, *, wait_for_lock: bool = False) -> Writer:
+    async def open(cls, dsn: str, *, wait_for_lock: bool = False, chain_window: int = CHAIN_WINDOW) -> Writer:
         conn = await asyncpg.connect(dsn)
         try:
             if wait_for_lock:
@@ -206,7 +232,7 @@ class Writer:
             elif not await conn.fetchval("SELECT pg_try_advisory_lock($1)", WRITER_LOCK_KEY):
                 raise WriterBusy("another indexer writer (serve, replay, rebuild or backfill) is running "
                                  "against this database; stop it first")
-            w = cls(conn)
+            w = cls(conn, chain_window)
             await w.reload()
             for table, column, sql_type in await conn.fetch(
                     "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
@@ -225,9 +251,10 @@ class Writer:
 
     async def reload(self) -> None:
         """Rebuild the in-memory view from the committed tables (after a failed transaction too)."""
-        rows = await self.conn.fetch(
-            "SELECT index_block_hash, block_height, parent_index_block_hash, canonical FROM raw.blocks")
-        self.chain = Chain.from_rows((r[0], r[1], r[2], r[3]) for r in rows)
+        top = await self.conn.fetchval("SELECT max(block_height) FROM raw.blocks WHERE canonical")
+        low = max(0, top - self.chain_window) if top is not None else 0
+        rows = await self.conn.fetch(_WINDOW_SQL, low)
+        self.chain = Chain.from_rows(rows, low)
         self.burn, self.burn_by_height = {}, {}
         for h, height, canonical in await self.conn.fetch(
                 "SELECT burn_block_hash, burn_block_height, canonical FROM raw.burn_blocks"):
@@ -247,7 +274,8 @@ class Writer:
         for r in requests:
             prepare(r)
         try:
-            plan = self._plan(requests)  # CPU only: fork choice and outcomes (updates the in-memory view)
+            # fork choice and outcomes (updates the in-memory view); no I/O unless a block reaches below the window
+            plan = await self._plan(requests)
             if self._one_statement_ok(plan, requests, store_requests):
                 # A live delivery without flips: ONE statement (its own transaction, one round trip).
                 await self._write_one_statement(plan, requests[0], checkpoint)
@@ -258,6 +286,7 @@ class Writer:
             await self._recover()
             raise
         result = plan.res
+        self.chain.trim(self.chain_window)
         for fn in self.listeners:
             fn(result, requests)
         return result
@@ -269,9 +298,18 @@ class Writer:
         except Exception:  # the connection is gone; the caller sees the original error
             log.warning("writer_reload_failed")
 
-    def _plan(self, requests: Sequence[Request]) -> _Plan:
-        """Run fork choice for the batch and decide every row and flip; no I/O. Request ids are not known
-        yet: rows are finished (``request_id``) when they are written."""
+    async def _read_history(self, pb: P.ParsedBlock) -> None:
+        """Merge the stored blocks fork choice will look at for ``pb`` when they are outside the window: the
+        block itself (a duplicate?), its non-canonical ancestry down to the canonical chain, and the
+        canonical blocks from just below there up to :meth:`Chain.history_top`."""
+        chain = self.chain
+        chain.merge(await self.conn.fetch(_HISTORY_SQL, pb.index_block_hash, pb.parent_index_block_hash,
+                                          pb.block_height, chain.history_top(pb.block_height, pb.nakamoto)))
+
+    async def _plan(self, requests: Sequence[Request]) -> _Plan:
+        """Run fork choice for the batch and decide every row and flip; no writes (and no reads unless a
+        block reaches below the in-memory window). Request ids are not known yet: rows are finished
+        (``request_id``) when they are written."""
         chain = self.chain
         plan = _Plan()
         res = plan.res
@@ -288,6 +326,8 @@ class Writer:
                 plan.dead.append((r, parsed.reason, str(parsed)))
                 res.dead_letters += 1
             elif isinstance(parsed, P.ParsedBlock):
+                if chain.needs_history(parsed.index_block_hash, parsed.block_height, parsed.parent_index_block_hash):
+                    await self._read_history(parsed)
                 change = chain.add(parsed.index_block_hash, parsed.block_height,
                                    parsed.parent_index_block_hash, parsed.nakamoto)
                 if change is None:

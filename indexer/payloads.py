@@ -172,6 +172,8 @@ def parse_block(p: Any) -> ParsedBlock:
     if height < 0:
         raise PayloadError("block_height: negative")
     parent = _hex(p.get("parent_index_block_hash"), "parent_index_block_hash", 32)
+    if parent == ibh:
+        raise PayloadError("parent_index_block_hash equals index_block_hash (a block cannot be its own parent)")
     block_hash = _hex(p.get("block_hash"), "block_hash", 32)
     nakamoto = p.get("signer_signature") is not None or p.get("signer_signature_hash") is not None
     burn_hash = _hex(p.get("burn_block_hash"), "burn_block_hash", 32, optional=True)

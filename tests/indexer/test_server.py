@@ -73,6 +73,7 @@ def _bad_payloads():
     ev = json.loads(json.dumps(good["events"]))
     next(e for e in ev if e["type"] == "stx_transfer_event")["stx_transfer_event"]["amount"] = "\u00b2"  # a digit
     unicode_digit_amount = dict(good, events=ev)
+    own_parent = dict(good, parent_index_block_hash=good["index_block_hash"])  # would loop a parent walk
     return {
         "bad_json": b'{"block_height": 1,',
         "not_an_object": b"[1, 2, 3]",
@@ -83,6 +84,7 @@ def _bad_payloads():
         "truncated_value": synth.dumps(truncated_value),
         "events_not_list": synth.dumps(no_events_list),
         "unicode_digit_amount": synth.dumps(unicode_digit_amount),
+        "own_parent": synth.dumps(own_parent),
         "huge": b'{"x": "' + b"a" * 6_000_000 + b'"}',
     }
 

@@ -236,3 +236,37 @@ async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
     assert dropped["drop_reason"] == "ReplaceByFee" and bytes(dropped["replaced_by"]) == txid(c)
     assert dropped["dropped_at"] == requests[3].received_at
     assert rows[txid(b)]["dropped_at"] is None and rows[txid(c)]["dropped_at"] is None
+
+
+async def test_history_is_read_only_for_blocks_that_reach_below_the_window(db_url, tmp_path):
+    """A replayed batch of consecutive blocks asks for history once (its first block, whose parent is unknown:
+    each other parent comes earlier in the batch), live blocks on the tip never ask, a fork from below a
+    small window asks once per block until it wins, and blocks on the new tip ask nothing."""
+    main = synth.chain(40, "a", events=1)
+    path = tmp_path / "chain.tsv"
+    path.write_text("".join(f"{i + 1}\t2026-01-01 00:00:00+00\t/new_block\t{json.dumps(p)}\n"
+                            for i, p in enumerate(main[:30])))
+    w = await Writer.open(db_url, chain_window=5)
+    log = _Queries(w.conn)
+
+    def history_reads() -> int:
+        return sum(q.lstrip().startswith("WITH RECURSIVE up AS") for q in log.take())
+
+    try:
+        await replay_file(w, path, progress=False)
+        assert history_reads() == 1
+        for p in main[30:]:
+            await w.write([req("/new_block", p)])
+        assert history_reads() == 0
+        assert len(w.chain) < 20  # trimmed to the window
+        # a fork from height 19: each of its blocks reaches the canonical chain below the window, until it wins
+        branch = synth.fork(main, 20, "b", extra=1)
+        for p in branch:
+            await w.write([req("/new_block", p)])
+        assert history_reads() == len(branch)
+        assert w.chain.tip == bytes.fromhex(branch[-1]["index_block_hash"][2:])
+        for p in synth.chain(3, "c", branch[-1]["index_block_hash"], branch[-1]["block_height"] + 1):
+            await w.write([req("/new_block", p)])
+        assert history_reads() == 0
+    finally:
+        await w.close()
