@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -193,6 +194,7 @@ async def bench(args) -> dict:
             }
     finally:
         proc.stop()
+        shutil.rmtree(data, ignore_errors=True)  # chain log and observer queue: hundreds of MB per run
         obs.terminate()
         obs.wait(10)
     return results

@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -232,6 +233,7 @@ async def record(args) -> dict:
     finally:
         proc.stop()
         await rec.stop()
+        shutil.rmtree(data, ignore_errors=True)
     summary = {"file": str(out), "requests": rec.n, "blocks": rec.blocks, "txs": rec.txs, "events": rec.events,
                "simulator_events": sim_events, "seconds": round(time.perf_counter() - t0, 1),
                "mb": round(out.stat().st_size / 1e6, 1)}
