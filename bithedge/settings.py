@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The checkout this package was installed from (editable install); data lives under it by default.
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     indexer_api_url: str | None = Field(
         default=None, description="Hiro-style API for indexer backfill and gap filling; default: the node URL."
     )
+    indexer_api_key: SecretStr | None = Field(
+        default=None, description="API key sent as x-api-key to the Hiro-style API (never logged or stored)."
+    )
     indexer_max_body_mb: int = Field(
         default=500, ge=1, le=4096, description="Largest observer request body the indexer accepts (MiB)."
     )
@@ -86,6 +89,9 @@ class Settings(BaseSettings):
         return self.node_url or f"http://{self.host}:{self.devnet_port}"
 
 
+_SECRET_FIELDS = {"indexer_api_key"}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning pydantic's error into one readable line per bad variable."""
     try:
@@ -95,7 +101,8 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
             env = "DATABASE_URL" if field == "database_url" else f"BITHEDGE_{field.upper()}"
-            lines.append(f"{env}={err.get('input')!r}: {err['msg']}")
+            shown = "(hidden)" if field in _SECRET_FIELDS else repr(err.get("input"))
+            lines.append(f"{env}={shown}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
 

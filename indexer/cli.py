@@ -26,12 +26,16 @@ def _dsn(s: Settings) -> str:
 
 
 def _run(coro):
+    from indexer.backfill import ApiError
     from indexer.ingest import WriterBusy
 
     try:
         return asyncio.run(coro)
     except WriterBusy as exc:
         raise click.ClickException(str(exc)) from None
+    except ApiError as exc:
+        hint = " (check BITHEDGE_INDEXER_API_KEY)" if exc.status in (401, 403) else ""
+        raise click.ClickException(f"the API refused the request: {exc}{hint}") from None
     except ConnectionRefusedError as exc:
         raise click.ClickException(
             f"connection refused ({exc}); is the database up (`bithedge db start`) and the API reachable?"
@@ -81,6 +85,7 @@ def serve(host, port, node_url, api_url, max_body_mb, ready_lag, gap_fill, gap_c
     dsn = _dsn(s)
     cfg = ServerConfig(dsn=dsn, host=host or s.host, port=port if port is not None else s.indexer_port,
                        node_url=node_url or s.resolved_node_url, api_url=api_url or s.indexer_api_url,
+                       api_key=s.indexer_api_key.get_secret_value() if s.indexer_api_key else None,
                        max_body_bytes=(max_body_mb or s.indexer_max_body_mb) * 1024 * 1024,
                        ready_lag_blocks=ready_lag, gap_fill=gap_fill, gap_check_s=gap_check_s,
                        shutdown_timeout_s=s.shutdown_timeout_s)
@@ -134,7 +139,8 @@ def backfill(api_url, start, end, no_progress) -> None:
 
     async def work(w) -> None:
         stats = await run(w, api_url or s.indexer_api_url or s.resolved_node_url, start=start, end=end,
-                          progress=not no_progress)
+                          progress=not no_progress,
+                          api_key=s.indexer_api_key.get_secret_value() if s.indexer_api_key else None)
         click.echo(json.dumps(stats))
 
     _with_writer(_dsn(s), work)

@@ -17,7 +17,7 @@ import contextlib
 import json
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
@@ -43,6 +43,7 @@ class ServerConfig:
     port: int = 3700
     node_url: str | None = None  # for /ready and the gap reconciler (stacks_tip_height)
     api_url: str | None = None  # Hiro-style API the gap reconciler fetches missing blocks from
+    api_key: str | None = field(default=None, repr=False)  # its x-api-key; a secret, kept out of reprs
     max_body_bytes: int = 500 * 1024 * 1024
     ready_lag_blocks: int = 2
     gap_fill: bool = True

@@ -5,6 +5,7 @@ dbt and API access paths; the indexer's settings come from the typed settings ob
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -270,3 +271,42 @@ async def test_history_is_read_only_for_blocks_that_reach_below_the_window(db_ur
         assert history_reads() == 0
     finally:
         await w.close()
+
+
+async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
+    """BITHEDGE_INDEXER_API_KEY reaches the API as x-api-key; a refusal is one clear line that does not show
+    the key, even when the API echoes it back; the settings never print it."""
+    import os
+    import subprocess
+    import sys
+
+    from aiohttp import web
+
+    key = "hiro-secret-7c1f"
+    seen: list[str | None] = []
+
+    async def latest(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("x-api-key"))
+        return web.json_response({"error": f"key {request.headers.get('x-api-key')} is not allowed"}, status=401)
+
+    app = web.Application()
+    app.router.add_get("/extended/v2/blocks/latest", latest)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        env = {**os.environ, "DATABASE_URL": db_url, "BITHEDGE_INDEXER_API_KEY": key, "BITHEDGE_LOG_LEVEL": "debug"}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bithedge", "indexer", "backfill", "--api", f"http://127.0.0.1:{port}",
+            "--no-progress", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    finally:
+        await runner.cleanup()
+    text = (out + err).decode()
+    assert proc.returncode == 1, text
+    assert seen == [key]  # sent, and a 401 is not retried
+    assert "401" in text and "BITHEDGE_INDEXER_API_KEY" in text and "Traceback" not in text
+    assert key not in text
+    assert key not in repr(load_settings(indexer_api_key=key))
