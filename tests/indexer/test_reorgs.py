@@ -121,11 +121,9 @@ def block_trees(draw):
     return blocks, seed
 
 
-@settings(max_examples=200, deadline=None)
-@given(block_trees())
-def test_canonical_set_is_the_ancestry_of_the_longest_first_seen_tip(tree):
-    blocks, seed = tree
-    # deliver parents before children, otherwise in random order
+def _delivery_order(blocks: list[tuple], seed: int, duplicates: float = 0.0) -> list[tuple]:
+    """Parents before children, otherwise random; with ``duplicates``, that share of deliveries repeats an
+    earlier block (possibly an old one)."""
     rng = random.Random(seed)
     order, pending, seen = [], list(blocks), set()
     while pending:
@@ -134,6 +132,15 @@ def test_canonical_set_is_the_ancestry_of_the_longest_first_seen_tip(tree):
         pending.remove(b)
         seen.add(b[0])
         order.append(b)
+        if duplicates and rng.random() < duplicates:
+            order.append(rng.choice(order))
+    return order
+
+
+@settings(max_examples=200, deadline=None)
+@given(block_trees())
+def test_canonical_set_is_the_ancestry_of_the_longest_first_seen_tip(tree):
+    order = _delivery_order(*tree)
     chain = Chain()
     tip = None
     info = {}
@@ -188,17 +195,7 @@ def deep_trees(draw):
 def test_a_windowed_chain_with_history_reads_decides_like_the_whole_chain(tree, window, nakamoto):
     """Any delivery order, both rules, duplicates: a chain that keeps only ``window`` heights in memory and
     reads history when :meth:`Chain.needs_history` says so makes every decision the whole chain makes."""
-    blocks, seed = tree
-    rng = random.Random(seed)
-    order, pending, seen = [], list(blocks), set()
-    while pending:
-        ready = [b for b in pending if b[2] in seen or b[2] == b"-"]
-        b = rng.choice(ready)
-        pending.remove(b)
-        seen.add(b[0])
-        order.append(b)
-        if rng.random() < 0.2:
-            order.append(rng.choice(order))  # a duplicate delivery, possibly of an old block
+    order = _delivery_order(*tree, duplicates=0.2)
     full, windowed = Chain(), Chain()
     for i, (h, height, parent) in enumerate(order):
         flag = nakamoto[i % len(nakamoto)]
