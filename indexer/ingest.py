@@ -429,8 +429,8 @@ class Writer:
         if plan.b_restore:
             await conn.execute("UPDATE raw.burn_blocks SET canonical = true WHERE burn_block_hash = ANY($1)",
                                plan.b_restore)
-        # Mempool rows: one statement per batch (a replayed export holds as many mempool transactions as
-        # mined ones; a statement per row cost more than all the events together). The first sighting wins.
+        # Mempool rows: one statement per batch, not one per row (a replayed export holds a mempool transaction
+        # for every mined one). The first sighting wins, as does the first drop.
         if plan.mempool:
             await conn.execute(_MEMPOOL_SQL, [t for t, _, _ in plan.mempool], [raw for _, raw, _ in plan.mempool],
                                [r.received_at for _, _, r in plan.mempool],
