@@ -268,8 +268,11 @@ class GapReconciler:
                 log.info("gap_filled", target=key, height=payload["block_height"])
                 # a hole of several blocks: walk down its parent links in this round, not one per round
                 parent = str(payload.get("parent_index_block_hash") or "")
-                if isinstance(t, str) and parent and _unhex(parent) not in srv.writer.chain:
-                    queue.insert(0, parent)
+                if isinstance(t, str) and parent:
+                    async with srv.lock:  # the writer's connection serves one statement at a time
+                        known = await srv.writer.knows(_unhex(parent))
+                    if not known:
+                        queue.insert(0, parent)
         return filled
 
 

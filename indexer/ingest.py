@@ -298,6 +298,13 @@ class Writer:
         except Exception:  # the connection is gone; the caller sees the original error
             log.warning("writer_reload_failed")
 
+    async def knows(self, index_block_hash: bytes) -> bool:
+        """Whether a block is stored: in the in-memory window, or (older) in ``raw.blocks``."""
+        if index_block_hash in self.chain:
+            return True
+        return bool(await self.conn.fetchval("SELECT 1 FROM raw.blocks WHERE index_block_hash = $1",
+                                             index_block_hash))
+
     async def _read_history(self, pb: P.ParsedBlock) -> None:
         """Merge the stored blocks fork choice will look at for ``pb`` when they are outside the window: the
         block itself (a duplicate?), its non-canonical ancestry down to the canonical chain, and the

@@ -98,6 +98,9 @@ async def test_old_duplicate_below_the_window_changes_nothing(db_url):
     w = await Writer.open(db_url, chain_window=3)
     try:
         assert len(w.chain) <= 4 and main[2]["index_block_hash"] not in {"0x" + h.hex() for h in w.chain.nodes}
+        # what the gap reconciler asks before walking further down a hole
+        assert await w.knows(bytes.fromhex(main[2]["index_block_hash"][2:]))
+        assert not await w.knows(bytes(32))
         res = await w.write([req("/new_block", main[2])])
         assert res.duplicates == 1 and res.blocks == 0
     finally:
