@@ -282,6 +282,8 @@ async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
 
     from aiohttp import web
 
+    from tests.processes import free_port
+
     key = "hiro-secret-7c1f"
     seen: list[str | None] = []
 
@@ -293,9 +295,8 @@ async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
     app.router.add_get("/extended/v2/blocks/latest", latest)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         env = {**os.environ, "DATABASE_URL": db_url, "BITHEDGE_INDEXER_API_KEY": key, "BITHEDGE_LOG_LEVEL": "debug"}
         proc = await asyncio.create_subprocess_exec(
