@@ -1,21 +1,27 @@
 """The fast write path keeps its guarantees: a live block is ONE statement (its own transaction) and
 equals the general COPY path; reorgs, dead letters, burn blocks and checkpoints still land atomically;
 replay/rebuild commit asynchronously only inside their own run; the narrower indexes still serve the
-dbt and API access paths; the indexer's settings come from the typed settings object."""
+dbt and API access paths; the indexer's settings come from the typed settings object; mempool batches, history
+reads below the chain window and the API key behave as documented."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 
 import asyncpg
 import pytest
+from aiohttp import web
 from click.testing import CliRunner
 
 from bithedge.settings import SettingsError, load_settings
 from indexer import ingest
 from indexer.ingest import Writer
 from indexer.replay import replay_file
+from tests.processes import free_port
 
 from . import synth
 from .helpers import checksums, req
@@ -276,14 +282,6 @@ async def test_history_is_read_only_for_blocks_that_reach_below_the_window(db_ur
 async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
     """BITHEDGE_INDEXER_API_KEY reaches the API as x-api-key; a refusal is one clear line that does not show
     the key, even when the API echoes it back; the settings never print it."""
-    import os
-    import subprocess
-    import sys
-
-    from aiohttp import web
-
-    from tests.processes import free_port
-
     key = "hiro-secret-7c1f"
     seen: list[str | None] = []
 
