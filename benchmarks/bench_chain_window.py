@@ -51,7 +51,7 @@ async def fill(url: str, n: int) -> None:
         await conn.close()
 
 
-async def measure(url: str, window: int, n: int) -> None:
+async def measure(url: str, window: int, n: int, depth: int) -> None:
     tracemalloc.start()
     t0 = time.perf_counter()
     w = await Writer.open(url, chain_window=window)
@@ -60,7 +60,7 @@ async def measure(url: str, window: int, n: int) -> None:
     tracemalloc.stop()
     try:
         # a side branch (pre-Nakamoto, shorter: stays non-canonical) from below the window
-        fork_at = max(0, n - 2 * window) if window <= n else max(0, n - 100_000)
+        fork_at = max(0, n - depth)
         block = synth.block(fork_at + 1, "0x" + _h(fork_at).hex(), f"fork{window}", events=0)
         t0 = time.perf_counter()
         res = await w.write([Request("/new_block", synth.dumps(block), now())])
@@ -92,7 +92,7 @@ async def main() -> None:
         await fill(url, args.blocks)
         print(f"{args.blocks:,} canonical blocks in raw.blocks ({time.perf_counter() - t0:.0f} s to fill)")
         for window in (args.window, args.blocks + 1):  # (the second: the whole chain, as before)
-            await measure(url, window, args.blocks)
+            await measure(url, window, args.blocks, depth=2 * args.window)
     finally:
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)

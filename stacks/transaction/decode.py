@@ -16,6 +16,7 @@ from stacks.errors import DecodeError
 from stacks.names import CONTRACT_MAX_NAME_LENGTH
 
 from .model import (
+    SINGLE_SIG_HASH_MODES,
     AnchorMode,
     AssetInfo,
     AuthField,
@@ -140,7 +141,6 @@ _MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {
 # post-condition mode, post-condition count: everything before the post-conditions of a standard single-sig
 # transaction (nearly every transaction on chain), read in one call.
 _SINGLE_SIG_HEAD = struct.Struct(">BIBB20sQQB65sBBI")
-_SINGLE_SIG_MODES = {HashMode.P2PKH: HashMode.P2PKH, HashMode.P2WPKH: HashMode.P2WPKH}
 
 
 def _single_sig_head(reader: _Reader) -> tuple | None:
@@ -152,11 +152,12 @@ def _single_sig_head(reader: _Reader) -> tuple | None:
     (version, chain_id, _auth, hash_mode, signer, nonce, fee, key_encoding, signature, anchor, pc_mode,
      count) = _SINGLE_SIG_HEAD.unpack_from(buf)
     version = _MEMBERS[TransactionVersion].get(version)
-    hash_mode = _SINGLE_SIG_MODES.get(hash_mode)
+    hash_mode = _MEMBERS[HashMode].get(hash_mode)
     key_encoding = _MEMBERS[KeyEncoding].get(key_encoding)
     anchor = _MEMBERS[AnchorMode].get(anchor)
     pc_mode = _MEMBERS[PostConditionMode].get(pc_mode)
-    if version is None or hash_mode is None or key_encoding is None or anchor is None or pc_mode is None:
+    if (version is None or hash_mode not in SINGLE_SIG_HASH_MODES or key_encoding is None or anchor is None
+            or pc_mode is None):
         return None
     reader.pos = _SINGLE_SIG_HEAD.size
     origin = SingleSigSpendingCondition(hash_mode, signer, nonce, fee, key_encoding, signature)
@@ -176,7 +177,7 @@ def _spending_condition(reader: _Reader) -> SpendingCondition:
     signer = reader.take(20, "a signer hash160")
     nonce = reader.uint(8, "an 8-byte nonce")
     fee = reader.uint(8, "an 8-byte fee")
-    if hash_mode in (HashMode.P2PKH, HashMode.P2WPKH):
+    if hash_mode in SINGLE_SIG_HASH_MODES:
         key_encoding = reader.enum(KeyEncoding, "a key encoding (0x00 or 0x01)")
         signature = reader.take(65, "a 65-byte signature")
         return SingleSigSpendingCondition(hash_mode, signer, nonce, fee, key_encoding, signature)
