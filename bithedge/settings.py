@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,7 +89,9 @@ class Settings(BaseSettings):
         return self.node_url or f"http://{self.host}:{self.devnet_port}"
 
 
-_SECRET_FIELDS = {"indexer_api_key"}
+# Every SecretStr field: an invalid value is reported without echoing it.
+_SECRET_FIELDS = {name for name, f in Settings.model_fields.items()
+                  if f.annotation is SecretStr or SecretStr in get_args(f.annotation)}
 
 
 def load_settings(**overrides: object) -> Settings:
