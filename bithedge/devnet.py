@@ -47,6 +47,7 @@ def node_argv(
     max_chaining: int | None = None,
     max_block_txs: int | None = None,
     host: str = "127.0.0.1",
+    sig_worker: bool = False,
 ) -> list[str]:
     """The Node command line for one devnet process."""
     node = shutil.which("node")
@@ -76,6 +77,8 @@ def node_argv(
         argv += ["--max-chaining", str(max_chaining)]
     if max_block_txs is not None:
         argv += ["--max-block-txs", str(max_block_txs)]
+    if sig_worker:
+        argv.append("--sig-worker")
     return argv
 
 

@@ -19,6 +19,9 @@ import pytest
 from bithedge.embedded_pg import EmbeddedPostgres
 from bithedge.migrate import migrate
 
+# The devnet and observer session fixtures, shared by every folder.
+pytest_plugins = ("tests.support.devnet",)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "stacks"

@@ -9,9 +9,18 @@ import signal
 import subprocess
 import sys
 
-from devnet_helpers import DEPLOYER, RecordingObserver, Signer, free_port, new_key, start_devnet_async
-
 from stacks.rpc import StacksClient
+from tests.processes import free_port
+from tests.support.devnet import (
+    DEPLOYER,
+    RecordingObserver,
+    Signer,
+    needs_node,
+    new_key,
+    start_devnet_async,
+)
+
+pytestmark = needs_node
 
 
 async def test_restart_redelivers_and_replays(tmp_path):
