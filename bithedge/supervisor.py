@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -18,16 +17,11 @@ from collections.abc import Sequence
 
 from bithedge import database
 from bithedge.migrate import migrate
+from bithedge.processes import die_with_parent
 from bithedge.services import SERVICES, Service
 from bithedge.settings import Settings
 
-_PR_SET_PDEATHSIG = 1
 _HEALTHY_AFTER_S = 60.0
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Supervisor:
@@ -95,7 +89,7 @@ class Supervisor:
             proc = await asyncio.create_subprocess_exec(
                 *svc.argv(self.settings), env=env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent, limit=4 << 20,
+                start_new_session=True, preexec_fn=die_with_parent, limit=4 << 20,
             )
             self._procs[svc.name] = proc
             self.say("supervisor", f"started {svc.name} (pid {proc.pid})")
