@@ -167,11 +167,16 @@ def migrate_cmd() -> None:
 
 
 @main.command("up")
-def up() -> None:
-    """Start the database, apply migrations and run every service until Ctrl-C."""
+@click.option("--reset-chain", is_flag=True,
+              help="Start a new chain first: delete the devnet's chain and every row of raw.* (nothing else).")
+def up(reset_chain: bool) -> None:
+    """Start the database, apply migrations and run every service until Ctrl-C.
+
+    The devnet starts first; when its chain is not the one the database holds (other contracts, or a new
+    genesis), nothing else starts and `bithedge up --reset-chain` is the way to start over."""
     from bithedge import supervisor
 
-    sys.exit(supervisor.run(settings_or_exit()))
+    sys.exit(supervisor.run(settings_or_exit(), reset_chain=reset_chain))
 
 
 if __name__ == "__main__":

@@ -23,12 +23,19 @@ import click
 
 from bithedge.cli import settings_or_exit
 from bithedge.processes import die_with_parent
-from bithedge.settings import REPO_ROOT, default, env_name
+from bithedge.settings import REPO_ROOT, Settings, default, env_name
 
 SERVER_SCRIPT = REPO_ROOT / "contracts" / "devnet" / "server.cjs"
 DEFAULT_MANIFEST = REPO_ROOT / "contracts" / "Clarinet.toml"
-#: exit status of the Node side for a poisoned VM (``EXIT_VM_PANIC`` in server.cjs): restart it
+#: exit statuses of the Node side (named the same in server.cjs): a poisoned VM (restart it: the chain log
+#: replays), and a chain log built from other contracts or settings (a restart cannot help)
 EXIT_VM_PANIC = 70
+EXIT_PROJECT_CHANGED = 78
+
+
+def devnet_data_dir(settings: Settings) -> Path:
+    """Where ``bithedge devnet`` keeps its chain log and observer queues unless ``--data-dir`` says otherwise."""
+    return settings.data_dir / "devnet"
 
 
 def node_argv(
@@ -189,7 +196,7 @@ def _setting_help(field: str, what: str) -> str:
               metavar="MS", help=_setting_help("devnet_block_time_ms",
                                                "Mine a block every MS milliseconds; 0 = only on POST /devnet/mine"))
 @click.option("--data-dir", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=lambda: settings_or_exit().data_dir / "devnet",
+              default=lambda: devnet_data_dir(settings_or_exit()),
               help=f"Chain log and observer queues (default: <{env_name('data_dir')}>/devnet).")
 @click.option("--reset", is_flag=True, help="Start a new chain (drops the log and undelivered payloads).")
 @click.option("--burn-ratio", "burn_ratio", type=int, default=lambda: settings_or_exit().devnet_burn_ratio,
@@ -219,17 +226,20 @@ def cli(port, observers, block_time, data_dir, reset, burn_ratio, manifest, bloc
     signal.signal(signal.SIGTERM, on_signal)
     try:
         ready = proc.start(timeout=600)
-    except (RuntimeError, TimeoutError) as exc:
-        if stopping.is_set():
-            return
+    except TimeoutError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(ready["rpc"])
-    sys.stdout.flush()
-    code = proc.wait()
+    except RuntimeError:  # exited before it was ready
+        code = proc.wait()
+    else:
+        click.echo(ready["rpc"])
+        sys.stdout.flush()
+        code = proc.wait()
     if stopping.is_set():
         return
     if code == EXIT_VM_PANIC:
         reason = "the Clarity VM panicked and poisoned the Node process"
+    elif code == EXIT_PROJECT_CHANGED:
+        reason = "its chain log was built from other contracts or settings (start it with --reset)"
     else:
         reason = f"the Node process exited with status {code}"
     click.echo(f"devnet stopped: {reason}; start it again to continue the chain (its log replays)", err=True)

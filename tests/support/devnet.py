@@ -174,10 +174,8 @@ async def _session_devnet(observer: RecordingObserver, data_dir: Path, **kw) -> 
     proc.stop()
 
 
-@pytest.fixture(scope="session")
-async def observer():
-    async for obs in _session_observer():
-        yield obs
+observer = pytest.fixture(scope="session", name="observer")(_session_observer)
+sim_observer = pytest.fixture(scope="session", name="sim_observer")(_session_observer)
 
 
 @pytest.fixture(scope="session")
@@ -196,12 +194,6 @@ async def client(devnet):
 async def accounts(devnet):
     async with StacksClient(devnet.rpc_url) as c:
         return {a["label"]: a for a in await c.devnet_accounts()}
-
-
-@pytest.fixture(scope="session")
-async def sim_observer():
-    async for obs in _session_observer():
-        yield obs
 
 
 @pytest.fixture(scope="session")
