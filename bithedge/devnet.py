@@ -236,11 +236,11 @@ def cli(port, observers, block_time, data_dir, reset, burn_ratio, manifest, bloc
         code = proc.wait()
     if stopping.is_set():
         return
-    if code == EXIT_VM_PANIC:
-        reason = "the Clarity VM panicked and poisoned the Node process"
-    elif code == EXIT_PROJECT_CHANGED:
-        reason = "its chain log was built from other contracts or settings (start it with --reset)"
+    if code == EXIT_PROJECT_CHANGED:
+        what = "its chain log was built from other contracts or settings; start it with --reset for a new chain"
     else:
-        reason = f"the Node process exited with status {code}"
-    click.echo(f"devnet stopped: {reason}; start it again to continue the chain (its log replays)", err=True)
+        why = ("the Clarity VM panicked and poisoned the Node process" if code == EXIT_VM_PANIC
+               else f"the Node process exited with status {code}")
+        what = f"{why}; start it again to continue the chain (its log replays)"
+    click.echo(f"devnet stopped: {what}", err=True)
     sys.exit(_exit_status(code) or 1)

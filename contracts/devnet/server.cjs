@@ -79,8 +79,8 @@ function log(msg) {
   process.stderr.write(`${new Date().toISOString()} devnet ${msg}\n`);
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+/** The chain (opened, replayed, and on a new chain set up) delivering to its observers. */
+async function openChain(opts) {
   const chain = new Chain({
     manifest: opts.manifest, dataDir: opts.dataDir, burnRatio: opts.burnRatio, maxChaining: opts.maxChaining,
     maxBlockTxs: opts.maxBlockTxs, log,
@@ -88,13 +88,57 @@ async function main() {
   const { fresh } = await chain.open({ reset: opts.reset });
   const observers = new Observers(opts.observers, path.join(opts.dataDir, "observers"), { timeoutMs: opts.observerTimeout, log });
   chain.emit = (p, body) => observers.push(p, body);
-  const lock = new Lock();
   if (fresh) {
     for (const [p, body] of chain.genesisPayloads()) observers.push(p, body);
     if (opts.setup) await runSetup(chain, log);
   }
   observers.start();
+  return { chain, observers, fresh };
+}
 
+function httpServer(router, fatal) {
+  const server = http.createServer((req, res) => {
+    router.handle(req, res).catch((e) => {
+      if (e instanceof FatalVmError) return fatal(e);
+      if (e instanceof Rejection && e.reason === "BadRequest") return send(res, 400, { error: e.message });
+      if (e instanceof Rejection) return send(res, 400, { error: e.message, reason: e.reason, reason_data: e.reasonData });
+      const status = e.status || 500;
+      if (status >= 500) log(`error on ${req.method} ${req.url}: ${e.stack || e}`);
+      if (!res.headersSent) send(res, status, { error: String(e.message || e) });
+    });
+  });
+  server.keepAliveTimeout = 30000;
+  return server;
+}
+
+/** Mine every blockTime ms while state.mining; returns a function that stops the timer. */
+function timedMining(blockTime, state, mineNow, fatal) {
+  let timer = null;
+  const tick = async () => {
+    try {
+      if (state.mining) await mineNow();
+    } catch (e) {
+      if (e instanceof FatalVmError) return fatal(e);
+      log(`mining error: ${e.stack || e}`);
+    }
+    timer = setTimeout(tick, blockTime);
+  };
+  if (blockTime > 0) timer = setTimeout(tick, blockTime);
+  return () => { if (timer) clearTimeout(timer); };
+}
+
+async function listen(server, host, port) {
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  return `http://${host.includes(":") ? `[${host}]` : host}:${server.address().port}`;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { chain, observers, fresh } = await openChain(opts);
+  const lock = new Lock();
   const afterBlock = async () => {
     if (opts.blocking) await observers.drained();
   };
@@ -109,46 +153,14 @@ async function main() {
     chain, lock, observers, opts, state, sigWorker, mineNow, afterBlock, version: VERSION,
     admission: new Admission(chain, lock, sigWorker),
   };
-  const router = new Router([...nodeRoutes(ctx), ...hiroRoutes(ctx), ...devnetRoutes(ctx)]);
-
-  function fatal(e) {
+  const fatal = (e) => {
     log(`FATAL: ${e.stack || e}; exiting so the supervisor restarts the devnet (the chain log replays)`);
     observers.stop();
     process.exit(EXIT_VM_PANIC);
-  }
-
-  const server = http.createServer((req, res) => {
-    router.handle(req, res).catch((e) => {
-      if (e instanceof FatalVmError) return fatal(e);
-      if (e instanceof Rejection && e.reason === "BadRequest") return send(res, 400, { error: e.message });
-      if (e instanceof Rejection) return send(res, 400, { error: e.message, reason: e.reason, reason_data: e.reasonData });
-      const status = e.status || 500;
-      if (status >= 500) log(`error on ${req.method} ${req.url}: ${e.stack || e}`);
-      if (!res.headersSent) send(res, status, { error: String(e.message || e) });
-    });
-  });
-  server.keepAliveTimeout = 30000;
-
-  let timer = null;
-  if (opts.blockTime > 0) {
-    const tick = async () => {
-      try {
-        if (state.mining) await mineNow();
-      } catch (e) {
-        if (e instanceof FatalVmError) return fatal(e);
-        log(`mining error: ${e.stack || e}`);
-      }
-      timer = setTimeout(tick, opts.blockTime);
-    };
-    timer = setTimeout(tick, opts.blockTime);
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, resolve);
-  });
-  const port = server.address().port;
-  const rpc = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}`;
+  };
+  const server = httpServer(new Router([...nodeRoutes(ctx), ...hiroRoutes(ctx), ...devnetRoutes(ctx)]), fatal);
+  const stopMining = timedMining(opts.blockTime, state, mineNow, fatal);
+  const rpc = await listen(server, opts.host, opts.port);
   process.stdout.write(JSON.stringify({
     event: "ready", rpc, tip: chain.tip.height, data_dir: opts.dataDir, observers: opts.observers, fresh,
     chain: chain.identity(),
@@ -160,7 +172,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down`);
-    if (timer) clearTimeout(timer);
+    stopMining();
     server.close();
     server.closeAllConnections?.();
     lock.run(() => {}).finally(() => {
