@@ -1,4 +1,5 @@
-"""Shared fixtures: one real PostgreSQL per test session, a fresh migrated database per test.
+"""Shared fixtures: one real PostgreSQL per test session, a fresh migrated database per test; the devnet and
+observer session fixtures come from ``tests/support/devnet.py`` (registered below).
 
 ``DATABASE_URL`` set → tests use that server (they create and drop their own databases on it);
 otherwise an embedded server is started in a temporary directory for the session.
