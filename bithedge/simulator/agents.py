@@ -14,9 +14,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bithedge.protocol.deployment import DEVNET, Deployment
+from bithedge.protocol.errors import RegistryError
+from bithedge.protocol.formulas import guard_bounds, policy_terms
+from bithedge.protocol.quotes import Quote, sign_quote
+from bithedge.protocol.settlement import settlement_price_error
+from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, token_scale
 from bithedge.settings import REPO_ROOT
 from bithedge.simulator.market import Feed, Market
 from stacks import clarity
+from stacks.address import AddressVersion
 from stacks.keys import parse_private_key
 from stacks.principal import parse_principal
 from stacks.rpc import BadNonce, RpcError, StacksClient, TransactionRejected
@@ -24,12 +31,8 @@ from stacks.transaction import PostConditionMode, make_contract_call
 
 U = clarity.UInt
 A = clarity.StringAscii
-CHAIN_ID_TESTNET = 0x80000000
-BP = 10_000
-ONE8 = 100_000_000
-SCALE = {"STX": 1_000_000, "sBTC": 100_000_000}
-PROVIDER_TIERS = ("conservative", "balanced", "aggressive")
-BUYER_TIERS = ("conservative", "standard", "flexible")
+#: settle-expired item errors after which a policy is no longer open (settled, or not this expiry's)
+_CLOSED = {str(int(e)) for e in (RegistryError.POLICY_NOT_FOUND, RegistryError.ALREADY_SETTLED, RegistryError.WRONG_EXPIRY)}
 
 
 @dataclass
@@ -62,42 +65,13 @@ def bs_put(spot: float, strike: float, vol: float, years: float) -> float:
     return strike * _norm_cdf(-(d1 - sd)) - spot * _norm_cdf(-d1)
 
 
-def ceil_div(a: int, b: int) -> int:
-    return (a + b - 1) // b
-
-
-def policy_terms(strike, amount, spot, scale, price, ratio_bp, adj_bp, min_bp, max_bp) -> dict:
-    """Mirror of bithedge-policy-registry `policy-terms` (all integers)."""
-    max_payout = ceil_div(strike * amount * scale, ONE8 * price)
-    intrinsic = (strike - spot) * amount * scale // (ONE8 * price) if strike > spot else 0
-    floor_premium = ceil_div(max_payout * min_bp, BP)
-    base_min = max(intrinsic, floor_premium)
-    return {
-        "max_payout": max_payout,
-        "collateral": ceil_div(max_payout * ratio_bp, BP),
-        "min_premium": ceil_div(base_min * adj_bp, BP),
-        "max_premium": max_payout * max_bp // BP,
-    }
-
-
-def quote_digest(*, registry: str, quote_id: int, buyer: str, token: str, buyer_tier: str, pool_tier: str,
-                 strike: int, amount: int, expiry: int, premium: int, valid_until: int) -> bytes:
-    """sha256 of the consensus serialization of the quote tuple (contracts/README.md, Quotes)."""
-    t = clarity.Tuple({
-        "domain": A("bithedge-quote-v1"), "chain-id": U(CHAIN_ID_TESTNET), "registry": parse_principal(registry),
-        "quote-id": U(quote_id), "buyer": parse_principal(buyer), "token": A(token), "buyer-tier": A(buyer_tier),
-        "pool-tier": A(pool_tier), "strike": U(strike), "amount": U(amount), "expiry": U(expiry),
-        "premium": U(premium), "valid-until": U(valid_until),
-    })
-    return hashlib.sha256(clarity.encode(t)).digest()
-
-
 class Simulator:
     def __init__(
         self,
         client: StacksClient,
         *,
         seed: int = 0,
+        deployment: Deployment = DEVNET,
         oracle: bool = False,
         settle: bool = False,
         mine: bool = False,
@@ -106,6 +80,7 @@ class Simulator:
         log: Callable[[str], None] = print,
     ) -> None:
         self.client = client
+        self.deployment = deployment
         self.rng = random.Random(seed)
         self.market = Market(seed=seed)
         self.feed = Feed(self.market)
@@ -129,12 +104,13 @@ class Simulator:
     async def setup(self) -> None:
         accounts = await self._accounts()
         by = {a["label"]: a for a in accounts}
-        deployer = by["deployer"]["address"]
-        self.c = {n: f"{deployer}.bithedge-{n}" for n in ("parameters", "oracle", "vault", "policy-registry", "governance")}
+        d = self.deployment
+        self.c = {"parameters": d.parameters, "oracle": d.oracle, "vault": d.vault, "policy-registry": d.registry,
+                  "governance": d.governance}
 
         def actor(label: str) -> Actor:
             k = parse_private_key(by[label]["private_key"])
-            return Actor(label, k, k.address(26))
+            return Actor(label, k, k.address(AddressVersion.TESTNET_SINGLE_SIG))
 
         self.submitter = actor("wallet_2")
         self.keeper = actor("wallet_1")
@@ -144,7 +120,7 @@ class Simulator:
         self.sbtc_buyers = {a.label for a in self.buyers}
         for i in range(self.extra_buyers):
             k = parse_private_key(hashlib.sha256(f"bithedge-sim-buyer:{i}".encode()).hexdigest() + "01")
-            self.buyers.append(Actor(f"buyer-{i}", k, k.address(26)))
+            self.buyers.append(Actor(f"buyer-{i}", k, k.address(AddressVersion.TESTNET_SINGLE_SIG)))
         self.actors = [self.submitter, self.keeper, *self.providers, *self.buyers]
         await self.sync_nonces()
         await self.refresh_chain()
@@ -186,6 +162,10 @@ class Simulator:
     async def refresh_config(self) -> None:
         cfg = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-policy-config"))
         self.cfg = {k: int(v) for k, v in cfg.items()}
+        params = self.c["parameters"]
+        self.max_deviation_bp = await self._read_uint(params, "get-param", [A("oracle.max-deviation-bp")])
+        self.max_price_delay = await self._read_uint(params, "get-param", [A("settle.max-price-delay-blocks")])
+        self.max_batch = await self._read_uint(self.c["policy-registry"], "get-max-batch", [])
         self.tiers = {}
         for t in BUYER_TIERS:
             v = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-tier", [A("buyer"), A(t)]))
@@ -251,8 +231,9 @@ class Simulator:
         for asset in ("BTC", "STX"):
             target = int(round(self.feed.median(asset) * ONE8)) if self.feed.quotes else int(self.market.prices[asset] * ONE8)
             last = self.last_price.get(asset)
-            if last:  # stay inside the oracle's deviation guard
-                target = min(max(target, last * 91 // 100), last * 109 // 100)
+            if last:  # inside the oracle's guard, a tenth in reserve: our last price may not have landed
+                lo, hi = guard_bounds(last, self.max_deviation_bp * 9 // 10)
+                target = min(max(target, lo), hi)
             txid = await self.send(self.submitter, "submit-price", self.c["oracle"], "submit-price", [A(asset), U(target)])
             if txid:
                 self.last_price[asset] = target
@@ -281,39 +262,39 @@ class Simulator:
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        scale = SCALE[token]
+        scale = token_scale(token)
         terms = policy_terms(strike, amount, spot, scale, coll_price, tier["collateral-ratio-bp"],
                              tier["premium-adjustment-bp"], self.cfg["premium-min-bp"], self.cfg["premium-max-bp"])
         years = duration * 600 / (365 * 24 * 3600)
         fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
         fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
-        lo, hi = terms["min_premium"], terms["max_premium"]
+        lo, hi = terms.min_premium, terms.max_premium
         if lo > hi or hi <= 0:
             self.stats["quote:unpriceable"] += 1
             return
         premium = min(max(fair_units, lo * 103 // 100, 1), hi)  # margin: prices move within a block
         self.quote_seq += 1
         valid_until = self.burn_height + 3
-        digest = quote_digest(registry=self.c["policy-registry"], quote_id=self.quote_seq, buyer=buyer.address, token=token,
-                              buyer_tier=buyer_tier, pool_tier=pool_tier, strike=strike, amount=amount, expiry=expiry,
-                              premium=premium, valid_until=valid_until)
-        vrs = self.quote_key.sign_digest(digest)
-        rsv = vrs[1:] + vrs[:1]
+        quote = Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
+                      valid_until)
+        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
         self.stats["quotes"] += 1
         await self.send(buyer, "create-policy", self.c["policy-registry"], "create-policy", [
             U(self.quote_seq), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
-            U(valid_until), clarity.Buffer(rsv)], {"expiry": expiry})
+            U(valid_until), clarity.Buffer(signature)], {"expiry": expiry})
 
     async def price_height(self, asset: str, expiry: int) -> int | None:
-        for h in range(expiry, min(self.burn_height, expiry + 144)):
+        """The height of the price that settles ``expiry`` (the first at or after it), once final."""
+        for h in range(expiry, min(self.burn_height, expiry + self.max_price_delay + 1)):
             v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-price-at", [A(asset), U(h)]))
             if v:
-                return h
+                err = settlement_price_error(expiry, h, int(v["prev-height"]), self.burn_height, self.max_price_delay)
+                return None if err else h
         return None
 
     async def settle_due(self) -> None:
         for expiry in sorted(e for e in self.open_policies if e < self.burn_height):
-            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:50]
+            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:self.max_batch]
             if not ids:
                 continue
             hb = await self.price_height("BTC", expiry)
@@ -383,7 +364,7 @@ class Simulator:
                         if "ok" in item:
                             self.stats["policies_settled"] += 1
                             self.stats["settled_itm" if int(item["ok"]) > 0 else "settled_otm"] += 1
-                        if "ok" in item or str(item.get("err")) in ("405", "406", "418"):
+                        if "ok" in item or str(item.get("err")) in _CLOSED:
                             self.open_policies.get(p.meta["expiry"], set()).discard(pid)
                     if not self.open_policies.get(p.meta["expiry"]):
                         self.open_policies.pop(p.meta["expiry"], None)

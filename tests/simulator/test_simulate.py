@@ -11,32 +11,32 @@ import sys
 import aiohttp
 from devnet_helpers import free_port
 
-from bithedge.simulator.agents import Simulator, policy_terms, quote_digest
+from bithedge.protocol.deployment import DEVNET
+from bithedge.protocol.formulas import policy_terms
+from bithedge.protocol.quotes import Quote, quote_digest
+from bithedge.simulator.agents import Simulator
 from bithedge.simulator.feed import serve
 from stacks import clarity
 from stacks.principal import parse_principal
 from stacks.rpc import StacksClient
 
 U, A = clarity.UInt, clarity.StringAscii
-DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
-REGISTRY = f"{DEPLOYER}.bithedge-policy-registry"
 
 
 async def test_quote_digest_and_terms_match_the_contract(sim_devnet):
-    buyer = "ST3PF13W7Z0RRM42A8VZRVFQ75SV1K26RXEP8YGKJ"
-    args = dict(quote_id=1001, buyer=buyer, token="STX", buyer_tier="standard", pool_tier="balanced",
-                strike=5_400_000_000_000, amount=10_000_000, expiry=1000, premium=8_100_000, valid_until=990)
+    # the devnet deploys from the default deployer; the vector suite checks many more cases in simnet
+    q = Quote(1001, "ST3PF13W7Z0RRM42A8VZRVFQ75SV1K26RXEP8YGKJ", "STX", "standard", "balanced", 5_400_000_000_000,
+              10_000_000, 1000, 8_100_000, 990)
     async with StacksClient(sim_devnet.rpc_url) as c:
-        onchain = await c.call_read(REGISTRY, "quote-hash", [
-            U(1001), parse_principal(buyer), A("STX"), A("standard"), A("balanced"), U(5_400_000_000_000),
-            U(10_000_000), U(1000), U(8_100_000), U(990)])
-        assert onchain.value == quote_digest(registry=REGISTRY, **args)
-        terms = clarity.to_plain(await c.call_read(REGISTRY, "policy-terms", [
+        onchain = await c.call_read(DEVNET.registry, "quote-hash", [
+            U(q.quote_id), parse_principal(q.buyer), A(q.token), A(q.buyer_tier), A(q.pool_tier), U(q.strike),
+            U(q.amount), U(q.expiry), U(q.premium), U(q.valid_until)])
+        assert onchain.value == quote_digest(q, DEVNET.registry)
+        terms = clarity.to_plain(await c.call_read(DEVNET.registry, "policy-terms", [
             U(9_000_000_000_000), U(10_000_000), U(9_500_000_000_000), U(1_000_000), U(150_000_000),
             U(11_000), U(10_000), U(10), U(5_000)]))
     ours = policy_terms(9_000_000_000_000, 10_000_000, 9_500_000_000_000, 1_000_000, 150_000_000, 11_000, 10_000, 10, 5_000)
-    assert int(terms["max-payout"]) == ours["max_payout"] and int(terms["collateral"]) == ours["collateral"]
-    assert int(terms["min-premium"]) == ours["min_premium"] and int(terms["max-premium"]) == ours["max_premium"]
+    assert {k.replace("-", "_"): int(v) for k, v in terms.items()} == vars(ours)
 
 
 async def test_price_feed_serves_venues(sim_devnet):
