@@ -77,12 +77,13 @@ class Simulator:
         mine: bool = False,
         extra_buyers: int = 4,
         activity: float = 1.0,
+        crash_at: int | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.client = client
         self.deployment = deployment
         self.rng = random.Random(seed)
-        self.market = Market(seed=seed)
+        self.market = Market(seed=seed, crash_at=crash_at)
         self.feed = Feed(self.market)
         self.oracle = oracle
         self.settle = settle

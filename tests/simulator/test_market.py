@@ -48,3 +48,19 @@ def test_put_value():
     assert bs_put(95_000, 90_000, 0.5, 0.01) > 0 and bs_put(95_000, 90_000, 0.5, 0) == 0
     assert bs_put(95_000, 90_000, 0.5, 0.1) > bs_put(95_000, 90_000, 0.5, 0.01)  # more time, more value
     assert bs_put(80_000, 90_000, 0.5, 0) == 10_000  # at expiry: intrinsic
+
+
+def test_stx_crash_regime_falls_then_turns_stressed():
+    m = Market(seed=4, p_crash=0.0, crash_at=10, crash_steps=20)
+    for _ in range(11):
+        m.step()
+    assert m.regime.name == "stx-crash"
+    btc0, stx0 = m.btc, m.stx
+    for _ in range(19):
+        m.step()
+        assert m.regime.name == "stx-crash"
+    assert m.btc < 0.6 * btc0 and m.stx < 0.35 * stx0 and m.stx / stx0 < m.btc / btc0  # STX falls faster
+    m.step()
+    assert m.regime.name == "stressed"
+    never = Market(seed=4, p_crash=0.0)
+    assert all(never.step() and never.regime.name != "stx-crash" for _ in range(2000))
