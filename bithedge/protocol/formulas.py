@@ -108,15 +108,6 @@ def pool_cap_error(collateral: int, assets: int, locked: int, expiry_locked: int
     return None
 
 
-def settlement_payout(strike: int, amount: int, settlement_price: int, scale: int, collateral_price: int,
-                      collateral: int) -> int:
-    """Payout at settlement: min(collateral, floor(max(0, K − S_E) · A · scale / (1e8 · P_E))), in
-    base units; ``settlement_price`` S_E and ``collateral_price`` P_E are the first prices at or after expiry."""
-    if strike <= settlement_price:
-        return 0
-    return min(collateral, usd_diff_to_units(strike - settlement_price, amount, scale, collateral_price))
-
-
 def deposit_shares(amount: int, assets: int, shares: int) -> int:
     """Shares minted for depositing ``amount`` into a pool holding ``assets`` and ``shares``:
     floor(amount · (S + 1) / (A + 1)) (the vault requires > 0)."""
@@ -148,3 +139,85 @@ def guard_bounds(previous: int, max_deviation_bp: int) -> tuple[int, int]:
     [lo, hi] passes :func:`deviation_ok`, and lo − 1 and hi + 1 fail (when positive)."""
     slack = div(mul(previous, max_deviation_bp), BP)
     return previous - slack, previous + slack
+
+
+# ---------------------------------------------------------------- v2: premium split, cover, backing
+@dataclass(frozen=True)
+class PremiumSplit:
+    """Where a premium goes at creation, in base units of its token."""
+
+    fee: int  # to bithedge-treasury
+    fund: int  # to bithedge-insurance-fund
+    pool: int  # the pool's unearned premium until settlement or void
+
+
+def premium_split(premium: int, fee_bp: int, fund_bp: int) -> PremiumSplit:
+    """Registry `premium-split`: fee = floor(premium · fee.protocol-bp / 10000), fund likewise with
+    fund.premium-bp, and the pool keeps the rest (so rounding leaves the dust with the pool)."""
+    fee = div(mul(premium, fee_bp), BP)
+    fund = div(mul(premium, fund_bp), BP)
+    return PremiumSplit(fee=fee, fund=fund, pool=premium - fee - fund)
+
+
+def stress_price(price: int, stress_bp: int) -> int:
+    """P_s = max(1, floor(P · σ / 10000)): the collateral price down to which a payout is fully
+    covered (σ = `stress.stx-price-bp` or `stress.sbtc-price-bp`), USD x 1e8."""
+    return max(1, div(mul(price, stress_bp), BP))
+
+
+@dataclass(frozen=True)
+class PayoutTerms:
+    """A settlement's amounts, in base units of the policy's token."""
+
+    uncapped: int  # what the put owes at the settlement prices
+    payout: int  # paid by the pool, <= collateral
+    shortfall: int  # uncapped − payout
+    cover: int  # paid by the insurance fund, <= shortfall and <= its balance
+    released: int  # collateral − payout, back to free pool assets
+
+
+def payout_terms(strike: int, amount: int, settlement_price: int, scale: int, collateral_price: int,
+                 collateral: int, fund_balance: int) -> PayoutTerms:
+    """Registry `payout-terms`: uncapped = floor(max(0, K − S_E) · A · scale / (1e8 · P_E)),
+    payout = min(collateral, uncapped), cover = min(shortfall, fund balance of the token)."""
+    uncapped = usd_diff_to_units(strike - settlement_price, amount, scale, collateral_price) \
+        if strike > settlement_price else 0
+    payout = min(collateral, uncapped)
+    shortfall = uncapped - payout
+    return PayoutTerms(uncapped=uncapped, payout=payout, shortfall=shortfall, cover=min(shortfall, fund_balance),
+                       released=collateral - payout)
+
+
+def backing(assets: int, pool_shares: int, pending_shares: int) -> int:
+    """B = A − value(Q): the assets that back new policies (shares requested for withdrawal do not)."""
+    return assets - withdraw_amount(pending_shares, assets, pool_shares)
+
+
+def book_value(position_shares: int, assets: int, unearned: int, pool_shares: int) -> int:
+    """A position's value counting the unearned premium: floor(shares · (A + U + 1) / (S + 1))."""
+    return div(mul(position_shares, u128(assets + unearned + 1)), u128(pool_shares + 1))
+
+
+def withdrawal_keeps_utilization(paid: int, assets: int, locked: int, max_utilization_bp: int) -> bool:
+    """`execute-withdrawal`'s cap: afterwards locked · 10000 <= (A − paid) · max-utilization-bp."""
+    return paid <= assets and mul(locked, BP) <= mul(assets - paid, max_utilization_bp)
+
+
+#: A settlement that leaves shares above this many per base unit of assets starts a new generation.
+WIPE_SHARES_PER_UNIT = 1_000_000
+
+
+def starts_new_generation(assets: int, pool_shares: int) -> bool:
+    """The generation rule (L-6): S > A · 1e6 after a settlement voids the pool's shares."""
+    return pool_shares > mul(assets, WIPE_SHARES_PER_UNIT)
+
+
+def allowed_deviation_bp(gap: int, max_deviation_bp: int, stale_after: int, max_gap_deviation_bp: int) -> int:
+    """Oracle `allowed-deviation-bp`: min(max-gap-deviation-bp, max-deviation-bp · (1 + gap / stale-after)),
+    the move allowed against a reference price ``gap`` burn blocks old."""
+    return min(max_gap_deviation_bp, mul(max_deviation_bp, 1 + div(gap, stale_after)))
+
+
+def slippage_ok(oracle_spot: int, quoted_spot: int, max_slippage_bp: int) -> bool:
+    """Quote check (M-5): |S − spot| · 10000 <= spot · quote.max-slippage-bp."""
+    return mul(abs(oracle_spot - quoted_spot), BP) <= mul(quoted_spot, max_slippage_bp)

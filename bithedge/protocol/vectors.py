@@ -82,13 +82,8 @@ def _case(formula: Formula, label: str, **inputs: Any) -> tuple[str, Case]:
 
 
 # ---------------------------------------------------------------- formulas
-def _terms(**kw: int) -> dict[str, Any]:
-    return {k: v for k, v in asdict(f.policy_terms(**kw)).items()}
-
-
-def _payout(**kw: int) -> dict[str, Any]:
-    payout = f.settlement_payout(**kw)
-    return {"payout": payout, "released": kw["collateral"] - payout}
+def _fields(value: Any) -> dict[str, Any]:
+    return dict(asdict(value))
 
 
 def _pool_cap(**kw: int) -> dict[str, Any]:
@@ -112,7 +107,7 @@ def _formula(name: str, doc: str, inputs: list[str], outputs: list[str], compute
 
 _TERMS_IN = ["strike", "amount", "spot", "scale", "price", "ratio_bp", "adj_bp", "min_bp", "max_bp"]
 _formula("policy_terms", "max-payout, collateral, intrinsic and premium bounds at creation", _TERMS_IN,
-         ["max_payout", "collateral", "intrinsic", "min_premium", "max_premium"], _terms,
+         ["max_payout", "collateral", "intrinsic", "min_premium", "max_premium"], lambda **kw: _fields(f.policy_terms(**kw)),
          Vm("bithedge-policy-registry", "policy-terms", [(k, U) for k in _TERMS_IN],
             {"max-payout": "max_payout", "collateral": "collateral", "intrinsic": "intrinsic",
              "min-premium": "min_premium", "max-premium": "max_premium"}))
@@ -125,9 +120,27 @@ _formula("ceil_div", "(a + b − 1) / b", ["a", "b"], ["q"], lambda **kw: {"q": 
 _formula("token_info", "base units per whole token and its oracle asset", ["token"], ["scale", "asset"],
          lambda token: {"scale": token_scale(token), "asset": token_asset(token).value},
          Vm("bithedge-policy-registry", "token-info", [("token", "string-ascii")], {"scale": "scale", "asset": "asset"}))
-_formula("settlement_payout", "min(collateral, floor(max(0, K − S_E) · A · scale / (1e8 · P_E)))",
-         ["strike", "amount", "settlement_price", "scale", "collateral_price", "collateral"], ["payout", "released"],
-         _payout)
+_formula("payout_terms", "uncapped owed, payout = min(collateral, uncapped), shortfall, fund cover, released",
+         ["strike", "amount", "settlement_price", "scale", "collateral_price", "collateral", "fund_balance"],
+         ["uncapped", "payout", "shortfall", "cover", "released"], lambda **kw: _fields(f.payout_terms(**kw)))
+_formula("premium_split", "fee and fund shares of a premium, floored; the pool keeps the rest",
+         ["premium", "fee_bp", "fund_bp"], ["fee", "fund", "pool"], lambda **kw: _fields(f.premium_split(**kw)))
+_formula("stress_price", "max(1, floor(P · stress-bp / 10000))", ["price", "stress_bp"], ["stress_price"],
+         lambda **kw: {"stress_price": f.stress_price(**kw)})
+_formula("backing", "assets − value of the shares requested for withdrawal", ["assets", "pool_shares", "pending_shares"],
+         ["backing"], lambda **kw: {"backing": f.backing(**kw)})
+_formula("book_value", "floor(shares · (A + U + 1) / (S + 1))", ["position_shares", "assets", "unearned", "pool_shares"],
+         ["value"], lambda **kw: {"value": f.book_value(**kw)})
+_formula("withdrawal_utilization", "locked · 10000 <= (A − paid) · max-utilization-bp after a withdrawal",
+         ["paid", "assets", "locked", "max_utilization_bp"], ["ok"],
+         lambda **kw: {"ok": f.withdrawal_keeps_utilization(**kw)})
+_formula("new_generation", "a settlement leaving S > A · 1e6 voids the pool's shares", ["assets", "pool_shares"],
+         ["wiped"], lambda **kw: {"wiped": f.starts_new_generation(**kw)})
+_formula("allowed_deviation", "min(max-gap-deviation-bp, max-deviation-bp · (1 + gap / stale-after))",
+         ["gap", "max_deviation_bp", "stale_after", "max_gap_deviation_bp"], ["allowed_bp"],
+         lambda **kw: {"allowed_bp": f.allowed_deviation_bp(**kw)})
+_formula("quote_slippage", "|S − spot| · 10000 <= spot · quote.max-slippage-bp",
+         ["oracle_spot", "quoted_spot", "max_slippage_bp"], ["ok"], lambda **kw: {"ok": f.slippage_ok(**kw)})
 _formula("deposit_shares", "floor(amount · (S + 1) / (A + 1))", ["amount", "assets", "shares"], ["minted"],
          lambda **kw: {"minted": f.deposit_shares(**kw)})
 _formula("withdraw_amount", "floor(shares · (A + 1) / (S + 1))", ["shares_burned", "assets", "shares"], ["paid"],
@@ -212,23 +225,76 @@ def _token_cases(_r: random.Random) -> Iterator[tuple[str, Case]]:
 
 
 def _payout_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
-    fm = FORMULAS["settlement_payout"]
-    base = dict(strike=5_400_000_000_000, amount=10_000_000, scale=1_000_000, collateral_price=200_000_000)
-    yield _case(fm, "edge:otm", settlement_price=6_000_000_000_000, collateral=2_970_000_000, **base)
-    yield _case(fm, "edge:at-the-strike", settlement_price=5_400_000_000_000, collateral=2_970_000_000, **base)
-    yield _case(fm, "edge:one-below-strike", settlement_price=5_399_999_999_999, collateral=2_970_000_000, **base)
-    yield _case(fm, "edge:itm-below-cap", settlement_price=4_800_000_000_000, collateral=2_970_000_000, **base)
-    yield _case(fm, "edge:cap-binds-btc-to-zero", settlement_price=0, collateral=2_970_000_000, **base)
-    yield _case(fm, "edge:cap-binds-stx-crash", settlement_price=1_800_000_000_000, collateral=2_970_000_000,
-                **{**base, "collateral_price": 50_000_000})
+    fm = FORMULAS["payout_terms"]
+    base = dict(strike=5_400_000_000_000, amount=10_000_000, scale=1_000_000, collateral_price=200_000_000,
+                collateral=2_970_000_000, fund_balance=10**12)
+    yield _case(fm, "edge:otm", **{**base, "settlement_price": 6_000_000_000_000})
+    yield _case(fm, "edge:at-the-strike", **{**base, "settlement_price": 5_400_000_000_000})
+    yield _case(fm, "edge:one-below-strike", **{**base, "settlement_price": 5_399_999_999_999})
+    yield _case(fm, "edge:itm-below-cap", **{**base, "settlement_price": 4_800_000_000_000})
+    yield _case(fm, "edge:cap-exactly-reached", **{**base, "settlement_price": 0, "collateral": 2_700_000_000})
+    yield _case(fm, "edge:stx-crash-fund-covers-all", **{**base, "settlement_price": 1_800_000_000_000,
+                                                         "collateral_price": 50_000_000})
+    yield _case(fm, "edge:stx-crash-fund-covers-part", **{**base, "settlement_price": 1_800_000_000_000,
+                                                          "collateral_price": 50_000_000, "fund_balance": 1_000_000})
+    yield _case(fm, "edge:stx-crash-empty-fund", **{**base, "settlement_price": 1_800_000_000_000,
+                                                    "collateral_price": 50_000_000, "fund_balance": 0})
     yield _case(fm, "edge:sbtc-crash-h3", strike=5_400_000_000_000, amount=10_000_000,
                 settlement_price=1_800_000_000_000, scale=100_000_000, collateral_price=1_800_000_000_000,
-                collateral=9_900_000)
+                collateral=9_900_000, fund_balance=5_000_000)
     for i in range(RANDOM_CASES):
         strike = r.randint(10**12, 2 * 10**13)
         yield _case(fm, f"random:{i}", strike=strike, amount=r.randint(10_000, 10**9),
                     settlement_price=r.randint(0, 2 * strike), scale=r.choice(list(TOKEN_SCALE.values())),
-                    collateral_price=r.randint(10**6, 10**13), collateral=r.randint(0, 10**13))
+                    collateral_price=r.randint(10**6, 10**13), collateral=r.randint(0, 10**13),
+                    fund_balance=r.choice([0, r.randint(0, 10**13)]))
+
+
+def _v2_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
+    split, stress, back, book = (FORMULAS[n] for n in ("premium_split", "stress_price", "backing", "book_value"))
+    util, gen, dev, slip = (FORMULAS[n] for n in ("withdrawal_utilization", "new_generation", "allowed_deviation",
+                                                   "quote_slippage"))
+    yield _case(split, "edge:defaults", premium=5_400_000, fee_bp=300, fund_bp=500)
+    yield _case(split, "edge:dust-stays-with-pool", premium=33, fee_bp=300, fund_bp=500)
+    yield _case(split, "edge:no-fee-no-fund", premium=1_000, fee_bp=0, fund_bp=0)
+    yield _case(split, "edge:max-shares", premium=10**12 + 1, fee_bp=2_000, fund_bp=3_000)
+    yield _case(stress, "edge:stx-default", price=200_000_000, stress_bp=6_000)
+    yield _case(stress, "edge:floors-to-one", price=1, stress_bp=1_000)
+    yield _case(stress, "edge:rounds-down", price=199_999_999, stress_bp=5_000)
+    yield _case(back, "edge:nothing-pending", assets=10**9, pool_shares=10**9, pending_shares=0)
+    yield _case(back, "edge:all-pending", assets=10**9, pool_shares=10**9, pending_shares=10**9)
+    yield _case(back, "edge:rounds-in-pools-favour", assets=10, pool_shares=6, pending_shares=3)
+    yield _case(book, "edge:unearned-counts", position_shares=500, assets=1_000, unearned=100, pool_shares=1_000)
+    yield _case(book, "edge:empty-pool", position_shares=0, assets=0, unearned=0, pool_shares=0)
+    yield _case(util, "edge:exact", paid=3_000, assets=10_000, locked=4_900, max_utilization_bp=7_000)
+    yield _case(util, "edge:one-over", paid=3_001, assets=10_000, locked=4_900, max_utilization_bp=7_000)
+    yield _case(util, "edge:more-than-assets", paid=10_001, assets=10_000, locked=0, max_utilization_bp=10_000)
+    yield _case(gen, "edge:wiped", assets=0, pool_shares=1)
+    yield _case(gen, "edge:at-the-limit", assets=1, pool_shares=1_000_000)
+    yield _case(gen, "edge:one-over-the-limit", assets=1, pool_shares=1_000_001)
+    yield _case(gen, "edge:empty", assets=0, pool_shares=0)
+    yield _case(dev, "edge:same-block-reference", gap=0, max_deviation_bp=1_000, stale_after=6, max_gap_deviation_bp=5_000)
+    yield _case(dev, "edge:one-unit-of-gap", gap=6, max_deviation_bp=1_000, stale_after=6, max_gap_deviation_bp=5_000)
+    yield _case(dev, "edge:just-below-a-unit", gap=11, max_deviation_bp=1_000, stale_after=6, max_gap_deviation_bp=5_000)
+    yield _case(dev, "edge:capped", gap=1_000, max_deviation_bp=1_000, stale_after=6, max_gap_deviation_bp=5_000)
+    yield _case(slip, "edge:exact", oracle_spot=6_060_000_000_000, quoted_spot=6_000_000_000_000, max_slippage_bp=100)
+    yield _case(slip, "edge:one-over", oracle_spot=5_939_999_999_999, quoted_spot=6_000_000_000_000, max_slippage_bp=100)
+    for i in range(RANDOM_CASES // 2):
+        yield _case(split, f"random:{i}", premium=r.randint(1, 10**13), fee_bp=r.randint(0, 2_000),
+                    fund_bp=r.randint(0, 3_000))
+        yield _case(stress, f"random:{i}", price=r.randint(1, 10**13), stress_bp=r.randint(1_000, 10_000))
+        assets, shares = r.randint(0, 10**15), r.randint(0, 10**15)
+        yield _case(back, f"random:{i}", assets=assets, pool_shares=shares, pending_shares=r.randint(0, shares))
+        yield _case(book, f"random:{i}", position_shares=r.randint(0, shares), assets=assets,
+                    unearned=r.randint(0, 10**12), pool_shares=shares)
+        yield _case(util, f"random:{i}", paid=r.randint(0, assets), assets=assets, locked=r.randint(0, assets),
+                    max_utilization_bp=r.randint(0, BP))
+        yield _case(gen, f"random:{i}", assets=r.randint(0, 10**4), pool_shares=r.randint(0, 10**10))
+        yield _case(dev, f"random:{i}", gap=r.randint(0, 200), max_deviation_bp=r.randint(10, 5_000),
+                    stale_after=r.randint(1, 1_008), max_gap_deviation_bp=r.randint(100, 9_000))
+        q = r.randint(10**12, 10**13)
+        yield _case(slip, f"random:{i}", oracle_spot=r.randint(q * 97 // 100, q * 103 // 100), quoted_spot=q,
+                    max_slippage_bp=r.randint(1, 2_000))
 
 
 def _share_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
@@ -300,7 +366,7 @@ def _oracle_gov_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
 
 
 GENERATORS = (_policy_terms_cases, _usd_cases, _ceil_div_cases, _token_cases, _payout_cases, _share_cases,
-              _cap_cases, _oracle_gov_cases)
+              _cap_cases, _oracle_gov_cases, _v2_cases)
 
 
 def _quote_cases(r: random.Random, key: PrivateKey, deployment: Deployment) -> list[Case]:

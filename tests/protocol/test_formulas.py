@@ -4,7 +4,7 @@ hypothesis properties: rounding favours the pool, a payout never exceeds the col
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bithedge.protocol import formulas as f
@@ -31,7 +31,8 @@ def test_sbtc_crash_pays_the_capped_collateral():
     assert t.collateral == 9_900_000
     uncapped = f.usd_diff_to_units(36_000 * USD, 10_000_000, SBTC, 18_000 * USD)
     assert uncapped == 20_000_000
-    assert f.settlement_payout(54_000 * USD, 10_000_000, 18_000 * USD, SBTC, 18_000 * USD, t.collateral) == 9_900_000
+    p = f.payout_terms(54_000 * USD, 10_000_000, 18_000 * USD, SBTC, 18_000 * USD, t.collateral, fund_balance=4_000_000)
+    assert (p.payout, p.shortfall, p.cover, p.released) == (9_900_000, 10_100_000, 4_000_000, 0)
 
 
 def test_flexible_itm_floor_applies_the_adjustment_to_intrinsic():
@@ -91,17 +92,46 @@ def test_terms_round_in_the_pools_favour(strike, amount, spot, scale, price, rat
 
 
 @given(strike=prices, amount=sats, settle_at=st.integers(0, 10**13), scale=scales, price=prices,
-       collateral=st.integers(0, 10**14))
-def test_payout_never_exceeds_collateral_nor_what_is_owed(strike, amount, settle_at, scale, price, collateral):
-    payout = f.settlement_payout(strike, amount, settle_at, scale, price, collateral)
-    assert 0 <= payout <= collateral
-    assert payout * ONE8 * price <= max(0, strike - settle_at) * amount * scale
-    assert f.settlement_payout(strike, amount, settle_at + 1, scale, price, collateral) <= payout  # monotone
+       collateral=st.integers(0, 10**14), fund=st.integers(0, 10**14))
+def test_payout_and_cover_never_exceed_collateral_fund_or_what_is_owed(strike, amount, settle_at, scale, price,
+                                                                      collateral, fund):
+    p = f.payout_terms(strike, amount, settle_at, scale, price, collateral, fund)
+    assert 0 <= p.payout <= collateral and p.released == collateral - p.payout
+    assert 0 <= p.cover <= p.shortfall and p.cover <= fund  # the fund never goes negative
+    assert p.payout + p.shortfall == p.uncapped
+    assert p.uncapped * ONE8 * price <= max(0, strike - settle_at) * amount * scale  # owed value rounded down
+    assert f.payout_terms(strike, amount, settle_at + 1, scale, price, collateral, fund).payout <= p.payout
+
+
+def test_premium_split_and_stress_price_examples():
+    # README defaults: 3 % to the treasury, 5 % to the fund, of the suite's 5.4 STX premium
+    assert f.premium_split(5_400_000, 300, 500) == f.PremiumSplit(fee=162_000, fund=270_000, pool=4_968_000)
+    assert f.premium_split(33, 300, 500) == f.PremiumSplit(fee=0, fund=1, pool=32)
+    assert f.stress_price(2 * USD, 6_000) == 120_000_000 and f.stress_price(1, 1_000) == 1
+    assert f.allowed_deviation_bp(0, 1_000, 6, 5_000) == 1_000
+    assert f.allowed_deviation_bp(6, 1_000, 6, 5_000) == 2_000 and f.allowed_deviation_bp(600, 1_000, 6, 5_000) == 5_000
+
+
+@given(premium=st.integers(0, 10**15), fee_bp=st.integers(0, 2_000), fund_bp=st.integers(0, 3_000))
+def test_premium_split_adds_up(premium, fee_bp, fund_bp):
+    s = f.premium_split(premium, fee_bp, fund_bp)
+    assert s.fee + s.fund + s.pool == premium and min(s.fee, s.fund, s.pool) >= 0
+    assert s.fee * BP <= premium * fee_bp and s.fund * BP <= premium * fund_bp
+
+
+@given(assets=st.integers(0, 10**16), shares=st.integers(0, 10**16), pending=st.floats(0, 1),
+       unearned=st.integers(0, 10**14))
+def test_backing_and_book_value(assets, shares, pending, unearned):
+    q = int(shares * pending)
+    assert 0 <= f.backing(assets, shares, q) <= assets
+    assert f.book_value(shares, assets, unearned, shares) <= assets + unearned  # no holder is owed more than exists
+    assert f.book_value(q, assets, unearned, shares) >= f.withdraw_amount(q, assets, shares)
 
 
 @given(assets=st.integers(0, 10**16), shares=st.integers(0, 10**16), x=st.integers(1, 10**15),
        cut=st.floats(0, 1))
 def test_share_rounding_favours_the_pool(assets, shares, x, cut):
+    assume(shares <= f.WIPE_SHARES_PER_UNIT * (assets + 1))  # what generations keep true (L-6)
     minted = f.deposit_shares(x, assets, shares)
     # a round trip never returns more than was deposited
     assert f.withdraw_amount(minted, assets + x, shares + minted) <= x
