@@ -19,6 +19,8 @@ CONTRACT_NAMES = (
     "bithedge-parameters",
     "bithedge-oracle",
     "bithedge-vault",
+    "bithedge-treasury",
+    "bithedge-insurance-fund",
     "bithedge-policy-registry",
     "bithedge-governance",
 )
@@ -47,6 +49,14 @@ class Deployment:
     @property
     def vault(self) -> str:
         return self.contract_id("bithedge-vault")
+
+    @property
+    def treasury(self) -> str:
+        return self.contract_id("bithedge-treasury")
+
+    @property
+    def insurance_fund(self) -> str:
+        return self.contract_id("bithedge-insurance-fund")
 
     @property
     def registry(self) -> str:

@@ -17,6 +17,7 @@ class ParametersError(IntEnum):
     INVALID_ROLE = 105
     SELF_REVOKE = 106
     INVALID_TIER_KIND = 107
+    UNKNOWN_ACTION = 108
 
 
 class OracleError(IntEnum):
@@ -28,6 +29,7 @@ class OracleError(IntEnum):
     NOT_FIRST_AFTER_EXPIRY = 205
     PRICE_TOO_LATE = 206
     PRICE_NOT_FINAL = 207
+    TOO_MANY_UPDATES = 208
 
 
 class VaultError(IntEnum):
@@ -45,10 +47,20 @@ class VaultError(IntEnum):
     EXPOSURE_EXPIRY = 311
     TIER_INACTIVE = 312
     BAD_RELEASE = 313
+    TOO_MANY_EXPIRIES = 314
+    WITHDRAW_UTILIZATION = 315
+    SETTLEMENT_PENDING = 316
+    OUTSTANDING_EXPIRIES = 317
+    REQUEST_EXISTS = 318
+    NO_REQUEST = 319
+    DEPOSITS_PAUSED = 320
+    NOT_EXECUTABLE = 321
 
 
 class RegistryError(IntEnum):
-    NOT_AUTHORIZED = 400
+    """Settlement items also fail with the oracle's proof codes 204-207 (206 also for a price later
+    than the policy's own delay)."""
+
     BAD_SIGNATURE = 401
     SIGNER_NOT_AUTHORIZED = 402
     QUOTE_USED = 403
@@ -67,6 +79,12 @@ class RegistryError(IntEnum):
     OWNER_LIMIT = 416
     UNKNOWN_TOKEN = 417
     WRONG_EXPIRY = 418
+    QUOTE_LIFE = 419
+    SLIPPAGE = 420
+    PAUSED = 421
+    VOID_TOO_EARLY = 422
+    PRICE_EXISTS = 423
+    PRICE_TOO_LATE = 206
 
 
 class GovernanceError(IntEnum):
@@ -81,16 +99,42 @@ class GovernanceError(IntEnum):
     VOTING_OPEN = 508
     BELOW_PROPOSAL_THRESHOLD = 509
     NO_SNAPSHOT = 510
+    SUPERSEDED = 513
 
 
-#: contract name (without the `bithedge-` prefix) -> its error enum
+class TreasuryError(IntEnum):
+    NOT_AUTHORIZED = 600
+    REGISTRY_ONLY = 601
+    UNKNOWN_TOKEN = 602
+    ZERO_AMOUNT = 603
+    INSUFFICIENT_BALANCE = 604
+
+
+class InsuranceFundError(IntEnum):
+    REGISTRY_ONLY = 700
+    UNKNOWN_TOKEN = 701
+    ZERO_AMOUNT = 702
+
+
+#: contract name (without the `bithedge-` prefix) -> its error enum; the oracle comes before the
+#: registry, which re-declares the oracle's 206 for its own per-policy delay check
 BY_CONTRACT: dict[str, type[IntEnum]] = {
     "parameters": ParametersError,
     "oracle": OracleError,
     "vault": VaultError,
+    "treasury": TreasuryError,
+    "insurance-fund": InsuranceFundError,
     "policy-registry": RegistryError,
     "governance": GovernanceError,
 }
+
+
+class ContractError(Exception):
+    """A contract would return ``(err code)`` here (a Python mirror's refusal, e.g. an unknown token)."""
+
+    def __init__(self, code: IntEnum) -> None:
+        super().__init__(f"{type(code).__name__}.{code.name} (u{int(code)})")
+        self.code = code
 
 
 def error_of(code: int) -> IntEnum | None:

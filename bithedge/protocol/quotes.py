@@ -12,15 +12,16 @@ from stacks.keys import PrivateKey
 from stacks.principal import parse_principal
 from stacks.transaction.model import CHAIN_ID_TESTNET
 
-QUOTE_DOMAIN = "bithedge-quote-v1"
+QUOTE_DOMAIN = "bithedge-quote-v2"
 
 
 @dataclass(frozen=True)
 class Quote:
     """The quote's terms (the `create-policy` arguments except the signature).
 
-    ``strike`` USD x 1e8, ``amount`` sats, ``expiry``/``valid_until`` burn heights, ``premium`` in
-    base units of ``token``; ``buyer`` is the standard principal that sends `create-policy`."""
+    ``strike`` and ``spot`` (the BTC price the quote was priced at) USD x 1e8, ``amount`` sats,
+    ``expiry``/``issued_at``/``valid_until`` burn heights, ``premium`` (the whole premium the buyer
+    pays) in base units of ``token``; ``buyer`` is the standard principal that sends `create-policy`."""
 
     quote_id: int
     buyer: str
@@ -31,6 +32,8 @@ class Quote:
     amount: int
     expiry: int
     premium: int
+    issued_at: int
+    spot: int
     valid_until: int
 
 
@@ -43,7 +46,7 @@ def quote_tuple(quote: Quote, registry: str, chain_id: int = CHAIN_ID_TESTNET) -
         "quote-id": uint(quote.quote_id), "buyer": parse_principal(quote.buyer), "token": ascii_(quote.token),
         "buyer-tier": ascii_(quote.buyer_tier), "pool-tier": ascii_(quote.pool_tier), "strike": uint(quote.strike),
         "amount": uint(quote.amount), "expiry": uint(quote.expiry), "premium": uint(quote.premium),
-        "valid-until": uint(quote.valid_until),
+        "issued-at": uint(quote.issued_at), "spot": uint(quote.spot), "valid-until": uint(quote.valid_until),
     })
 
 

@@ -1,17 +1,18 @@
-"""The settlement-price rule of the oracle (`get-settlement-price`, `contracts/README.md` Settlement
-price proof): which recorded price settles an expiry, and why another one is refused."""
+"""The settlement and void rules (`contracts/README.md`, Settlement and voids): which oracle record
+settles an expiry, why another one is refused, and when a policy without a valid price is voided."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bithedge.protocol.errors import OracleError
+from bithedge.protocol.errors import OracleError, RegistryError
 
 
 def settlement_price_error(expiry: int, height: int, prev_height: int | None, burn_height: int,
                            max_delay: int) -> OracleError | None:
     """Why the oracle record at burn ``height`` (with its ``prev_height`` link, None when no record
-    exists there) cannot settle ``expiry`` at current ``burn_height``, or None when it can.
+    exists there) cannot settle ``expiry`` at current ``burn_height`` (oracle `get-settlement-price`),
+    or None when it can. A policy's ``max_delay`` is its own `price-delay`, fixed at creation.
 
     The record must be the first at or after the expiry (``height >= expiry > prev_height``), in a
     finished burn block (``height < burn_height``) and at most ``max_delay`` blocks late."""
@@ -28,9 +29,36 @@ def settlement_price_error(expiry: int, height: int, prev_height: int | None, bu
 
 def settlement_height(history: Mapping[int, int], expiry: int, burn_height: int, max_delay: int) -> int | None:
     """The one height whose record settles ``expiry``, given an asset's ``history`` (recorded burn
-    height -> its prev-height link), or None when no valid settlement price exists yet."""
+    height -> its prev-height link), or None when no valid settlement price exists (yet)."""
     candidates = [h for h in history if h >= expiry]
     if not candidates:
         return None
     first = min(candidates)
     return None if settlement_price_error(expiry, first, history[first], burn_height, max_delay) else first
+
+
+def void_after(expiry: int, price_delay: int, void_grace: int) -> int:
+    """Last burn height at which a policy cannot be voided: expiry + price-delay + settle.void-grace-blocks."""
+    return expiry + price_delay + void_grace
+
+
+def no_settlement_price(history: Mapping[int, int], expiry: int, burn_height: int, max_delay: int) -> bool:
+    """Oracle `no-settlement-price` over an asset's ``history`` (height -> prev-height): once
+    ``burn_height > expiry + max_delay``, true when nothing was recorded at or after the expiry, or
+    the first record at or after it is later than the delay."""
+    if burn_height <= expiry + max_delay:
+        return False
+    candidates = [h for h in history if h >= expiry]
+    return not candidates or min(candidates) - expiry > max_delay
+
+
+def void_error(active: bool, burn_height: int, void_after: int, price_missing: bool) -> RegistryError | None:
+    """Registry `void-policy` in its order: u406 not active, u422 too early (burn height <= void-after),
+    u423 a valid settlement price exists for every asset of the policy (``price_missing`` false)."""
+    if not active:
+        return RegistryError.ALREADY_SETTLED
+    if burn_height <= void_after:
+        return RegistryError.VOID_TOO_EARLY
+    if not price_missing:
+        return RegistryError.PRICE_EXISTS
+    return None

@@ -62,3 +62,21 @@ class ProviderTier(StrEnum):
 
 BUYER_TIERS: tuple[str, ...] = tuple(t.value for t in BuyerTier)
 PROVIDER_TIERS: tuple[str, ...] = tuple(t.value for t in ProviderTier)
+
+
+class Role(StrEnum):
+    """Roles of `bithedge-parameters` (checked against `contract-caller`)."""
+
+    ADMIN = "admin"
+    GOVERNANCE_EXECUTOR = "governance-executor"
+    GUARDIAN = "guardian"  # may only pause
+    ORACLE_SUBMITTER = "oracle-submitter"
+    QUOTE_SIGNER = "quote-signer"
+
+
+class PauseAction(StrEnum):
+    """Actions `set-paused` can stop; withdrawals, settlement, voids and fund deposits never stop."""
+
+    CREATE_POLICY = "create-policy"
+    DEPOSIT = "deposit"
+    PROPOSALS = "proposals"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
@@ -13,15 +14,17 @@ from stacks import clarity
 from stacks.keys import recover_public_key
 from stacks.transaction.model import CHAIN_ID_MAINNET, CHAIN_ID_TESTNET
 
+# the README's example tuple
 EXAMPLE = Quote(1001, "ST3PF13W7Z0RRM42A8VZRVFQ75SV1K26RXEP8YGKJ", "STX", "standard", "balanced", 5_400_000_000_000,
-                10_000_000, 1000, 8_100_000, 990)
-README_ORDER = ["amount", "buyer", "buyer-tier", "chain-id", "domain", "expiry", "pool-tier", "premium", "quote-id",
-                "registry", "strike", "token", "valid-until"]
+                10_000_000, 1000, 8_100_000, 900, 6_000_000_000_000, 903)
+README_ORDER = ["amount", "buyer", "buyer-tier", "chain-id", "domain", "expiry", "issued-at", "pool-tier", "premium",
+                "quote-id", "registry", "spot", "strike", "token", "valid-until"]
 
 
 def test_serialization_is_the_readme_layout():
     raw = clarity.encode(quote_tuple(EXAMPLE, DEVNET.registry))
-    assert raw[:5] == b"\x0c" + (13).to_bytes(4, "big")
+    assert raw[:5] == b"\x0c" + (15).to_bytes(4, "big")
+    assert bytes([6]) + b"domain" + b"\x0d" + (17).to_bytes(4, "big") + b"bithedge-quote-v2" in raw
     positions = [raw.index(bytes([len(k)]) + k.encode()) for k in README_ORDER]
     assert positions == sorted(positions)
     assert bytes([len("strike")]) + b"strike" + b"\x01" + (5_400_000_000_000).to_bytes(16, "big") in raw
@@ -31,6 +34,7 @@ def test_serialization_is_the_readme_layout():
 def test_chain_and_registry_separate_the_digest():
     base = quote_digest(EXAMPLE, DEVNET.registry, CHAIN_ID_TESTNET)
     assert quote_digest(EXAMPLE, DEVNET.registry, CHAIN_ID_MAINNET) != base
+    assert quote_digest(replace(EXAMPLE, spot=EXAMPLE.spot + 1), DEVNET.registry) != base  # the spot is signed
     assert quote_digest(EXAMPLE, "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG.bithedge-policy-registry") != base
 
 

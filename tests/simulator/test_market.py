@@ -54,7 +54,7 @@ def test_stx_crash_regime_falls_then_turns_stressed():
     m = Market(seed=4, p_crash=0.0, crash_at=10, crash_steps=20)
     for _ in range(11):
         m.step()
-    assert m.regime.name == "stx-crash"
+    assert m.regime.name == "stx-crash" and m.crashes == 1
     btc0, stx0 = m.btc, m.stx
     for _ in range(19):
         m.step()
