@@ -42,14 +42,19 @@ def void_after(expiry: int, price_delay: int, void_grace: int) -> int:
     return expiry + price_delay + void_grace
 
 
-def no_settlement_price(history: Mapping[int, int], expiry: int, burn_height: int, max_delay: int) -> bool:
-    """Oracle `no-settlement-price` over an asset's ``history`` (height -> prev-height): once
-    ``burn_height > expiry + max_delay``, true when nothing was recorded at or after the expiry, or
-    the first record at or after it is later than the delay."""
+def no_settlement_price(expiry: int, hint: int, hint_prev_height: int | None, latest_height: int | None,
+                        burn_height: int, max_delay: int) -> bool:
+    """Oracle `no-settlement-price`: the proof a void needs, once ``burn_height > expiry + max_delay``.
+    True when the asset's latest record (``latest_height``, None if none) is before the expiry, or the
+    record at ``hint`` (its link ``hint_prev_height``, None if no record there) is the first at or after
+    the expiry and later than the delay."""
     if burn_height <= expiry + max_delay:
         return False
-    candidates = [h for h in history if h >= expiry]
-    return not candidates or min(candidates) - expiry > max_delay
+    if latest_height is None or latest_height < expiry:
+        return True
+    if hint_prev_height is None:
+        return False
+    return hint >= expiry and hint_prev_height < expiry and hint - expiry > max_delay
 
 
 def void_error(active: bool, burn_height: int, void_after: int, price_missing: bool) -> RegistryError | None:

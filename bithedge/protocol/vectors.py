@@ -23,7 +23,7 @@ from bithedge.protocol import formulas as f
 from bithedge.protocol.deployment import DEVNET, Deployment
 from bithedge.protocol.errors import ContractError
 from bithedge.protocol.quotes import Quote, quote_digest, sign_quote
-from bithedge.protocol.settlement import settlement_price_error, void_error
+from bithedge.protocol.settlement import no_settlement_price, settlement_price_error, void_error
 from bithedge.protocol.units import (
     BP,
     BUYER_TIERS,
@@ -186,13 +186,19 @@ _formula("governance_tally", "quorum and threshold of a proposal", ["yes", "no",
          lambda yes, no, total_power, quorum_bp, threshold_bp: {
              "quorum": f.quorum_reached(yes, no, total_power, quorum_bp),
              "passed": f.proposal_passed(yes, no, total_power, quorum_bp, threshold_bp)})
-# checked in the VM over an oracle history built per case: records at `prev_height` (when > 0) and
-# `height` (unless `prev_height` is null), then burn blocks up to `burn_height`
-_formula("settlement_price", "oracle get-settlement-price acceptance of the record at `height`",
-         ["expiry", "height", "prev_height", "burn_height", "max_delay"], ["error_code"],
-         lambda **kw: _code(settlement_price_error(**kw)),
-         Vm(ORACLE, "get-settlement-price", [("expiry", U), ("height", U), ("max_delay", U)], "error_code",
-            setup="oracle-history"))
+# Checked in the VM over an oracle history built per case: records at `prev_height` (when > 0) and
+# `height` (unless `prev_height` is null; then there is no record at all), then burn blocks up to
+# `burn_height`; `height` is the hint passed to the oracle.
+_HISTORY_IN = ["expiry", "height", "prev_height", "burn_height", "max_delay"]
+_HISTORY_ARGS = [("expiry", U), ("height", U), ("max_delay", U)]
+_formula("settlement_price", "oracle get-settlement-price acceptance of the record at `height`", _HISTORY_IN,
+         ["error_code"], lambda **kw: _code(settlement_price_error(**kw)),
+         Vm(ORACLE, "get-settlement-price", _HISTORY_ARGS, "error_code", setup="oracle-history"))
+_formula("no_settlement_price", "oracle no-settlement-price: no record can ever settle the expiry (a void's proof)",
+         _HISTORY_IN, ["missing"],
+         lambda expiry, height, prev_height, burn_height, max_delay: {"missing": no_settlement_price(
+             expiry, height, prev_height, None if prev_height is None else height, burn_height, max_delay)},
+         Vm(ORACLE, "no-settlement-price", _HISTORY_ARGS, "missing", setup="oracle-history"))
 _formula("void_policy", "registry void-policy: 406 not active, 422 too early, 423 a valid price exists",
          ["active", "burn_height", "void_after", "price_missing"], ["error_code"],
          lambda **kw: _code(void_error(**kw)))
@@ -403,14 +409,19 @@ def _oracle_gov_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
     for label, kw in (
         ("edge:first-at-expiry", dict(expiry=100, height=100, prev_height=99, burn_height=101, max_delay=144)),
         ("edge:no-record", dict(expiry=100, height=100, prev_height=None, burn_height=101, max_delay=144)),
+        ("edge:no-record-ever-window-over", dict(expiry=100, height=100, prev_height=None, burn_height=245, max_delay=144)),
         ("edge:not-first", dict(expiry=100, height=105, prev_height=100, burn_height=200, max_delay=144)),
-        ("edge:before-expiry", dict(expiry=100, height=99, prev_height=90, burn_height=200, max_delay=144)),
+        ("edge:latest-before-expiry", dict(expiry=100, height=99, prev_height=90, burn_height=200, max_delay=144)),
+        ("edge:latest-before-expiry-window-over", dict(expiry=100, height=99, prev_height=90, burn_height=245, max_delay=144)),
         ("edge:current-block-not-final", dict(expiry=100, height=101, prev_height=90, burn_height=101, max_delay=144)),
         ("edge:delay-exact", dict(expiry=100, height=244, prev_height=90, burn_height=300, max_delay=144)),
         ("edge:delay-one-over", dict(expiry=100, height=245, prev_height=90, burn_height=300, max_delay=144)),
+        ("edge:no-record-window-not-over", dict(expiry=100, height=100, prev_height=None, burn_height=244, max_delay=144)),
         ("edge:zero-delay-at-expiry", dict(expiry=100, height=100, prev_height=0, burn_height=300, max_delay=0)),
+        ("edge:zero-delay-one-late", dict(expiry=100, height=101, prev_height=0, burn_height=300, max_delay=0)),
     ):
         yield _case(sp, label, **kw)
+        yield _case(FORMULAS["no_settlement_price"], label, **kw)
     for label, kw in (("edge:voidable", dict(active=True, burn_height=389, void_after=388, price_missing=True)),
                       ("edge:at-void-after", dict(active=True, burn_height=388, void_after=388, price_missing=True)),
                       ("edge:price-exists", dict(active=True, burn_height=389, void_after=388, price_missing=False)),

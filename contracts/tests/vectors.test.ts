@@ -71,23 +71,26 @@ describe("protocol vectors in the Clarity VM", () => {
   }
 
   // The record at `height` (linked to one at `prev_height`) on a fresh chain, then burn blocks up to
-  // `burn_height`: get-settlement-price must accept it (ok price) or refuse it with the vector's code.
-  it("settlement_price: oracle get-settlement-price over a history built for each case", async () => {
-    const f = DOC.formulas.settlement_price;
-    expect(f.vm!.setup).toBe("oracle-history");
-    const price = 6_000_000_000_000n;
-    for (const c of f.cases) {
-      await h.freshChain();
-      const at = (height: bigint) => { if (height > h.burn()) h.mineBurn(Number(height - h.burn())); };
-      if (c.prev_height !== null && BigInt(c.prev_height) > 0n) { at(BigInt(c.prev_height)); h.ok(h.submitPrice("BTC", price)); }
-      if (c.prev_height !== null) { at(BigInt(c.height!)); h.ok(h.submitPrice("BTC", price)); }
-      at(BigInt(c.burn_height!));
-      expect(h.burn(), `${c.case}: burn height`).toBe(BigInt(c.burn_height!));
-      const r = h.ro(h.C.oracle, "get-settlement-price",
-        [Cl.stringAscii("BTC"), ...["expiry", "height", "max_delay"].map((k) => Cl.uint(BigInt(c[k]!)))]);
-      expect(r, c.case!).toEqual(c.error_code === null ? { ok: price } : { err: BigInt(c.error_code) });
-    }
-  });
+  // `burn_height`; then the oracle's read-only with `height` as the hint must give the vector's result.
+  const histories = Object.entries(DOC.formulas).filter(([, f]) => f.vm?.setup === "oracle-history");
+  for (const [name, f] of histories) {
+    it(`${name}: oracle ${f.vm!.function} over a history built for each of ${f.cases.length} cases`, async () => {
+      const price = 6_000_000_000_000n;
+      for (const c of f.cases) {
+        await h.freshChain();
+        const at = (height: bigint) => { if (height > h.burn()) h.mineBurn(Number(height - h.burn())); };
+        if (c.prev_height !== null && BigInt(c.prev_height) > 0n) { at(BigInt(c.prev_height)); h.ok(h.submitPrice("BTC", price)); }
+        if (c.prev_height !== null) { at(BigInt(c.height!)); h.ok(h.submitPrice("BTC", price)); }
+        at(BigInt(c.burn_height!));
+        expect(h.burn(), `${c.case}: burn height`).toBe(BigInt(c.burn_height!));
+        const v = h.ro(h.C.oracle, f.vm!.function, [Cl.stringAscii("BTC"), ...f.vm!.args.map((a) => Cl.uint(BigInt(c[a.name]!)))]);
+        const want = name === "settlement_price"
+          ? (c.error_code === null ? { ok: price } : { err: BigInt(c.error_code) })
+          : c[f.vm!.result as string] === "true";
+        expect(v, `${name} ${c.case}`).toEqual(want);
+      }
+    });
+  }
 
   // quote-hash takes registry and chain-id from the chain, so equal digests (above) also prove those two fields.
   it("quote vectors name this registry, and their signature is @stacks/transactions' RSV", () => {

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from bithedge.protocol.errors import OracleError
-from bithedge.protocol.settlement import settlement_height, settlement_price_error
+from bithedge.protocol.errors import OracleError, RegistryError
+from bithedge.protocol.settlement import (
+    no_settlement_price,
+    settlement_height,
+    settlement_price_error,
+    void_after,
+    void_error,
+)
 
 
 def test_rule_in_the_oracles_order():
@@ -22,3 +28,17 @@ def test_settlement_height_from_a_history():
     assert settlement_height(history, 104, 111, 144) == 110
     assert settlement_height(history, 104, 111, 5) is None  # six blocks late
     assert settlement_height(history, 111, 200, 144) is None
+
+
+def test_void_needs_the_window_over_and_no_valid_price():
+    assert void_after(1000, 144, 144) == 1288
+    # no record at or after the expiry, window over: voidable; not before the window ends
+    assert no_settlement_price(100, 100, None, None, 245, 144) and not no_settlement_price(100, 100, None, None, 244, 144)
+    assert no_settlement_price(100, 99, 90, 99, 245, 144)  # latest record before the expiry
+    assert no_settlement_price(100, 245, 90, 245, 300, 144)  # first record after the expiry is too late
+    assert not no_settlement_price(100, 244, 90, 244, 300, 144)  # ... but exactly at the delay it settles
+    assert not no_settlement_price(100, 260, 250, 260, 300, 144)  # the hint must be the first record
+    assert void_error(True, 1289, 1288, True) is None
+    assert void_error(True, 1288, 1288, True) is RegistryError.VOID_TOO_EARLY
+    assert void_error(True, 1289, 1288, False) is RegistryError.PRICE_EXISTS
+    assert void_error(False, 1289, 1288, True) is RegistryError.ALREADY_SETTLED

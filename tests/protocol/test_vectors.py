@@ -31,7 +31,7 @@ def test_every_formula_has_edge_and_random_cases():
     for name, formula in DOC["formulas"].items():
         kinds = {c["case"].split(":")[0] for c in formula["cases"]}
         assert "edge" in kinds, name
-        if name not in ("token_info", "settlement_price", "quote_window", "void_policy"):  # small, discrete domains
+        if name not in ("token_info", "settlement_price", "no_settlement_price", "quote_window", "void_policy"):  # discrete
             assert "random" in kinds, name
 
 
