@@ -143,10 +143,11 @@ class Simulator:
                 if not await self._read_uint(vault, "get-shares", [A("STX"), A(tier), parse_principal(p.address)]):
                     await self.send(p, "deposit", vault, "deposit", [A("STX"), A(tier), U(2_000_000 * 1_000_000)])
                     await self.send(p, "deposit", vault, "deposit", [A("sBTC"), A(tier), U(20 * ONE8)])
-        # the insurance fund starts with a reserve: the admin's STX and a provider's sBTC
+        # an empty insurance fund gets a reserve: the admin's STX and a provider's sBTC
         fund = self.deployment.insurance_fund
-        await self.send(self.admin, "fund-deposit", fund, "deposit", [A("STX"), U(20_000 * 1_000_000)])
-        await self.send(self.providers[0], "fund-deposit", fund, "deposit", [A("sBTC"), U(ONE8 // 10)])
+        for who, token, amount in ((self.admin, "STX", 20_000 * 1_000_000), (self.providers[0], "sBTC", ONE8 // 10)):
+            if not await self._read_uint(fund, "get-balance", [A(token)]):
+                await self.send(who, "fund-deposit", fund, "deposit", [A(token), U(amount)])
         if self.oracle:
             await self.push_prices()
 
