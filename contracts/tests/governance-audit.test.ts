@@ -7,21 +7,23 @@ import * as g from "./governance-helpers";
 const { A, C } = h;
 
 /**
- * Audit H-2 setup: STX/aggressive is wiped (assets ~0, billions of shares left). p3 deposits 10,000 STX,
- * two puts lock 5,400 STX, p3 withdraws everything unlocked, and a crash pays both their full collateral.
+ * Audit H-2 setup, as far as the v2 vault lets a pool fall: p3 deposits 10,000 STX in STX/aggressive,
+ * the admin lets one policy lock all of it, and a crash (BTC -67 %, STX -63 %) pays the whole
+ * collateral. The v2 vault keeps the policy's pool premium, so the share price ends near 1e-3
+ * instead of 0 (a price below 1e-6 would start a new share generation, voiding the old shares).
  */
-function wipeAggressivePool() {
+function crashAggressivePool() {
   h.ok(h.deposit(A.p3, "STX", "aggressive", 10_000_000_000n));
+  for (const field of ["max-utilization-bp", "max-exposure-policy-bp", "max-exposure-expiry-bp"])
+    h.ok(h.call(C.params, "set-tier-field", [Cl.stringAscii("provider"), Cl.stringAscii("aggressive"),
+      Cl.stringAscii(field), Cl.uint(10000)], A.deployer));
   h.pushPrices(h.BTC0, h.STX0);
+  const tenth = h.quoteTerms("STX", "flexible", (h.BTC0 * 9n) / 10n, 10_000_000n).collateral;
+  const amount = (10_000_000_000n * 10_000_000n) / tenth - 100n; // collateral just below the pool's assets
   const expiry = h.burn() + 20n;
-  const ids = [A.b1, A.b2].map((buyer) =>
-    h.ok(h.createPolicy(h.quote({ buyer, expiry, poolTier: "aggressive", buyerTier: "flexible" }))));
-  const p = h.pool("STX", "aggressive")!;
-  const unlocked = p.assets - p.locked;
-  // the most shares whose value is at most `unlocked`, so that exactly the locked collateral stays
-  expect(h.ok(h.withdraw(A.p3, "STX", "aggressive", ((unlocked + 1n) * (p.shares + 1n) - 1n) / (p.assets + 1n)))).toBe(unlocked);
-  const paid = g.settleAfterMove(expiry, ids, 2_000_000_000_000n, 120_000_000n); // intrinsic above the collateral
-  ids.forEach((id, i) => expect(paid[i]).toEqual({ ok: h.policy(id).collateral })); // capped: full collateral
+  const id = h.ok(h.createPolicy(h.quote({ expiry, amount, poolTier: "aggressive", buyerTier: "flexible" })));
+  const [paid] = g.settleAfterMove(expiry, [id], 2_000_000_000_000n, 75_000_000n);
+  expect(paid).toEqual({ ok: h.policy(id).collateral }); // capped: the whole collateral
 }
 
 describe("governance: audit scenarios replayed", () => {
@@ -30,46 +32,83 @@ describe("governance: audit scenarios replayed", () => {
     h.ok(h.deposit(A.p1, "STX", "balanced", 6_000_000_000n));
   });
 
-  it("H-2: dust in a wiped pool mints billions of shares but votes with its value; the attack fails", () => {
-    wipeAggressivePool();
-    const wiped = h.pool("STX", "aggressive")!;
-    expect(wiped.assets).toBe(0n);
-    expect(wiped.shares).toBeGreaterThan(5_000_000_000n);
-    const deposit = 10n;
+  it("H-2: shares minted cheaply in a crashed pool vote with their value; the attack fails", () => {
+    crashAggressivePool();
+    const crashed = h.pool("STX", "aggressive")!;
+    expect(crashed.assets * 100n).toBeLessThan(crashed.shares); // share price below 0.01
+    const deposit = 20_000_000n; // 20 STX
     const minted = h.ok(h.deposit(A.outsider, "STX", "aggressive", deposit));
-    expect(minted).toBe(deposit * (wiped.shares + 1n)); // v1 counted these shares: 8x p1's 6e9
-    expect(minted).toBeGreaterThan(8n * 6_000_000_000n);
+    expect(minted).toBeGreaterThan(h.shares("STX", "balanced", A.p1)); // v1 counted these: more than p1's 6,000 STX
     const at = g.settledHeight();
     const attacker = g.powerAt(A.outsider, at);
-    expect(attacker).toBeLessThanOrEqual(2n * deposit);
-    expect(g.powerAt(A.p3, at)).toBeLessThanOrEqual(2n); // its billions of shares are worth nothing
+    expect(attacker).toBeLessThanOrEqual(deposit);
+    expect(attacker).toBeGreaterThanOrEqual(deposit - 2n);
+    const p3 = g.powerAt(A.p3, at); // its 1e10 shares are worth what is left of the pool
+    expect(p3).toBeLessThan(crashed.assets + 1n);
     expect(g.powerAt(A.p1, at)).toBe(6_000_000_000n);
 
-    h.ok(h.setParam(g.PROPOSAL_MIN_KEY, 1)); // let the attacker propose at all (see the threshold test)
+    h.ok(h.setParam(g.PROPOSAL_MIN_KEY, 1)); // let the attacker propose at all (see the next test)
     const key = "settle.max-price-delay-blocks";
     const target = g.paramBounds(key).min;
-    expect(h.ok(g.proposeParam(key, target, A.outsider))).toBe(1n);
-    expect(h.ok(g.vote(1, true, A.outsider))).toBe(attacker);
-    const no = h.onePrint(g.vote(1, false, A.p1), "vote-cast");
+    const id = g.proposeAndOpen(key, target, A.outsider);
+    expect(h.ok(g.vote(id, true, A.outsider))).toBe(attacker);
+    const no = h.onePrint(g.vote(id, false, A.p1), "vote-cast");
+    h.ok(g.vote(id, false, A.p3));
     // the quorum denominator is the STX pools' value, not their share counts
-    expect(no["total-power"]).toBe(6_000_000_000n + h.pool("STX", "aggressive")!.assets);
-    h.mineBurn(g.blocksToEta(1));
-    expect(g.state(1)).toBe("defeated");
-    h.expectErr(g.execute(1), 505);
+    const after = h.pool("STX", "aggressive")!;
+    expect(no["total-power"]).toBe(6_000_000_000n + after.assets);
+    h.mineBurn(g.blocksToEta(id));
+    expect(g.state(id)).toBe("defeated");
+    h.expectErr(g.execute(id), 505);
     expect(g.param(key)).toBe(144n);
   });
 
-  it("H-2 / I-6: a wiped pool's holders cannot even propose at the default minimum value", () => {
-    wipeAggressivePool();
-    h.ok(h.deposit(A.outsider, "STX", "aggressive", 10n));
+  it("H-2 / I-6: proposing needs a minimum value, not a share count", () => {
+    crashAggressivePool();
+    expect(g.param(g.PROPOSAL_MIN_KEY)).toBe(1_000_000_000n); // 1,000 STX of position value
+    h.ok(h.deposit(A.outsider, "STX", "aggressive", 20_000_000n));
     h.expectErr(g.proposeParam("premium.min-bp", 20, A.outsider), 509);
     h.expectErr(g.proposeParam("premium.min-bp", 20, A.p3), 509);
   });
 
-  it("L-4: a stale passed proposal cannot revert a newer executed decision", () => {
-    h.ok(g.proposeParam("premium.min-bp", 20, A.p1)); // P1
+  it("M-4: a flash deposit around the proposal has no power at the snapshot; the proposal fails", () => {
+    h.ok(h.deposit(A.p2, "STX", "aggressive", 3_000_000_000n));
+    h.ok(h.setParam("gov.voting-delay-blocks", 10));
+    const burnAtStart = h.burn();
+    h.ok(h.deposit(A.outsider, "STX", "balanced", 100_000_000_000n)); // block N: 100,000 STX
+    const r = g.proposeParam("policy.max-active-per-owner", 1, A.outsider); // N+1
+    expect(h.onePrint(r, "proposal-created")["proposer-power"]).toBe(100_000_000_000n);
+    const id = Number(h.ok(r));
+    h.expectErr(g.vote(id, true, A.outsider), 511); // N+2: voting opens only after the snapshot
+    h.ok(h.withdraw(A.outsider, "STX", "balanced", h.shares("STX", "balanced", A.outsider))); // N+3
+    expect(h.burn()).toBe(burnAtStart); // all within one burn block, as in the audit
+    g.openVoting(id);
+    expect(g.powerAt(A.outsider, g.proposal(id)["snapshot-height"])).toBe(0n);
+    h.expectErr(g.vote(id, true, A.outsider), 504);
+    h.ok(g.vote(id, false, A.p1));
+    h.ok(g.vote(id, false, A.p2));
+    h.mineBurn(g.blocksToEta(id));
+    expect(g.state(id)).toBe("defeated");
+    h.expectErr(g.execute(id), 505);
+    expect(g.param("policy.max-active-per-owner")).toBe(50n);
+  });
+
+  it("M-4: capital that stays through the snapshot votes, and honest LPs had the delay to answer it", () => {
+    h.ok(h.setParam("gov.voting-delay-blocks", 10));
+    h.ok(h.deposit(A.outsider, "STX", "balanced", 10_000_000_000n));
+    const id = Number(h.ok(g.proposeParam("policy.max-active-per-owner", 1, A.outsider)));
+    h.ok(h.deposit(A.p2, "STX", "aggressive", 20_000_000_000n)); // seen the proposal, answers before the snapshot
+    g.openVoting(id);
+    expect(h.ok(g.vote(id, true, A.outsider))).toBe(10_000_000_000n);
+    expect(h.ok(g.vote(id, false, A.p2))).toBe(20_000_000_000n);
+    h.mineBurn(g.blocksToEta(id));
+    expect(g.state(id)).toBe("defeated");
+  });
+
+  it("L-4: a stale passed proposal cannot revert a newer executed decision, and expires anyway", () => {
+    g.proposeAndOpen("premium.min-bp", 20, A.p1); // P1
     h.ok(g.vote(1, true, A.p1));
-    h.ok(g.proposeParam("premium.min-bp", 30, A.p1)); // P2
+    g.proposeAndOpen("premium.min-bp", 30, A.p1); // P2
     h.ok(g.vote(2, true, A.p1));
     h.mineBurn(g.blocksToEta(2));
     expect(g.state(1)).toBe("executable");
@@ -77,11 +116,14 @@ describe("governance: audit scenarios replayed", () => {
     expect(g.param("premium.min-bp")).toBe(30n);
     expect(g.state(1)).toBe("superseded");
     h.expectErr(g.execute(1), 513);
-    expect(g.param("premium.min-bp")).toBe(30n);
     expect(h.ro(C.gov, "get-last-executed", [Cl.stringAscii("param"), Cl.stringAscii("premium.min-bp"),
       Cl.stringAscii(""), Cl.stringAscii("")])).toBe(2n);
+    h.mineBurn(1000); // the audit's outsider came back 1000 blocks later
+    expect(g.state(1)).toBe("superseded");
+    h.expectErr(g.execute(1), 512); // past eta + grace
+    expect(g.param("premium.min-bp")).toBe(30n);
     // another key is not superseded by it
-    h.ok(g.proposeParam("premium.max-bp", 4000, A.p1));
+    g.proposeAndOpen("premium.max-bp", 4000, A.p1);
     h.ok(g.vote(3, true, A.p1));
     h.mineBurn(g.blocksToEta(3));
     h.ok(g.execute(3));
@@ -96,7 +138,7 @@ describe("governance: audit scenarios replayed", () => {
       { clarityVersion: 3 }, A.outsider);
     const airdrop = `${A.outsider}.airdrop`;
     h.ok(h.deposit(A.p2, "STX", "aggressive", 3_000_000_000n));
-    h.ok(g.proposeParam("premium.min-bp", 20, A.p2));
+    g.proposeAndOpen("premium.min-bp", 20, A.p2);
     h.expectErr(h.call(airdrop, "claim-airdrop", [], A.p1), 504); // the contract itself holds no power
     expect(h.ro(C.gov, "get-vote", [Cl.uint(1), Cl.principal(A.p1)])).toBeNull();
     h.expectErr(h.call(airdrop, "claim-bonus", [], A.p2), 500); // the contract is not the proposer
@@ -112,6 +154,8 @@ describe("governance: audit scenarios replayed", () => {
       const { min } = g.paramBounds(key);
       if (min > 0n) h.expectErr(g.proposeParam(key, min - 1n, A.p1), 102);
     }
+    h.expectErr(g.proposeParam("gov.threshold-bp", 1, A.p1), 102); // the audit's 1 bp threshold
+    expect(h.plain(h.roCV(C.params, "check-param", [Cl.stringAscii("gov.threshold-bp"), Cl.uint(1)]))).toEqual({ err: 102n });
     const { max } = g.paramBounds("gov.threshold-bp");
     h.expectErr(g.proposeParam("gov.threshold-bp", max + 1n, A.p1), 102);
     h.expectErr(g.proposeTier("provider", "balanced", "max-utilization-bp", 10001, A.p1), 102);

@@ -5,7 +5,7 @@ const { A, C } = h;
 const s = Cl.stringAscii;
 
 /** Parameter holding the proposer's minimum voting power (micro-STX of value). */
-export const PROPOSAL_MIN_KEY = "gov.proposal-min-shares";
+export const PROPOSAL_MIN_KEY = "gov.proposal-min-power";
 
 export const proposeParam = (key: string, v: bigint | number, who: string) =>
   h.call(C.gov, "propose-param", [s(key), Cl.uint(v)], who);
@@ -32,19 +32,37 @@ export function settledHeight(): bigint {
   return BigInt(h.simnet.blockHeight) - 1n;
 }
 
+/**
+ * Mines Stacks blocks (same burn block) past proposal `id`'s snapshot block, until read-only calls
+ * (evaluated at the tip height) see voting open, as the next transaction does.
+ */
+export function openVoting(id: number) {
+  const wait = proposal(id)["snapshot-height"] + 1n - BigInt(h.simnet.blockHeight);
+  if (wait > 0n) h.simnet.mineEmptyStacksBlocks(Number(wait));
+}
+
+/** Asserts a proposal was created, waits for its voting delay and returns its id. */
+export function opened(r: h.Res): number {
+  const id = Number(h.ok(r));
+  openVoting(id);
+  return id;
+}
+export const proposeAndOpen = (key: string, v: bigint | number, who: string) => opened(proposeParam(key, v, who));
+
 /** Burn blocks from a proposal's creation until it can be executed (voting period + timelock + 1). */
 export function blocksToEta(id: number): number {
   const p = proposal(id);
   return Number(p["eta-burn-height"] - h.burn());
 }
 
-/** One price per burn block from (BTC0, STX0), each step within the oracle's deviation guard, to (btc, stx). */
+/** One price per burn block from (BTC0, STX0) to (btc, stx), each step at most the oracle guard's 10 %. */
 function moveTo(btc: bigint, stx: bigint) {
+  const step = (from: bigint, to: bigint) => (from <= to ? to : (from * 9n + 9n) / 10n < to ? to : (from * 9n + 9n) / 10n);
   let b = h.BTC0, p = h.STX0;
   while (b !== btc || p !== stx) {
     h.mineBurn(1);
-    b = b > btc ? ((b * 9n) / 10n < btc ? btc : (b * 9n) / 10n) : btc;
-    p = p > stx ? ((p * 9n) / 10n < stx ? stx : (p * 9n) / 10n) : stx;
+    b = step(b, btc);
+    p = step(p, stx);
     h.pushPrices(b, p);
   }
 }
@@ -57,3 +75,8 @@ export function settleAfterMove(expiry: bigint, ids: bigint[], btc: bigint, stx:
   h.mineBurn(1);
   return h.ok(h.settle(expiry, expiry, expiry, ids));
 }
+
+export const proposePause = (action: string, paused: boolean, who: string) =>
+  h.call(C.gov, "propose-pause", [s(action), Cl.bool(paused)], who);
+export const proposeDisburse = (token: string, amount: bigint | number, recipient: string, who: string) =>
+  h.call(C.gov, "propose-disburse", [s(token), Cl.uint(amount), Cl.principal(recipient)], who);

@@ -22,15 +22,19 @@ describe("bithedge-governance", () => {
 
   it("param proposal end to end: propose, vote, timelock, execute through parameters", () => {
     const period = g.param("gov.voting-period-blocks"), timelock = g.param("gov.timelock-blocks");
+    const delay = g.param("gov.voting-delay-blocks"), grace = g.param("gov.execution-grace-blocks");
     const r = proposeParam("premium.max-bp", 4000, A.p1);
     expect(h.ok(r)).toBe(1n);
     const e = h.onePrint(r, "proposal-created");
-    const start = h.burn();
+    const start = h.burn(), eta = start + period + timelock + 1n;
     expect(e).toMatchObject({ "proposal-id": 1n, proposer: A.p1, kind: "param", key: "premium.max-bp", value: 4000n,
-      "proposer-power": 6_000_000_000n, "start-burn-height": start, "end-burn-height": start + period,
-      "eta-burn-height": start + period + timelock + 1n, "quorum-bp": g.param("gov.quorum-bp"),
-      "threshold-bp": g.param("gov.threshold-bp") });
+      "proposer-power": 6_000_000_000n, "snapshot-height": e["stacks-height"] + delay, "start-burn-height": start,
+      "end-burn-height": start + period, "eta-burn-height": eta, "expires-burn-height": eta + grace,
+      "quorum-bp": g.param("gov.quorum-bp"), "threshold-bp": g.param("gov.threshold-bp") });
     expect(g.proposal(1)).toMatchObject({ proposer: A.p1, status: "active", yes: 0n, no: 0n, "total-power": 0n });
+    expect(state(1)).toBe("pending");
+    h.expectErr(vote(1, true, A.p2), 511); // the snapshot block is still ahead
+    g.openVoting(1);
     expect(state(1)).toBe("active");
     const v = h.onePrint(vote(1, true, A.p2), "vote-cast");
     expect(v).toMatchObject({ "proposal-id": 1n, voter: A.p2, support: true, power: 3_000_000_000n,
@@ -69,6 +73,7 @@ describe("bithedge-governance", () => {
     const r = proposeTier("provider", "balanced", "max-utilization-bp", 8000, A.p1);
     expect(h.onePrint(r, "proposal-created")).toMatchObject({ kind: "tier", key: "max-utilization-bp",
       "tier-kind": "provider", tier: "balanced", value: 8000n });
+    g.openVoting(1);
     h.ok(vote(1, true, A.p1));
     h.mineBurn(g.blocksToEta(1));
     const x = execute(1);
@@ -76,30 +81,31 @@ describe("bithedge-governance", () => {
     expect(h.ro(C.params, "get-tier", [s("provider"), s("balanced")])["max-utilization-bp"]).toBe(8000n);
   });
 
-  it("voting power is read at the snapshot: later deposits do not count, withdrawals cannot double count", () => {
+  it("voting power is read at the snapshot: deposits before it count, after it not; withdrawals cannot double count", () => {
     h.ok(proposeParam("premium.min-bp", 20, A.p3));
-    h.ok(h.deposit(A.b1, "STX", "balanced", 50_000_000_000n));
-    h.expectErr(vote(1, true, A.b1), 504);
+    h.ok(h.deposit(A.b1, "STX", "balanced", 50_000_000_000n)); // between proposal and snapshot: everyone could react
+    g.openVoting(1);
+    h.ok(h.deposit(A.b2, "STX", "balanced", 50_000_000_000n)); // after the snapshot
+    h.expectErr(vote(1, true, A.b2), 504);
+    expect(h.ok(vote(1, true, A.b1))).toBe(50_000_000_000n);
     // p1 withdraws everything after the snapshot: still votes with its snapshot power, once
     h.ok(h.withdraw(A.p1, "STX", "balanced", h.shares("STX", "balanced", A.p1)));
     expect(h.ok(vote(1, false, A.p1))).toBe(6_000_000_000n);
     h.expectErr(vote(1, false, A.p1), 503);
     expect(h.ro(C.gov, "get-vote", [Cl.uint(1), Cl.principal(A.p1)])).toEqual({ support: false, power: 6_000_000_000n });
-    h.ok(vote(1, true, A.p3));
-    h.ok(vote(1, true, A.p2));
+    expect(g.proposal(1)).toMatchObject({ yes: 50_000_000_000n, no: 6_000_000_000n, "total-power": 60_000_000_000n });
     h.mineBurn(g.blocksToEta(1));
-    h.expectErr(execute(1), 505); // 4e9 yes vs 6e9 no
-    expect(state(1)).toBe("defeated");
-    // the new depositor has power in a new proposal
-    h.ok(proposeParam("premium.min-bp", 20, A.b1));
-    expect(h.ok(vote(2, true, A.b1))).toBe(50_000_000_000n);
+    expect(state(1)).toBe("executable");
+    // b2's deposit counts in a new proposal
+    const id = g.proposeAndOpen("premium.min-bp", 30, A.b2);
+    expect(h.ok(vote(id, true, A.b2))).toBe(50_000_000_000n);
   });
 
   it("quorum, threshold and the proposer's minimum power, each copied or read at creation", () => {
     h.expectErr(proposeParam("premium.min-bp", 20, A.b1), 509);
     h.ok(h.setParam(g.PROPOSAL_MIN_KEY, 2_000_000_000));
     h.expectErr(proposeParam("premium.min-bp", 20, A.p3), 509); // 1e9 of value < 2e9
-    h.ok(proposeParam("premium.min-bp", 20, A.p2));
+    g.proposeAndOpen("premium.min-bp", 20, A.p2);
     // quorum 20% of 10e9 = 2e9; p3 alone (1e9) is short of quorum
     h.ok(vote(1, true, A.p3));
     h.mineBurn(g.blocksToEta(1));
@@ -107,7 +113,7 @@ describe("bithedge-governance", () => {
     h.expectErr(execute(1), 505);
     // threshold 70% (copied into the proposal): 60% yes is not enough
     h.ok(h.setParam("gov.threshold-bp", 7000));
-    h.ok(proposeParam("premium.min-bp", 30, A.p2));
+    g.proposeAndOpen("premium.min-bp", 30, A.p2);
     h.ok(vote(2, true, A.p1));
     h.ok(vote(2, false, A.p2));
     h.ok(vote(2, false, A.p3));
@@ -135,7 +141,7 @@ describe("bithedge-governance", () => {
     expect(e).toMatchObject({ "proposal-id": 1n, sender: A.p1, yes: 0n, no: 0n });
     h.expectErr(vote(1, true, A.p2), 507);
     h.expectErr(cancel(1, A.p1), 507);
-    h.ok(proposeParam("premium.min-bp", 20, A.p1));
+    g.proposeAndOpen("premium.min-bp", 20, A.p1);
     h.ok(vote(2, true, A.p1));
     expect(h.onePrint(cancel(2, A.deployer), "proposal-cancelled")).toMatchObject({ sender: A.deployer, yes: 6_000_000_000n });
     h.mineBurn(g.blocksToEta(2));
@@ -147,7 +153,7 @@ describe("bithedge-governance", () => {
   });
 
   it("the governance contract loses power when its executor role is revoked", () => {
-    h.ok(proposeParam("premium.min-bp", 20, A.p1));
+    g.proposeAndOpen("premium.min-bp", 20, A.p1);
     h.ok(vote(1, true, A.p1));
     h.ok(h.call(C.params, "revoke-role", [Cl.principal(C.gov), s("governance-executor")], A.deployer));
     h.mineBurn(g.blocksToEta(1));
@@ -155,5 +161,24 @@ describe("bithedge-governance", () => {
     expect(state(1)).toBe("executable"); // nothing was recorded: it can run once the role is back
     h.ok(h.grant(C.gov, "governance-executor"));
     h.ok(execute(1));
+  });
+
+  it("a passed proposal expires at eta + grace and can no longer be executed (L-4)", () => {
+    g.proposeAndOpen("premium.min-bp", 20, A.p1);
+    h.ok(vote(1, true, A.p1));
+    g.proposeAndOpen("premium.min-bp", 30, A.p1);
+    h.ok(vote(2, true, A.p1));
+    const p = g.proposal(1);
+    expect(p["expires-burn-height"]).toBe(p["eta-burn-height"] + g.param("gov.execution-grace-blocks"));
+    h.mineBurn(Number(p["expires-burn-height"] - h.burn()) - 1); // the last height of the grace
+    expect(state(1)).toBe("executable");
+    h.ok(execute(1));
+    h.mineBurn(Number(g.proposal(2)["expires-burn-height"] - h.burn()));
+    expect(state(2)).toBe("expired");
+    h.expectErr(execute(2), 512);
+    expect(g.param("premium.min-bp")).toBe(20n);
+    h.expectErr(cancel(1, A.p1), 507);
+    h.ok(cancel(2, A.p1)); // an expired proposal can still be closed for good
+    expect(state(2)).toBe("cancelled");
   });
 });
