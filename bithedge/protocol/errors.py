@@ -99,7 +99,14 @@ class GovernanceError(IntEnum):
     VOTING_OPEN = 508
     BELOW_PROPOSAL_THRESHOLD = 509
     NO_SNAPSHOT = 510
+    VOTING_NOT_OPEN = 511
+    EXPIRED = 512
     SUPERSEDED = 513
+    PROPOSALS_PAUSED = 514
+    # re-declared from the contracts governance calls on (parameters set-paused, treasury disburse)
+    UNKNOWN_ACTION = 108
+    UNKNOWN_TOKEN = 602
+    ZERO_AMOUNT = 603
 
 
 class TreasuryError(IntEnum):

@@ -200,8 +200,14 @@ def shares_for_deposit(amount: int, assets: int, unearned: int, shares: int) -> 
 
 def value_of_shares(shares: int, assets: int, total_shares: int) -> int:
     """Vault `value-of-shares`: floor(shares · (A + 1) / (S + 1)), earned assets only; what a
-    withdrawal pays, and a position's value (governance power)."""
+    withdrawal pays, and a position's value (`get-position-value`, governance voting power)."""
     return div(mul(shares, u128(assets + 1)), u128(total_shares + 1))
+
+
+def book_value(shares: int, assets: int, unearned: int, total_shares: int) -> int:
+    """A position's book value counting the unearned premium: floor(shares · (A + U + 1) / (S + 1))
+    (README "Vault shares"; no contract function computes it, analytics do)."""
+    return div(mul(shares, u128(assets + unearned + 1)), u128(total_shares + 1))
 
 
 def backing(assets: int, total_shares: int, pending_shares: int) -> int:
@@ -236,20 +242,6 @@ def guard_bounds(reference: int, allowed_bp: int) -> tuple[int, int]:
     [lo, hi] passes :func:`deviation_ok`, and lo − 1 and hi + 1 fail (when positive)."""
     slack = div(mul(reference, allowed_bp), BP)
     return reference - slack, reference + slack
-
-
-#: Governance scales share counts below this before multiplying by pool assets (< 2^64 µSTX).
-TWO64 = 2**64
-
-
-def position_value(part: int, assets: int, whole: int) -> int:
-    """Governance `position-value`: floor(part · assets / whole) for part <= whole and assets < 2^64,
-    with part and whole scaled down by k = whole / 2^64 + 1 (whole rounded up) so nothing overflows
-    however far share counts grew (L-6); never more than the exact value. Voting power, µSTX."""
-    if whole == 0:
-        return 0
-    k = div(whole, TWO64) + 1
-    return div(mul(div(part, k), assets), div(whole - 1, k) + 1)
 
 
 def quorum_reached(yes: int, no: int, total_power: int, quorum_bp: int) -> bool:

@@ -156,14 +156,13 @@ _DEV_IN = ["max_deviation_bp", "stale_after", "max_gap_deviation_bp", "gap"]
 _formula("allowed_deviation", "min(max-gap-deviation-bp, max-deviation-bp · (1 + gap / stale-after))", _DEV_IN,
          ["allowed_bp"], lambda **kw: {"allowed_bp": f.allowed_deviation_bp(**kw)},
          _vm(ORACLE, "allowed-deviation-bp", _DEV_IN, "allowed_bp"))
-_formula("position_value", "floor(part · assets / whole), part and whole scaled below 2^64 first",
-         ["part", "assets", "whole"], ["value"], lambda **kw: {"value": f.position_value(**kw)},
-         _vm("bithedge-governance", "position-value", ["part", "assets", "whole"], "value"))
 # Below: no read-only function computes these alone (they run inside public functions or read state).
 _formula("stress_price", "max(1, floor(P · stress-bp / 10000))", ["price", "stress_bp"], ["stress_price"],
          lambda **kw: {"stress_price": f.stress_price(**kw)})
 _formula("fund_cover", "min(shortfall, fund balance)", ["shortfall", "fund_balance"], ["cover"],
          lambda **kw: {"cover": f.fund_cover(**kw)})
+_formula("book_value", "floor(shares · (A + U + 1) / (S + 1)), the unearned premium counted",
+         ["shares", "assets", "unearned", "total_shares"], ["value"], lambda **kw: {"value": f.book_value(**kw)})
 _formula("backing", "assets − value of the shares requested for withdrawal", ["assets", "total_shares", "pending_shares"],
          ["backing"], lambda **kw: {"backing": f.backing(**kw)})
 _formula("withdrawal_utilization", "locked · 10000 <= (A − paid) · max-utilization-bp after a withdrawal",
@@ -311,6 +310,7 @@ def _small_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
 def _share_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
     dep, val, back, util, gen = (FORMULAS[n] for n in ("shares_for_deposit", "value_of_shares", "backing",
                                                        "withdrawal_utilization", "new_generation"))
+    book = FORMULAS["book_value"]
     yield _case(dep, "edge:empty-generation-at-par", amount=1_000_000, assets=37, unearned=5, shares=0)
     yield _case(dep, "edge:unearned-premium-priced-in", amount=1_000_000, assets=10**9, unearned=10**8, shares=10**9)
     yield _case(dep, "edge:rounds-to-zero", amount=1, assets=10, unearned=0, shares=4)
@@ -322,6 +322,8 @@ def _share_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
     yield _case(val, "edge:wiped-pool-pays-zero", shares=8_629_140_169, assets=0, total_shares=8_629_140_169)
     yield _case(val, "edge:overflow-beyond-generation-bounds", shares=781_950_000_000_000_000_000_000_000,
                 assets=10**13, total_shares=781_950_000_000_000_000_000_000_000)
+    yield _case(book, "edge:unearned-counts", shares=500, assets=1_000, unearned=100, total_shares=1_000)
+    yield _case(book, "edge:empty-pool", shares=0, assets=0, unearned=0, total_shares=0)
     yield _case(back, "edge:nothing-pending", assets=10**9, total_shares=10**9, pending_shares=0)
     yield _case(back, "edge:all-pending", assets=10**9, total_shares=10**9, pending_shares=10**9)
     yield _case(back, "edge:rounds-in-pools-favour", assets=10, total_shares=6, pending_shares=3)
@@ -338,6 +340,8 @@ def _share_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
         yield _case(dep, f"random:{i}", amount=r.randint(1, 10**14), assets=assets, unearned=r.randint(0, 10**12),
                     shares=shares)
         yield _case(val, f"random:{i}", shares=r.randint(0, shares), assets=assets, total_shares=shares)
+        yield _case(book, f"random:{i}", shares=r.randint(0, shares), assets=assets, unearned=r.randint(0, 10**12),
+                    total_shares=shares)
     for i in range(RANDOM_CASES // 2):
         assets, shares = r.randint(0, 10**15), r.randint(0, 10**15)
         yield _case(back, f"random:{i}", assets=assets, total_shares=shares, pending_shares=r.randint(0, shares))
@@ -362,20 +366,6 @@ def _cap_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
         yield _case(fm, f"random:{i}", collateral=r.randint(1, max(1, b // 3)), backing=b, locked=locked,
                     expiry_locked=r.randint(0, locked), max_exposure_policy_bp=r.randint(0, BP),
                     max_utilization_bp=r.randint(0, BP), max_exposure_expiry_bp=r.randint(0, BP))
-
-
-def _position_value_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
-    fm = FORMULAS["position_value"]
-    yield _case(fm, "edge:empty-pool", part=0, assets=0, whole=0)
-    yield _case(fm, "edge:whole-position", part=10**9, assets=10**9, whole=10**9)
-    yield _case(fm, "edge:wiped-pool-is-worth-nothing", part=8_629_140_169, assets=0, whole=8_629_140_169)
-    yield _case(fm, "edge:whole-just-below-2^64", part=2**64 - 2, assets=10**15, whole=2**64 - 1)
-    yield _case(fm, "edge:whole-at-2^64-scales", part=2**63, assets=10**15, whole=2**64)
-    yield _case(fm, "edge:exploded-share-counts", part=781_950_000_000_000_000_000_000_000, assets=10**13,
-                whole=781_950_000_000_000_000_000_000_001)
-    for i in range(RANDOM_CASES):
-        whole = r.choice([r.randint(1, 10**16), r.randint(1, 2**100)])
-        yield _case(fm, f"random:{i}", part=r.randint(0, whole), assets=r.randint(0, 2**64 - 1), whole=whole)
 
 
 def _oracle_gov_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
@@ -442,8 +432,7 @@ def _oracle_gov_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
                     quorum_bp=r.randint(1, BP), threshold_bp=r.randint(1, BP - 1))
 
 
-GENERATORS = (_policy_terms_cases, _payout_cases, _small_cases, _share_cases, _cap_cases, _position_value_cases,
-              _oracle_gov_cases)
+GENERATORS = (_policy_terms_cases, _payout_cases, _small_cases, _share_cases, _cap_cases, _oracle_gov_cases)
 
 
 def _quote_cases(r: random.Random, key: PrivateKey, deployment: Deployment) -> list[Case]:

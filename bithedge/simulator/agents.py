@@ -444,7 +444,7 @@ class Simulator:
         elif state == "executable" and not self.proposal.get("executing"):
             self.proposal["executing"] = True
             await self.send(self.keeper, "execute", gov, "execute", [U(pid)])
-        elif state not in ("queued", "executable"):  # closed: executed, defeated, superseded, cancelled, ...
+        elif state not in ("pending", "queued", "executable"):  # closed: executed, defeated, expired, ...
             self.stats[f"proposal:{state}"] += 1
             self.proposal = None
             await self.refresh_config()
