@@ -105,7 +105,7 @@ describe("governance: audit scenarios replayed", () => {
     expect(g.state(id)).toBe("defeated");
   });
 
-  it("L-4: a stale passed proposal cannot revert a newer executed decision, and expires anyway", () => {
+  it("L-4: a stale passed proposal cannot revert a newer executed decision, even 1000 blocks later", () => {
     g.proposeAndOpen("premium.min-bp", 20, A.p1); // P1
     h.ok(g.vote(1, true, A.p1));
     g.proposeAndOpen("premium.min-bp", 30, A.p1); // P2
@@ -118,15 +118,25 @@ describe("governance: audit scenarios replayed", () => {
     h.expectErr(g.execute(1), 513);
     expect(h.ro(C.gov, "get-last-executed", [Cl.stringAscii("param"), Cl.stringAscii("premium.min-bp"),
       Cl.stringAscii(""), Cl.stringAscii("")])).toBe(2n);
-    h.mineBurn(1000); // the audit's outsider came back 1000 blocks later
+    h.mineBurn(1000); // the audit's outsider came back 1000 blocks later: past eta + grace as well
+    expect(g.proposal(1)["expires-burn-height"]).toBeLessThan(h.burn());
     expect(g.state(1)).toBe("superseded");
-    h.expectErr(g.execute(1), 512); // past eta + grace
+    h.expectErr(g.execute(1), 513);
     expect(g.param("premium.min-bp")).toBe(30n);
     // another key is not superseded by it
     g.proposeAndOpen("premium.max-bp", 4000, A.p1);
     h.ok(g.vote(3, true, A.p1));
     h.mineBurn(g.blocksToEta(3));
     h.ok(g.execute(3));
+  });
+
+  it("L-4: a passed proposal left unexecuted expires; 1000 blocks later it cannot be executed", () => {
+    g.proposeAndOpen("premium.min-bp", 20, A.p1);
+    h.ok(g.vote(1, true, A.p1));
+    h.mineBurn(g.blocksToEta(1) + 1000);
+    expect(g.state(1)).toBe("expired");
+    h.expectErr(g.execute(1), 512);
+    expect(g.param("premium.min-bp")).toBe(10n);
   });
 
   it("L-5: a contract the user calls cannot vote, propose or cancel with the user's power", () => {
