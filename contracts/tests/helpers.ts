@@ -60,8 +60,9 @@ export const C = {
 };
 export const TOKENS = ["STX", "sBTC"] as const;
 export const POOL_TIERS = ["conservative", "balanced", "aggressive"] as const;
-/** Pools the invariant check sums over; tests that create extra pools add their tier here. */
+/** Pools the invariant check sums over; tests that create extra pools add their tier (trackTier). */
 export const INVARIANT_TIERS: string[] = [...POOL_TIERS];
+export const trackTier = (tier: string) => { if (!INVARIANT_TIERS.includes(tier)) INVARIANT_TIERS.push(tier); };
 export const BUYER_TIERS = ["conservative", "standard", "flexible"] as const;
 
 // ------------------------------------------------------------------ chain

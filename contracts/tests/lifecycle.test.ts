@@ -116,7 +116,7 @@ describe("lifecycle", () => {
     step(h.call(C.params, "set-tier", [Cl.stringAscii("buyer"), Cl.stringAscii("vip"), ...[10000, 10000, 10000, 10000, 10000].map((x) => Cl.uint(x)), Cl.bool(true)], A.deployer));
     step(h.call(C.params, "set-tier-field", [Cl.stringAscii("buyer"), Cl.stringAscii("vip"), Cl.stringAscii("active"), Cl.uint(0)], A.deployer));
     step(h.call(C.params, "set-tier", [Cl.stringAscii("provider"), Cl.stringAscii("x"), ...[10000, 10000, 10000, 10000, 10000].map((x) => Cl.uint(x)), Cl.bool(true)], A.deployer));
-    h.INVARIANT_TIERS.push("x");
+    h.trackTier("x");
     step(h.call(C.vault, "create-pool", [Cl.stringAscii("STX"), Cl.stringAscii("x")], A.deployer));
     step(h.deposit(A.p1, "STX", "x", 50_000_000_000n));
     step(h.call(C.gov, "propose-param", [Cl.stringAscii("premium.min-bp"), Cl.uint(20)], A.p1));
