@@ -75,8 +75,6 @@
 (map-set params "gov.quorum-bp" { value: u2000, min: u1000, max: u10000 })
 (map-set params "gov.threshold-bp" { value: u5000, min: u5000, max: u9999 })
 (map-set params "gov.proposal-min-power" { value: u1000000000, min: u1, max: u1000000000000000 })
-;; v1 key, read only by the v1 governance; removed once governance measures power by value.
-(map-set params "gov.proposal-min-shares" { value: u1000000, min: u1, max: u1000000000000000 })
 
 ;; Buyer tiers use collateral-ratio-bp and premium-adjustment-bp; provider tiers (= pools) use the
 ;; utilization and exposure caps. Both carry all fields so that one setter covers every tier.
@@ -144,7 +142,6 @@
     quorum-bp: (get-param "gov.quorum-bp"),
     threshold-bp: (get-param "gov.threshold-bp"),
     proposal-min-power: (get-param "gov.proposal-min-power"),
-    proposal-min-shares: (get-param "gov.proposal-min-shares"),
   })
 
 (define-read-only (is-paused (action (string-ascii 16)))

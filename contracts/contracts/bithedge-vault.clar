@@ -48,11 +48,6 @@
 (define-map expiry-locked { token: (string-ascii 8), tier: (string-ascii 16), expiry: uint } uint)
 (define-map open-expiries { token: (string-ascii 8), tier: (string-ascii 16) } (list 200 uint))
 
-;; v1 voting power (raw STX-pool shares), read by the v1 governance only; removed once governance
-;; values positions through get-pool / get-shares (H-2).
-(define-map voting-power principal uint)
-(define-data-var total-voting-power uint u0)
-
 ;; ---------------------------------------------------------------- read-only: formulas
 (define-read-only (shares-for-deposit (amount uint) (assets uint) (unearned uint) (shares uint))
   (if (is-eq shares u0) amount (/ (* amount (+ shares u1)) (+ assets unearned u1))))
@@ -96,12 +91,6 @@
 (define-read-only (get-backing (token (string-ascii 8)) (tier (string-ascii 16)))
   (match (map-get? pools { token: token, tier: tier }) p (backing p) u0))
 
-(define-read-only (get-voting-power (who principal))
-  (default-to u0 (map-get? voting-power who)))
-
-(define-read-only (get-total-voting-power)
-  (var-get total-voting-power))
-
 (define-read-only (preview-deposit (token (string-ascii 8)) (tier (string-ascii 16)) (amount uint))
   (match (map-get? pools { token: token, tier: tier })
     p (some (shares-for-deposit amount (get assets p) (get unearned p) (get shares p)))
@@ -139,20 +128,6 @@
         (stx-transfer? amount tx-sender to)
         (contract-call? 'SM3VDXK3WZZSA84XXFKAFAF15NNZX32CTSG82JFQ4.sbtc-token transfer amount tx-sender to none)))))
 
-(define-private (add-power (token (string-ascii 8)) (who principal) (shares uint))
-  (if (is-eq token "STX")
-    (begin
-      (map-set voting-power who (+ (get-voting-power who) shares))
-      (var-set total-voting-power (+ (var-get total-voting-power) shares)))
-    true))
-
-(define-private (sub-power (token (string-ascii 8)) (who principal) (shares uint))
-  (if (is-eq token "STX")
-    (begin
-      (map-set voting-power who (- (get-voting-power who) shares))
-      (var-set total-voting-power (- (var-get total-voting-power) shares)))
-    true))
-
 ;; Burns `shares` of `provider` (already checked), pays their earned value and prints `name`.
 (define-private (redeem (name (string-ascii 19)) (token (string-ascii 8)) (tier (string-ascii 16)) (provider principal)
                         (shares uint) (requested uint) (after uint))
@@ -169,7 +144,6 @@
     (try! (transfer-out token amount provider))
     (map-set pools { token: token, tier: tier } (merge p { assets: assets, shares: pool-shares, pending: pending }))
     (map-set positions { token: token, tier: tier, provider: provider } { shares: held, generation: (get generation p) })
-    (sub-power token provider shares)
     (print { event: name, token: token, tier: tier, provider: provider, amount: amount, shares: shares,
              after-expiry: after, provider-shares: held, pool-assets: assets, pool-unearned: (get unearned p), pool-shares: pool-shares,
              pool-locked: (get locked p), pool-pending-shares: pending,
@@ -218,7 +192,6 @@
     (try! (transfer-in token amount provider))
     (map-set pools { token: token, tier: tier } (merge p { assets: assets, shares: shares }))
     (map-set positions { token: token, tier: tier, provider: provider } { shares: held, generation: (get generation p) })
-    (add-power token provider minted)
     (print { event: "pool-deposit", token: token, tier: tier, provider: provider, amount: amount,
              shares: minted, provider-shares: held, pool-assets: assets, pool-unearned: (get unearned p),
              pool-shares: shares, pool-locked: (get locked p), pool-pending-shares: (get pending p),

@@ -6,24 +6,37 @@ import * as h from "./helpers";
 import * as g from "./governance-helpers";
 const { A, C } = h;
 
+/** Largest amount (sats) of a flexible-tier put at `strike` whose collateral fits in `free` µSTX. */
+function amountFor(free: bigint, strike: bigint): bigint {
+  let amount = (free * 100_000_000n) / h.quoteTerms("STX", "flexible", strike, 100_000_000n).collateral;
+  while (h.quoteTerms("STX", "flexible", strike, amount).collateral > free) amount -= 1n;
+  return amount;
+}
+
 /**
- * Audit H-2 setup, as far as the v2 vault lets a pool fall: p3 deposits 10,000 STX in STX/aggressive,
- * the admin lets one policy lock all of it, and a crash (BTC -67 %, STX -63 %) pays the whole
- * collateral. The v2 vault keeps the policy's pool premium, so the share price ends near 1e-3
- * instead of 0 (a price below 1e-6 would start a new share generation, voiding the old shares).
+ * Audit H-2 setup, as far as the v2 vault lets a pool fall: the admin lets one put lock all of
+ * STX/aggressive's free assets, and a crash to (btc, stx) pays its whole collateral. The pool keeps
+ * the put's pool premium, so one round leaves a share price far below 1 but not 0; a price below
+ * 1e-6 of par starts a new share generation (old shares void). Returns the settlement.
  */
-function crashAggressivePool() {
-  h.ok(h.deposit(A.p3, "STX", "aggressive", 10_000_000_000n));
+function crashAggressivePool(btc: bigint, stx: bigint) {
   for (const field of ["max-utilization-bp", "max-exposure-policy-bp", "max-exposure-expiry-bp"])
     h.ok(h.call(C.params, "set-tier-field", [Cl.stringAscii("provider"), Cl.stringAscii("aggressive"),
       Cl.stringAscii(field), Cl.uint(10000)], A.deployer));
-  h.pushPrices(h.BTC0, h.STX0);
-  const tenth = h.quoteTerms("STX", "flexible", (h.BTC0 * 9n) / 10n, 10_000_000n).collateral;
-  const amount = (10_000_000_000n * 10_000_000n) / tenth - 100n; // collateral just below the pool's assets
-  const expiry = h.burn() + 20n;
-  const id = h.ok(h.createPolicy(h.quote({ expiry, amount, poolTier: "aggressive", buyerTier: "flexible" })));
-  const [paid] = g.settleAfterMove(expiry, [id], 2_000_000_000_000n, 75_000_000n);
-  expect(paid).toEqual({ ok: h.policy(id).collateral }); // capped: the whole collateral
+  const latest = (asset: string) => h.ro(C.oracle, "get-latest", [Cl.stringAscii(asset)])?.price ?? (asset === "BTC" ? h.BTC0 : h.STX0);
+  const spot = latest("BTC");
+  h.pushPrices(spot, latest("STX"));
+  const p = h.pool("STX", "aggressive")!;
+  const strike = (spot * 9n) / 10n;
+  const q = h.quote({ poolTier: "aggressive", buyerTier: "flexible", strike, amount: amountFor(p.assets - p.locked, strike) });
+  const id = h.ok(h.createPolicy(q));
+  h.walkPrices(btc, stx);
+  h.mineBurn(Number(q.expiry - h.burn()));
+  h.pushPrices(btc, stx);
+  h.mineBurn(1);
+  const r = h.settle(q.expiry, q.expiry, q.expiry, [id]);
+  expect(h.ok(r)).toEqual([{ ok: h.policy(id).collateral }]); // capped: the whole collateral
+  return r;
 }
 
 describe("governance: audit scenarios replayed", () => {
@@ -33,7 +46,8 @@ describe("governance: audit scenarios replayed", () => {
   });
 
   it("H-2: shares minted cheaply in a crashed pool vote with their value; the attack fails", () => {
-    crashAggressivePool();
+    h.ok(h.deposit(A.p3, "STX", "aggressive", 10_000_000_000n));
+    crashAggressivePool(2_000_000_000_000n, 75_000_000n); // BTC -67 %, STX -63 %
     const crashed = h.pool("STX", "aggressive")!;
     expect(crashed.assets * 100n).toBeLessThan(crashed.shares); // share price below 0.01
     const deposit = 20_000_000n; // 20 STX
@@ -63,8 +77,29 @@ describe("governance: audit scenarios replayed", () => {
     expect(g.param(key)).toBe(144n);
   });
 
+  it("H-2: after a wipe (new share generation) the old shares carry no power; dust deposits vote with their value", () => {
+    h.ok(h.setParam("policy.max-amount-sats", 10_000_000_000n));
+    h.ok(h.setParam("premium.min-bp", 1));
+    h.ok(h.deposit(A.p3, "STX", "aggressive", 1_000_000_000_000n)); // 1M STX
+    crashAggressivePool(600_000_000_000n, 50_000_000n); // BTC $6k, STX $0.50
+    const before = g.powerAt(A.p3, g.settledHeight());
+    expect(before).toBeGreaterThan(0n);
+    expect(before * 1000n).toBeLessThan(1_000_000_000_000n); // under 1e-3 of what p3 put in
+    const r = crashAggressivePool(60_000_000_000n, 10_000_000n); // BTC $600, STX $0.10: the pool is wiped
+    expect(r.events.some((e: any) => e.event === "print_event" && h.plain(e.data.value).event === "pool-wiped")).toBe(true);
+    const dust = h.pool("STX", "aggressive")!.assets;
+    expect(h.pool("STX", "aggressive")!.shares).toBe(0n);
+    h.ok(h.deposit(A.outsider, "STX", "aggressive", 10n));
+    const at = g.settledHeight();
+    expect(g.powerAt(A.p3, at)).toBe(0n); // 1e12 old-generation shares
+    expect(g.powerAt(A.outsider, at)).toBeLessThanOrEqual(10n + dust); // the first depositor gets the dust (< 1e-6 of par)
+    expect(g.totalPowerAt(at)).toBe(6_000_000_000n + dust + 10n);
+    h.expectErr(g.proposeParam("premium.min-bp", 20, A.p3), 509);
+  });
+
   it("H-2 / I-6: proposing needs a minimum value, not a share count", () => {
-    crashAggressivePool();
+    h.ok(h.deposit(A.p3, "STX", "aggressive", 10_000_000_000n));
+    crashAggressivePool(2_000_000_000_000n, 75_000_000n);
     expect(g.param(g.PROPOSAL_MIN_KEY)).toBe(1_000_000_000n); // 1,000 STX of position value
     h.ok(h.deposit(A.outsider, "STX", "aggressive", 20_000_000n));
     h.expectErr(g.proposeParam("premium.min-bp", 20, A.outsider), 509);
@@ -105,7 +140,7 @@ describe("governance: audit scenarios replayed", () => {
     expect(g.state(id)).toBe("defeated");
   });
 
-  it("L-4: a stale passed proposal cannot revert a newer executed decision, and expires anyway", () => {
+  it("L-4: a stale passed proposal cannot revert a newer executed decision, even 1000 blocks later", () => {
     g.proposeAndOpen("premium.min-bp", 20, A.p1); // P1
     h.ok(g.vote(1, true, A.p1));
     g.proposeAndOpen("premium.min-bp", 30, A.p1); // P2
@@ -118,15 +153,25 @@ describe("governance: audit scenarios replayed", () => {
     h.expectErr(g.execute(1), 513);
     expect(h.ro(C.gov, "get-last-executed", [Cl.stringAscii("param"), Cl.stringAscii("premium.min-bp"),
       Cl.stringAscii(""), Cl.stringAscii("")])).toBe(2n);
-    h.mineBurn(1000); // the audit's outsider came back 1000 blocks later
+    h.mineBurn(1000); // the audit's outsider came back 1000 blocks later: past eta + grace as well
+    expect(g.proposal(1)["expires-burn-height"]).toBeLessThan(h.burn());
     expect(g.state(1)).toBe("superseded");
-    h.expectErr(g.execute(1), 512); // past eta + grace
+    h.expectErr(g.execute(1), 513);
     expect(g.param("premium.min-bp")).toBe(30n);
     // another key is not superseded by it
     g.proposeAndOpen("premium.max-bp", 4000, A.p1);
     h.ok(g.vote(3, true, A.p1));
     h.mineBurn(g.blocksToEta(3));
     h.ok(g.execute(3));
+  });
+
+  it("L-4: a passed proposal left unexecuted expires; 1000 blocks later it cannot be executed", () => {
+    g.proposeAndOpen("premium.min-bp", 20, A.p1);
+    h.ok(g.vote(1, true, A.p1));
+    h.mineBurn(g.blocksToEta(1) + 1000);
+    expect(g.state(1)).toBe("expired");
+    h.expectErr(g.execute(1), 512);
+    expect(g.param("premium.min-bp")).toBe(10n);
   });
 
   it("L-5: a contract the user calls cannot vote, propose or cancel with the user's power", () => {

@@ -55,21 +55,9 @@ export function blocksToEta(id: number): number {
   return Number(p["eta-burn-height"] - h.burn());
 }
 
-/** One price per burn block from (BTC0, STX0) to (btc, stx), each step at most the oracle guard's 10 %. */
-function moveTo(btc: bigint, stx: bigint) {
-  const step = (from: bigint, to: bigint) => (from <= to ? to : (from * 9n + 9n) / 10n < to ? to : (from * 9n + 9n) / 10n);
-  let b = h.BTC0, p = h.STX0;
-  while (b !== btc || p !== stx) {
-    h.mineBurn(1);
-    b = step(b, btc);
-    p = step(p, stx);
-    h.pushPrices(b, p);
-  }
-}
-
-/** Moves prices to (btc, stx), records them as the first prices at `expiry` and settles `ids` there. */
+/** Walks prices to (btc, stx), records them as the first prices at `expiry` and settles `ids` there. */
 export function settleAfterMove(expiry: bigint, ids: bigint[], btc: bigint, stx: bigint) {
-  moveTo(btc, stx);
+  h.walkPrices(btc, stx);
   h.mineBurn(Number(expiry - h.burn()));
   h.pushPrices(btc, stx);
   h.mineBurn(1);

@@ -6,6 +6,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { Cl } from "@stacks/transactions";
 import * as h from "./helpers";
+import { openVoting } from "./governance-helpers";
 const { A, C } = h;
 
 const ledger = new h.Ledger();
@@ -116,10 +117,13 @@ describe("lifecycle", () => {
     step(h.call(C.params, "set-tier", [Cl.stringAscii("buyer"), Cl.stringAscii("vip"), ...[10000, 10000, 10000, 10000, 10000].map((x) => Cl.uint(x)), Cl.bool(true)], A.deployer));
     step(h.call(C.params, "set-tier-field", [Cl.stringAscii("buyer"), Cl.stringAscii("vip"), Cl.stringAscii("active"), Cl.uint(0)], A.deployer));
     step(h.call(C.params, "set-tier", [Cl.stringAscii("provider"), Cl.stringAscii("x"), ...[10000, 10000, 10000, 10000, 10000].map((x) => Cl.uint(x)), Cl.bool(true)], A.deployer));
-    h.INVARIANT_TIERS.push("x");
+    h.trackTier("x");
     step(h.call(C.vault, "create-pool", [Cl.stringAscii("STX"), Cl.stringAscii("x")], A.deployer));
     step(h.deposit(A.p1, "STX", "x", 50_000_000_000n));
+    step(h.deposit(A.p1, "STX", "balanced", 5_000_000_000n)); // voting power: STX pools of the seeded tiers
+    h.simnet.mineEmptyStacksBlocks(1);
     step(h.call(C.gov, "propose-param", [Cl.stringAscii("premium.min-bp"), Cl.uint(20)], A.p1));
+    openVoting(1);
     step(h.call(C.gov, "vote", [Cl.uint(1), Cl.bool(true)], A.p1));
     step(h.call(C.gov, "propose-param", [Cl.stringAscii("premium.min-bp"), Cl.uint(30)], A.p1));
     step(h.call(C.gov, "cancel", [Cl.uint(2)], A.p1));

@@ -19,7 +19,7 @@ describe("bithedge-vault", () => {
       payouts: 0n, generation: 0n, "next-expiry": 0n });
   });
 
-  it("deposit: errors, share math, events, voting power (STX only)", () => {
+  it("deposit: errors, share math, events", () => {
     h.expectErr(h.deposit(A.p1, "STX", "nope", 100n), 304);
     h.expectErr(h.deposit(A.p1, "STX", "balanced", 0n), 305);
     h.expectErr(h.deposit(A.outsider, "STX", "balanced", 1_000_000_000_000_000n), 1); // stx-transfer? insufficient funds
@@ -30,9 +30,8 @@ describe("bithedge-vault", () => {
     expect(h.ro(C.vault, "preview-deposit", [s("STX"), s("balanced"), Cl.uint(3)])).toBe(3n);
     expect(h.ro(C.vault, "preview-deposit", [s("STX"), s("nope"), Cl.uint(3)])).toBeNull();
     expect(h.ok(h.deposit(A.p3, "sBTC", "balanced", 10_000n))).toBe(10_000n);
-    expect(h.ro(C.vault, "get-voting-power", [Cl.principal(A.p1)])).toBe(1_000_000n);
-    expect(h.ro(C.vault, "get-voting-power", [Cl.principal(A.p3)])).toBe(0n);
-    expect(h.ro(C.vault, "get-total-voting-power")).toBe(1_500_000n);
+    expect(h.shares("STX", "balanced", A.p1)).toBe(1_000_000n);
+    expect(h.ro(C.vault, "get-position-value", [s("STX"), s("balanced"), Cl.principal(A.p1)])).toBe(1_000_000n);
     // an inactive provider tier refuses deposits
     h.ok(h.call(C.params, "set-tier-field", [s("provider"), s("balanced"), s("active"), Cl.uint(0)], A.deployer));
     h.expectErr(h.deposit(A.p1, "STX", "balanced", 1n), 312);

@@ -39,7 +39,7 @@ def test_clarity_contract_suite(npm: str) -> None:
         report = Path(tmp) / "vitest.json"
         proc = _run(
             [npm, "test", "--", "--reporter=default", "--reporter=json", f"--outputFile.json={report}"],
-            timeout=900,
+            timeout=1800,
         )
         output = f"{proc.stdout[-20000:]}\n{proc.stderr[-5000:]}"
         assert report.exists(), f"vitest wrote no JSON report (exit {proc.returncode}):\n{output}"
