@@ -5,8 +5,9 @@
 which `contracts/tests/vectors.test.ts` runs through the contracts' read-only functions in the Clarity
 VM and `tests/protocol/test_vectors.py` through these functions. Shape, for SQL and TS alike: per
 formula a header (`inputs`, `outputs`, the `vm` read-only it mirrors or null) and `cases`, flat
-objects whose integers are decimal strings; `error` is null, or `"abort"` when the contract aborts
-(u128 overflow, division by zero) and the outputs are null."""
+objects whose integers are decimal strings; `error` is null, `"abort"` when the contract aborts
+(u128 overflow, division by zero) or the code of the `(err uN)` it returns, and then the outputs
+are null. The only module of the package that reads or writes files (in :func:`main`)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ from bithedge.protocol.units import (
     token_asset,
     token_scale,
 )
+from bithedge.settings import REPO_ROOT
 from stacks.keys import PrivateKey, parse_private_key
 from stacks.transaction.model import CHAIN_ID_TESTNET
 
 SEED = 20261201
 RANDOM_CASES = 40
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTOR_FILE = REPO_ROOT / "contracts" / "tests" / "vectors" / "protocol-vectors.json"
 ACCOUNTS_FILE = REPO_ROOT / "contracts" / "settings" / "devnet-accounts.json"
 #: Devnet account whose key signs the quote vectors (holds `quote-signer` on the devnet).
