@@ -34,6 +34,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bithedge.protocol.deployment import DEVNET  # noqa: E402
 from stacks import clarity  # noqa: E402
 from stacks.keys import parse_private_key  # noqa: E402
 from stacks.rpc import StacksClient  # noqa: E402
@@ -41,8 +42,8 @@ from stacks.transaction import PostConditionMode, make_contract_call, make_token
 from tests.processes import free_port  # noqa: E402
 from tests.support.devnet import start_devnet  # noqa: E402
 
-VAULT = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.bithedge-vault"
-SINK = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
+VAULT = DEVNET.vault
+SINK = DEVNET.deployer
 
 OBSERVER = r"""
 import sys

@@ -17,12 +17,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bithedge.protocol.deployment import DEVNET
 from bithedge.services import SERVICES
 from tests.processes import alive, descendants, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
-DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
+DEPLOYER = DEVNET.deployer
 
 
 def _policy_created(db_url: str) -> int:

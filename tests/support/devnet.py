@@ -20,13 +20,14 @@ import pytest
 from aiohttp import web
 
 from bithedge.devnet import DEFAULT_MANIFEST, DevnetProcess, node_argv
+from bithedge.protocol.deployment import DEVNET
 from stacks import clarity
 from stacks.keys import parse_private_key
 from stacks.rpc import StacksClient
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer
 
-DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
-ORACLE = f"{DEPLOYER}.bithedge-oracle"
+DEPLOYER = DEVNET.deployer
+ORACLE = DEVNET.oracle
 
 
 class RecordingObserver:
