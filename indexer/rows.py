@@ -1,9 +1,12 @@
 """The raw tables' rows, one named tuple per table: each type's ``_fields`` are the table's columns, in order.
 
-Parsers build these tuples and COPY takes them as they are (a ``NamedTuple`` is a plain tuple to asyncpg, so
-the write path keeps its speed). The column lists the writer sends are derived from the types, never typed
-again, and ``tests/indexer/test_schema.py`` compares them with ``information_schema.columns`` after the
-migrations, so a new column cannot shift a tuple silently.
+Parsers build these rows and COPY takes them as they are (a ``NamedTuple`` is a tuple to asyncpg). The rows
+of the hot path, transactions and events (hundreds per block), are plain tuples in their type's field order:
+an instance of the named type costs a Python-level constructor per row and pickles about 3x slower on its way
+back from a decoder process (``EventRow._make(row)`` names one when needed). The column lists the writer sends
+are derived from the types, never typed again, and ``tests/indexer/test_schema.py`` compares them with
+``information_schema.columns`` after the migrations and checks each builder's output field by field, so a new
+column cannot shift a tuple silently.
 
 The writer appends :data:`WRITER_COLUMNS` to block, transaction, event and burn-block rows: the canonical
 flag is decided by fork choice and the request id is known only when the batch is written.

@@ -50,12 +50,32 @@ async def test_row_types_are_the_tables_columns(db_url):
 
 
 def test_row_builders_fill_every_field():
+    """Each builder returns exactly its type's fields, and named fields hold what the payload says (so two
+    columns swapped in a positional builder fail here)."""
     block = synth.block(3, synth.GENESIS_PARENT, events=4)
     parsed = parse_block(block)
-    assert type(parsed.row) is rows.BlockRow and parsed.txs and parsed.events
-    assert all(type(t) is rows.TxRow for t in parsed.txs) and all(type(e) is rows.EventRow for e in parsed.events)
-    burn = parse_burn_block({"burn_block_hash": synth.h32("burn", 1), "burn_block_height": 5})
-    assert type(burn.row) is rows.BurnBlockRow
+    assert type(parsed.row) is rows.BlockRow and parsed.row.tx_count == len(block["transactions"])
+    assert parsed.row.event_count == 4 and parsed.row.index_block_hash.hex() == block["index_block_hash"][2:]
+    for raw, row in zip(block["transactions"], parsed.txs, strict=True):
+        assert len(row) == len(rows.TxRow._fields)
+        tx = rows.TxRow._make(row)
+        assert (tx.txid.hex(), tx.tx_index, tx.block_height, tx.status) == (
+            raw["txid"][2:], raw["tx_index"], 3, raw["status"])
+        assert tx.raw_tx.hex() == raw["raw_tx"][2:] and tx.index_block_hash == parsed.row.index_block_hash
+    by_index = {e["event_index"]: e for e in block["events"]}
+    for row in parsed.events:
+        assert len(row) == len(rows.EventRow._fields)
+        ev = rows.EventRow._make(row)
+        raw = by_index[ev.event_index]
+        body = raw[raw["type"]]
+        assert (ev.event_type, ev.txid.hex(), ev.block_height, ev.committed) == (raw["type"], raw["txid"][2:], 3, True)
+        if raw["type"] == "contract_event":
+            assert (ev.contract_identifier, ev.topic, ev.raw_value.hex()) == (
+                body["contract_identifier"], body["topic"], body["raw_value"][2:])
+        else:
+            assert (ev.sender, ev.recipient, ev.amount) == (body["sender"], body["recipient"], int(body["amount"]))
+    burn = parse_burn_block({"burn_block_hash": synth.h32("burn", 1), "burn_block_height": 5, "burn_amount": "7"})
+    assert type(burn.row) is rows.BurnBlockRow and (burn.row.burn_block_height, burn.row.burn_amount) == (5, 7)
     r = prepare(req("/new_block", block))
     assert type(r.row()) is rows.RequestRow and len(r.row()) == len(rows.REQUEST_COLUMNS) - 1
 
