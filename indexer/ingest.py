@@ -113,9 +113,9 @@ class Writer:
 
     async def _read_history(self, pb: ParsedBlock) -> None:
         """Merge the stored blocks fork choice will look at for ``pb`` when they are outside the window."""
-        chain = self.chain
-        chain.merge(await self.conn.fetch(Q["chain_history"], pb.index_block_hash, pb.parent_index_block_hash,
-                                          pb.block_height, chain.history_top(pb.block_height, pb.nakamoto)))
+        chain, row = self.chain, pb.row
+        chain.merge(await self.conn.fetch(Q["chain_history"], row.index_block_hash, row.parent_index_block_hash,
+                                          row.block_height, chain.history_top(row.block_height, row.nakamoto)))
 
     # --- the write path ------------------------------------------------------------------------
 

@@ -31,22 +31,6 @@ class ParsedBlock:
     txs: list[tuple] = field(default_factory=list)  # TxRow fields (plain tuples on the hot path)
     events: list[tuple] = field(default_factory=list)  # EventRow fields
 
-    @property
-    def index_block_hash(self) -> bytes:
-        return self.row.index_block_hash
-
-    @property
-    def block_height(self) -> int:
-        return self.row.block_height
-
-    @property
-    def parent_index_block_hash(self) -> bytes:
-        return self.row.parent_index_block_hash
-
-    @property
-    def nakamoto(self) -> bool:
-        return self.row.nakamoto
-
 
 @dataclass(slots=True)
 class ParsedBurnBlock:

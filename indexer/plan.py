@@ -160,7 +160,7 @@ async def plan(requests: Sequence[Request], chain: Chain, burns: BurnChain, tip:
 
     nodes = chain.nodes
     out.orphan, out.restore = blocks.split(lambda h: nodes[h].canonical)
-    out.block_flags = [nodes[pb.index_block_hash].canonical for pb, _ in out.new_blocks]
+    out.block_flags = [nodes[pb.row.index_block_hash].canonical for pb, _ in out.new_blocks]
     out.burn_orphan, out.burn_restore = burn_flips.split(burns.canonical)
     out.burn_flags = [burns.canonical(pb.row.burn_block_hash) for pb, _ in out.new_burns]
     out.tip = tip
