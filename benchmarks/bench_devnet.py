@@ -33,14 +33,13 @@ import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "devnet"))
-
-from devnet_helpers import free_port, start_devnet  # noqa: E402
 
 from stacks import clarity  # noqa: E402
 from stacks.keys import parse_private_key  # noqa: E402
 from stacks.rpc import StacksClient  # noqa: E402
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer  # noqa: E402
+from tests.processes import free_port  # noqa: E402
+from tests.support.devnet import start_devnet  # noqa: E402
 
 VAULT = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.bithedge-vault"
 SINK = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"

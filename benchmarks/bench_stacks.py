@@ -17,13 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "stacks"))
-
-import fixture_data  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stacks import clarity  # noqa: E402
 from stacks.keys import parse_private_key  # noqa: E402
 from stacks.transaction import decode_transaction, make_contract_call, sign, with_fee  # noqa: E402
+from tests.stacks import fixture_data  # noqa: E402
 
 KEY = "b244296d5907de9864c0b0d51f98a13c52890be0404e83f273144cd5b9960eed01"
 

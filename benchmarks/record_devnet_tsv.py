@@ -40,9 +40,6 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "devnet"))
-
-from devnet_helpers import start_devnet  # noqa: E402
 
 from bithedge.simulator.agents import Simulator  # noqa: E402
 from indexer.tsv import copy_unescape  # noqa: E402
@@ -50,6 +47,7 @@ from stacks import clarity  # noqa: E402
 from stacks.keys import parse_private_key  # noqa: E402
 from stacks.rpc import StacksClient  # noqa: E402
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer  # noqa: E402
+from tests.support.devnet import start_devnet  # noqa: E402
 
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
 VAULT = f"{DEPLOYER}.bithedge-vault"

@@ -6,8 +6,10 @@ import importlib
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import click
+import psycopg
 
 from bithedge import database, logs
 from bithedge.settings import Settings, SettingsError, get_settings
@@ -112,6 +114,46 @@ def db_url() -> None:
         raise click.ClickException(f"{exc}; run `bithedge db start` first") from None
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
+@db.command("backup")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path | None) -> None:
+    """Dump the database (pg_dump, custom format) to FILE (default: <data dir>/backups/bithedge-<UTC time>.dump)."""
+    from bithedge import backup
+
+    s = settings_or_exit()
+    out = (file or backup.default_file(s.data_dir)).resolve()
+    click.echo(f"backing up to {out}", err=True)
+    try:
+        size = backup.backup(database.start(s), out, echo=lambda line: click.echo(line, err=True))
+    except (backup.BackupError, RuntimeError, psycopg.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {out} ({_size(size)})", err=True)
+    click.echo(str(out))
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty (its current data is lost).")
+def db_restore(file: Path, force: bool) -> None:
+    """Restore a `bithedge db backup` FILE into the (empty) database, then apply newer migrations."""
+    from bithedge import backup
+    from bithedge.migrate import migrate
+
+    s = settings_or_exit()
+    click.echo(f"restoring {file} ({_size(file.stat().st_size) if file.is_file() else 'missing'})", err=True)
+    try:
+        url = database.start(s)
+        versions = backup.restore(url, file, force=force, echo=lambda line: click.echo(line, err=True))
+        newer = migrate(url)
+    except (backup.BackupError, RuntimeError, psycopg.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {file} (migration {versions[-1]:04d}); {len(newer)} newer migrations applied", err=True)
+
+
 @main.command("migrate")
 def migrate_cmd() -> None:
     """Apply pending SQL migrations (starting the embedded database if needed)."""
@@ -125,11 +167,16 @@ def migrate_cmd() -> None:
 
 
 @main.command("up")
-def up() -> None:
-    """Start the database, apply migrations and run every service until Ctrl-C."""
+@click.option("--reset-chain", is_flag=True,
+              help="Start a new chain first: delete the devnet's chain and every row of raw.* (nothing else).")
+def up(reset_chain: bool) -> None:
+    """Start the database, apply migrations and run every service until Ctrl-C.
+
+    The devnet starts first; when its chain is not the one the database holds (other contracts, or a new
+    genesis), nothing else starts and `bithedge up --reset-chain` is the way to start over."""
     from bithedge import supervisor
 
-    sys.exit(supervisor.run(settings_or_exit()))
+    sys.exit(supervisor.run(settings_or_exit(), reset_chain=reset_chain))
 
 
 if __name__ == "__main__":

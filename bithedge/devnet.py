@@ -1,14 +1,14 @@
-"""``bithedge devnet``: the local Stacks devnet (contracts/devnet/server.cjs) as a supervised Node child.
+"""``bithedge devnet``: the local Stacks devnet (contracts/devnet/server.cjs) as a Node child.
 
-The Node process runs the contracts in the clarinet-sdk simnet. A WASM panic poisons that process, so
-this wrapper restarts it (the chain log in the data dir replays) while keeping the same RPC URL. It
+The Node process runs the contracts in the clarinet-sdk simnet. A WASM panic poisons that process: it exits
+with ``EXIT_VM_PANIC`` and so does this command, which restarts nothing itself. ``bithedge up``'s supervisor
+restarts it with backoff, and the chain log in the data dir replays, so the RPC URL stays the same. The command
 prints the RPC URL once the devnet serves requests and forwards SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -21,32 +21,37 @@ from pathlib import Path
 
 import click
 
-from bithedge.settings import REPO_ROOT
+from bithedge.cli import settings_or_exit
+from bithedge.processes import die_with_parent
+from bithedge.settings import REPO_ROOT, Settings, default, env_name
 
 SERVER_SCRIPT = REPO_ROOT / "contracts" / "devnet" / "server.cjs"
 DEFAULT_MANIFEST = REPO_ROOT / "contracts" / "Clarinet.toml"
-#: exit status the Node side uses for a poisoned VM (restart it)
+#: exit statuses of the Node side (named the same in server.cjs): a poisoned VM (restart it: the chain log
+#: replays), and a chain log built from other contracts or settings (a restart cannot help)
 EXIT_VM_PANIC = 70
+EXIT_PROJECT_CHANGED = 78
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def devnet_data_dir(settings: Settings) -> Path:
+    """Where ``bithedge devnet`` keeps its chain log and observer queues unless ``--data-dir`` says otherwise."""
+    return settings.data_dir / "devnet"
 
 
 def node_argv(
     *,
     port: int,
     observers: tuple[str, ...] | list[str] = (),
-    block_time_ms: int = 2000,
+    block_time_ms: int = default("devnet_block_time_ms"),
     data_dir: Path,
     reset: bool = False,
     manifest: Path = DEFAULT_MANIFEST,
-    burn_ratio: int = 2,
+    burn_ratio: int = default("devnet_burn_ratio"),
     blocking: bool = False,
     max_chaining: int | None = None,
     max_block_txs: int | None = None,
-    host: str = "127.0.0.1",
+    host: str = default("host"),
+    sig_worker: bool = False,
 ) -> list[str]:
     """The Node command line for one devnet process."""
     node = shutil.which("node")
@@ -76,6 +81,8 @@ def node_argv(
         argv += ["--max-chaining", str(max_chaining)]
     if max_block_txs is not None:
         argv += ["--max-block-txs", str(max_block_txs)]
+    if sig_worker:
+        argv.append("--sig-worker")
     return argv
 
 
@@ -104,7 +111,7 @@ class DevnetProcess:
             stderr=self.stderr,
             text=True,
             bufsize=1,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -171,80 +178,69 @@ class DevnetProcess:
         self.stop()
 
 
+def _exit_status(code: int) -> int:
+    """A shell-style exit status for a Node process's return code (negative: killed by that signal)."""
+    return 128 - code if code < 0 else code
+
+
+def _setting_help(field: str, what: str) -> str:
+    return f"{what} (default: {env_name(field)}, {default(field)})."
+
+
 @click.command("devnet")
-@click.option("--port", type=int, default=None, help="RPC port on loopback (default: BITHEDGE_DEVNET_PORT, 20443).")
+@click.option("--port", type=int, default=lambda: settings_or_exit().devnet_port,
+              help=_setting_help("devnet_port", "RPC port on loopback"))
 @click.option("--observer", "observers", multiple=True, metavar="URL",
               help="Event observer base URL (repeatable), e.g. http://127.0.0.1:3700.")
-@click.option("--block-time", "block_time", type=int, default=None, metavar="MS",
-              help="Mine a block every MS milliseconds; 0 = only on POST /devnet/mine (default 2000).")
-@click.option("--data-dir", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Chain log and observer queues (default: <data dir>/devnet).")
+@click.option("--block-time", "block_time", type=int, default=lambda: settings_or_exit().devnet_block_time_ms,
+              metavar="MS", help=_setting_help("devnet_block_time_ms",
+                                               "Mine a block every MS milliseconds; 0 = only on POST /devnet/mine"))
+@click.option("--data-dir", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: devnet_data_dir(settings_or_exit()),
+              help=f"Chain log and observer queues (default: <{env_name('data_dir')}>/devnet).")
 @click.option("--reset", is_flag=True, help="Start a new chain (drops the log and undelivered payloads).")
-@click.option("--burn-ratio", "burn_ratio", type=int, default=None,
-              help="Stacks blocks per burn block (default BITHEDGE_DEVNET_BURN_RATIO, 2).")
-@click.option("--manifest", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+@click.option("--burn-ratio", "burn_ratio", type=int, default=lambda: settings_or_exit().devnet_burn_ratio,
+              help=_setting_help("devnet_burn_ratio", "Stacks blocks per burn block"))
+@click.option("--manifest", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=DEFAULT_MANIFEST,
               help="Clarinet.toml of the project to run (default: contracts/Clarinet.toml).")
 @click.option("--blocking", is_flag=True, help="Wait for observers to acknowledge each block before mining on.")
 @click.option("--max-chaining", type=int, default=None, help="Pending transactions per sender (default 25).")
 def cli(port, observers, block_time, data_dir, reset, burn_ratio, manifest, blocking, max_chaining) -> None:
-    """Run the local Stacks devnet (real Clarity VM, stacks-node RPC, observer delivery) and print its RPC URL."""
-    from bithedge.cli import settings_or_exit
+    """Run the local Stacks devnet (real Clarity VM, stacks-node RPC, observer delivery) and print its RPC URL.
 
+    One Node process: when it dies, this command exits with its status (the chain log replays on the next
+    start); under `bithedge up` the supervisor restarts it."""
     s = settings_or_exit()
-    argv = node_argv(
-        port=s.devnet_port if port is None else port,
-        observers=observers,
-        block_time_ms=s.devnet_block_time_ms if block_time is None else block_time,
-        data_dir=(data_dir or Path(s.data_dir) / "devnet").resolve(),
-        reset=reset,
-        manifest=(manifest or DEFAULT_MANIFEST).resolve(),
-        burn_ratio=s.devnet_burn_ratio if burn_ratio is None else burn_ratio,
-        blocking=blocking,
-        max_chaining=max_chaining,
+    proc = DevnetProcess(node_argv(
+        port=port, observers=observers, block_time_ms=block_time, data_dir=data_dir.resolve(), reset=reset,
+        manifest=manifest.resolve(), burn_ratio=burn_ratio, blocking=blocking, max_chaining=max_chaining,
         host=s.host,
-    )
+    ), echo=click.echo, stderr=None)
     stopping = threading.Event()
-    current: list[DevnetProcess] = []
 
     def on_signal(signum, _frame) -> None:
         stopping.set()
-        for p in current:
-            p.signal(signal.SIGTERM)
+        proc.signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-
-    def echo(line: str) -> None:
-        click.echo(line)
-
-    backoff = 1.0
-    first = True
-    while not stopping.is_set():
-        run_argv = argv if first else [a for a in argv if a != "--reset"]
-        proc = DevnetProcess(run_argv, echo=echo, stderr=None)
-        current[:] = [proc]
-        started = time.monotonic()
-        try:
-            ready = proc.start(timeout=600)
-        except RuntimeError as exc:
-            code = proc.proc.returncode if proc.proc else 1
-            if first or stopping.is_set():
-                raise click.ClickException(str(exc)) from None
-            click.echo(f"devnet failed to restart (status {code}); retrying in {backoff:.0f} s", err=True)
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-            continue
-        if first:
-            click.echo(ready["rpc"])
-            sys.stdout.flush()
-        first = False
+    try:
+        ready = proc.start(timeout=600)
+    except TimeoutError as exc:
+        raise click.ClickException(str(exc)) from None
+    except RuntimeError:  # exited before it was ready
         code = proc.wait()
-        if stopping.is_set():
-            break
-        if time.monotonic() - started > 60:
-            backoff = 1.0
-        click.echo(f"devnet exited with status {code}; restarting in {backoff:.0f} s (the chain log replays)", err=True)
-        time.sleep(backoff)
-        backoff = min(backoff * 2, 30.0)
-    for p in current:
-        p.stop()
+    else:
+        click.echo(ready["rpc"])
+        sys.stdout.flush()
+        code = proc.wait()
+    if stopping.is_set():
+        return
+    if code == EXIT_PROJECT_CHANGED:
+        what = "its chain log was built from other contracts or settings; start it with --reset for a new chain"
+    else:
+        why = ("the Clarity VM panicked and poisoned the Node process" if code == EXIT_VM_PANIC
+               else f"the Node process exited with status {code}")
+        what = f"{why}; start it again to continue the chain (its log replays)"
+    click.echo(f"devnet stopped: {what}", err=True)
+    sys.exit(_exit_status(code) or 1)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from bithedge.settings import default
+
 PORT_RANGE = (41000, 49000)
 
 #: Server settings for bulk loads (indexer replay/rebuild writes GBs of WAL): fewer, spread-out checkpoints
@@ -64,9 +66,9 @@ class EmbeddedPostgres:
     """One cluster under ``root`` (``root/data``, ``root/server.log``, ``root/port``)."""
 
     root: Path
-    run_as: str = "nobody"
+    run_as: str = default("pg_user")
     port: int | None = None
-    host: str = "127.0.0.1"
+    host: str = default("host")
     #: Tests trade durability for speed; the default system keeps fsync on so a crash loses nothing.
     durable: bool = True
 

@@ -48,9 +48,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply pending migrations; return those applied by this call."""
-    pending = discover(directory)
+def migrate(url: str, directory: Path = MIGRATIONS_DIR, upto: int | None = None) -> list[Migration]:
+    """Apply pending migrations (those numbered up to ``upto`` when given); return those applied by this call."""
+    pending = [m for m in discover(directory) if upto is None or m.version <= upto]
     applied_now: list[Migration] = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +103,25 @@ _SECRET_FIELDS = {name for name, f in Settings.model_fields.items()
                   if f.annotation is SecretStr or SecretStr in get_args(f.annotation)}
 
 
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``: its alias when it has one (``DATABASE_URL``), else
+    ``BITHEDGE_<FIELD>``."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{Settings.model_config['env_prefix']}{field.upper()}"
+
+
+# pydantic names an aliased field by the alias it was read from.
+_FIELD_OF_ALIAS = {str(alias): name for name, f in Settings.model_fields.items()
+                   if isinstance(f.validation_alias, AliasChoices) for alias in f.validation_alias.choices}
+
+
+def default(field: str) -> Any:
+    """A setting's default as declared on ``Settings``: the one place defaults are written."""
+    return Settings.model_fields[field].get_default(call_default_factory=True)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning pydantic's error into one readable line per bad variable."""
     try:
@@ -110,8 +129,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            env = "DATABASE_URL" if field == "database_url" else f"BITHEDGE_{field.upper()}"
+            field = _FIELD_OF_ALIAS.get(str(err["loc"][0]), str(err["loc"][0]))
+            env = env_name(field)
             shown = "(hidden)" if field in _SECRET_FIELDS else repr(err.get("input"))
             lines.append(f"{env}={shown}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

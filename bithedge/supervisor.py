@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
 
-from bithedge import database
+from bithedge import chain_guard, database
+from bithedge.devnet import devnet_data_dir
 from bithedge.migrate import migrate
+from bithedge.processes import die_with_parent
 from bithedge.services import SERVICES, Service
 from bithedge.settings import Settings
 
-_PR_SET_PDEATHSIG = 1
 _HEALTHY_AFTER_S = 60.0
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class Supervisor:
-    def __init__(self, settings: Settings, services: Sequence[Service] = SERVICES, out=None) -> None:
+    def __init__(self, settings: Settings, services: Sequence[Service] = SERVICES, out=None, *,
+                 reset_chain: bool = False) -> None:
         self.settings = settings
+        self.reset_chain = reset_chain
+        self.exit_code = 0
         self.services = [s for s in services if s.enabled(settings)]
         self.out = out or sys.stdout
         self._stopping = asyncio.Event()
@@ -48,6 +46,12 @@ class Supervisor:
     def request_stop(self) -> None:
         self._stopping.set()
 
+    def fail(self, message: str) -> None:
+        """Stop everything and exit 1, saying why."""
+        self.say("supervisor", message)
+        self.exit_code = 1
+        self.request_stop()
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -56,9 +60,15 @@ class Supervisor:
         try:
             applied = await asyncio.to_thread(migrate, db_url)
             self.say("supervisor", f"database ready at {db_url} ({len(applied)} migrations applied)")
-            tasks = [asyncio.create_task(self._keep(svc, {**os.environ, "DATABASE_URL": self._url_for(svc, db_url)}))
-                     for svc in self.services]
-            self._banner(db_url)
+            tasks = []
+            if not self.reset_chain or await self._reset_chain(db_url):
+                for svc in self.services:
+                    env = {**os.environ, "DATABASE_URL": self._url_for(svc, db_url)}
+                    tasks.append(asyncio.create_task(self._keep(svc, env)))
+                    if svc.gate and not await self._passes(svc, db_url):
+                        break
+            if not self._stopping.is_set():
+                self._banner(db_url)
             await self._stopping.wait()
             self.say("supervisor", "shutting down")
             await asyncio.gather(*(self._terminate(p) for p in list(self._procs.values())))
@@ -69,7 +79,26 @@ class Supervisor:
             if database.uses_embedded(self.settings):
                 await asyncio.to_thread(database.stop, self.settings)
                 self.say("supervisor", "database stopped")
-        return 0
+        return self.exit_code
+
+    async def _reset_chain(self, db_url: str) -> bool:
+        devnet_dir = devnet_data_dir(self.settings)
+        try:
+            tables = await asyncio.to_thread(chain_guard.reset_chain, db_url, devnet_dir)
+        except chain_guard.ChainMismatch as exc:
+            self.fail(str(exc))
+            return False
+        self.say("supervisor", f"chain reset: emptied {len(tables)} raw.* tables and deleted {devnet_dir}")
+        return True
+
+    async def _passes(self, svc: Service, db_url: str) -> bool:
+        """Await the service's gate; a failed gate stops everything before the next services start."""
+        try:
+            await svc.gate(self.settings, db_url, self._stopping)
+        except Exception as exc:  # any failure of the check stops `up`, with its message
+            self.fail(f"{svc.name}: {exc}")
+            return False
+        return not self._stopping.is_set()
 
     def _url_for(self, svc: Service, db_url: str) -> str:
         if svc.db_role and database.uses_embedded(self.settings):
@@ -95,7 +124,7 @@ class Supervisor:
             proc = await asyncio.create_subprocess_exec(
                 *svc.argv(self.settings), env=env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent, limit=4 << 20,
+                start_new_session=True, preexec_fn=die_with_parent, limit=4 << 20,
             )
             self._procs[svc.name] = proc
             self.say("supervisor", f"started {svc.name} (pid {proc.pid})")
@@ -105,6 +134,9 @@ class Supervisor:
             code = await proc.wait()
             self._procs.pop(svc.name, None)
             if self._stopping.is_set():
+                return
+            if code in svc.fatal_exits:
+                self.fail(f"{svc.name} exited with code {code}: {svc.fatal_exits[code](self.settings)}")
                 return
             if time.monotonic() - started > _HEALTHY_AFTER_S:
                 delay = first_delay
@@ -128,5 +160,5 @@ class Supervisor:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run(settings: Settings, services: Sequence[Service] = SERVICES) -> int:
-    return asyncio.run(Supervisor(settings, services).run())
+def run(settings: Settings, services: Sequence[Service] = SERVICES, *, reset_chain: bool = False) -> int:
+    return asyncio.run(Supervisor(settings, services, reset_chain=reset_chain).run())

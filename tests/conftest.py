@@ -1,4 +1,5 @@
-"""Shared fixtures: one real PostgreSQL per test session, a fresh migrated database per test.
+"""Shared fixtures: one real PostgreSQL per test session, a fresh migrated database per test; the devnet and
+observer session fixtures come from ``tests/support/devnet.py`` (registered below).
 
 ``DATABASE_URL`` set → tests use that server (they create and drop their own databases on it);
 otherwise an embedded server is started in a temporary directory for the session.
@@ -18,6 +19,9 @@ import pytest
 
 from bithedge.embedded_pg import EmbeddedPostgres
 from bithedge.migrate import migrate
+
+# The devnet and observer session fixtures, shared by every folder.
+pytest_plugins = ("tests.support.devnet",)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -76,11 +76,13 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                     "SELECT DISTINCT value #>> '{value,event,value}' FROM raw.events WHERE canonical "
                     "AND topic = 'print' AND contract_identifier LIKE %s", (f"{DEPLOYER}.bithedge-%",))}
                 # least privilege: the indexer writes as its own role, not as the admin
+                recorded = conn.execute("SELECT code_hash FROM raw.chain_identity").fetchall()
                 writers = {r[0] for r in conn.execute(
                     "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
             assert writers == {"bithedge_indexer"}, writers
+            assert len(recorded) == 1 and len(recorded[0][0]) == 64, recorded  # the devnet's chain, at first start
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
             seen |= descendants(proc.pid)
             proc.send_signal(signal.SIGTERM)
@@ -96,3 +98,15 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
     status = subprocess.run([sys.executable, "-m", "bithedge", "db", "status"], env=env, capture_output=True,
                             text=True)
     assert json.loads(status.stdout)["running"] is False
+
+    # A database that recorded a chain of other contracts: `bithedge up` refuses before the indexer starts,
+    # naming the command that starts over.
+    url = subprocess.run([sys.executable, "-m", "bithedge", "db", "start"], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE raw.chain_identity SET code_hash = repeat('0', 64)")
+    refused = subprocess.run([sys.executable, "-m", "bithedge", "up"], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode == 1, refused.stdout[-3000:]
+    assert "other contracts" in refused.stdout and "bithedge up --reset-chain" in refused.stdout
+    assert "started indexer" not in refused.stdout and "database stopped" in refused.stdout

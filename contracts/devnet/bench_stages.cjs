@@ -19,7 +19,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const T = require("@stacks/transactions");
-const { Chain } = require("./lib/chain.cjs");
+const { Chain, quiet } = require("./lib/chain.cjs");
 const codec = require("./lib/txcodec.cjs");
 const { accountFromLabel } = require("./lib/keys.cjs");
 
@@ -37,13 +37,6 @@ const S = arg("--senders", 50);
 const JSON_OUT = process.argv.includes("--json");
 const MANIFEST = path.resolve(__dirname, "..", "Clarinet.toml");
 const clock = () => performance.now();
-
-
-function quiet(fn) {
-  const { log, error, warn, info } = console;
-  console.log = console.error = console.warn = console.info = () => {};
-  try { return fn(); } finally { Object.assign(console, { log, error, warn, info }); }
-}
 
 const senders = Array.from({ length: S }, (_, i) => accountFromLabel(`bench-sender-${i}`));
 const depositArgs = [T.Cl.stringAscii("STX"), T.Cl.stringAscii("balanced"), T.Cl.uint(1_000_000)];

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bithedge.settings import Settings
+from bithedge.settings import Settings, env_name
 from tests.conftest import REPO
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
     for name in Settings.model_fields:
-        env = "DATABASE_URL" if name == "database_url" else f"BITHEDGE_{name.upper()}"
+        env = env_name(name)
         assert f"| `{env}` |" in readme, f"{env} is missing from the README configuration table"
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import psycopg
 import pytest
 
 from bithedge.migrate import MigrationError, discover, migrate
+from tests.conftest import REPO
 
 
 def _versions(url: str) -> list[int]:
@@ -68,3 +70,14 @@ def test_badly_named_migration_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "1_x.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="NNNN_name.sql"):
         discover(tmp_path)
+
+
+def test_schemas_roles_and_grants_are_created_only_by_migrations() -> None:
+    """Code (not tests, which create throwaway objects) never creates a schema or role or grants a privilege."""
+    ddl = re.compile(r"\b(CREATE\s+(SCHEMA|ROLE|USER)|GRANT\s+\w|REVOKE\s+\w|ALTER\s+DEFAULT\s+PRIVILEGES)\b", re.I)
+    sources = [p for ext in ("*.py", "*.cjs", "*.mjs", "*.ts", "*.sh", "*.yml")
+               for p in REPO.rglob(ext)
+               if not {"node_modules", ".venv", "tests", ".git"} & set(p.relative_to(REPO).parts)]
+    assert len(sources) > 50
+    found = [f"{p.relative_to(REPO)}: {m.group(0)}" for p in sources for m in ddl.finditer(p.read_text())]
+    assert found == []

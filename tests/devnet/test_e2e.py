@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from devnet_helpers import ORACLE, Signer, ascii_, uint
-
 from stacks import clarity
+from tests.support.devnet import ORACLE, Signer, ascii_, uint
 
 
 async def test_contract_call_end_to_end(client, observer, accounts):

@@ -4,7 +4,8 @@ with the orphaned transactions back in the mempool."""
 from __future__ import annotations
 
 import pytest
-from devnet_helpers import DEPLOYER, Signer, new_key
+
+from tests.support.devnet import DEPLOYER, Signer, new_key
 
 
 async def _fork_and_check(client, observer, depth: int) -> None:

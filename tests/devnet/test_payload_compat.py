@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from devnet_helpers import DEPLOYER, Signer, new_key
 
 from stacks.rpc import StacksClient
 from tests.conftest import FIXTURES
+from tests.support.devnet import DEPLOYER, Signer, new_key
 
 OBS = FIXTURES / "event-observer"
 NAKAMOTO = OBS / "stacks-blockchain-api" / "fuzzed-transactions-1.tsv"

@@ -8,10 +8,20 @@ import os
 import signal
 import subprocess
 import sys
-
-from devnet_helpers import DEPLOYER, RecordingObserver, Signer, free_port, new_key, start_devnet_async
+from pathlib import Path
 
 from stacks.rpc import StacksClient
+from tests.processes import alive, descendants, free_port
+from tests.support.devnet import (
+    DEPLOYER,
+    RecordingObserver,
+    Signer,
+    needs_node,
+    new_key,
+    start_devnet_async,
+)
+
+pytestmark = needs_node
 
 
 async def test_restart_redelivers_and_replays(tmp_path):
@@ -96,3 +106,32 @@ async def test_bithedge_devnet_command(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+async def test_bithedge_devnet_exits_with_the_node_crash(tmp_path):
+    """Run alone, the command restarts nothing: a Node crash ends it with Node's status (the supervisor of
+    ``bithedge up`` restarts it), and the next start replays the chain log."""
+    port = free_port()
+    env = {**os.environ, "BITHEDGE_DATA_DIR": str(tmp_path)}
+    argv = [sys.executable, "-m", "bithedge", "devnet", "--port", str(port), "--block-time", "0"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 180)
+        async with StacksClient(line.strip()) as c:
+            tip = (await c.mine())["tip"]
+        (node,) = [p for p in descendants(proc.pid) if "server.cjs" in Path(f"/proc/{p}/cmdline").read_text()]
+        os.kill(node, signal.SIGKILL)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=30)
+        assert proc.returncode == 128 + signal.SIGKILL
+        assert "devnet stopped: the Node process exited" in err and "start it again" in err
+        assert not alive(node)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    again = await start_devnet_async(tmp_path / "devnet")
+    try:
+        assert again.ready["tip"] == tip and not again.ready["fresh"]
+    finally:
+        again.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from devnet_helpers import DEPLOYER, ORACLE, Signer, ascii_, new_key, uint
 
 from stacks import clarity
 from stacks.rpc import (
@@ -28,6 +27,7 @@ from stacks.transaction import (
     make_unsigned,
     sign,
 )
+from tests.support.devnet import DEPLOYER, ORACLE, Signer, ascii_, new_key, uint
 
 
 async def funded(client, amount=50_000_000) -> Signer:

@@ -11,32 +11,25 @@ write path. No fork ever reaches the clean database.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import sys
-from pathlib import Path
 
 import asyncpg
-import pytest
 
 from indexer.ingest import Writer
 from indexer.server import IndexerServer, ServerConfig
 from tests.indexer.helpers import req
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devnet"))
-
-from devnet_helpers import (  # noqa: E402
+from tests.processes import free_port
+from tests.support.devnet import (
     DEPLOYER,
     RecordingObserver,
     Signer,
-    free_port,
+    needs_node,
     new_key,
     start_devnet,
     start_devnet_async,
 )
 
-__all__ = ["DEPLOYER", "RecordingObserver", "Signer", "free_port", "new_key", "start_devnet", "start_devnet_async"]
-
-needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+__all__ = ["DEPLOYER", "RecordingObserver", "Signer", "free_port", "needs_node", "new_key", "start_devnet",
+           "start_devnet_async"]
 
 
 async def start_indexer(dsn: str, **kw) -> tuple[IndexerServer, str]:

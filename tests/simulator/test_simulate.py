@@ -9,13 +9,13 @@ import subprocess
 import sys
 
 import aiohttp
-from devnet_helpers import free_port
 
 from bithedge.simulator.agents import Simulator, policy_terms, quote_digest
 from bithedge.simulator.feed import serve
 from stacks import clarity
 from stacks.principal import parse_principal
 from stacks.rpc import StacksClient
+from tests.processes import free_port
 
 U, A = clarity.UInt, clarity.StringAscii
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"

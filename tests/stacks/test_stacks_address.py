@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fixture_data
 import pytest
 
 from stacks import address, keys
 from stacks.clarity import ContractPrincipal, StandardPrincipal
 from stacks.errors import DecodeError, SignatureError
+from tests.stacks import fixture_data
 
 
 @pytest.mark.skipif(not fixture_data.available(), reason="../shared/fixtures/stacks not present")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import fixture_data
 import pytest
 from hypothesis import given, settings
-from strategies import values
 
 from stacks import clarity
 from stacks.clarity import (
@@ -25,6 +23,8 @@ from stacks.clarity import (
     UInt,
 )
 from stacks.errors import DecodeError, EncodeError
+from tests.stacks import fixture_data
+from tests.stacks.strategies import values
 
 needs_fixtures = pytest.mark.skipif(
     not fixture_data.available(), reason="../shared/fixtures/stacks not present"

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 
-import fixture_data
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import values
-from test_stacks_fuzz import VALUES, mutated
 
 from stacks import c32, clarity
 from stacks.clarity import codec
 from stacks.errors import DecodeError
+from tests.stacks import fixture_data
+from tests.stacks.strategies import values
+from tests.stacks.test_stacks_fuzz import VALUES, mutated
 
 
 def _outcome(decoder, data):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import fixture_data
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from stacks import clarity
 from stacks.errors import DecodeError
 from stacks.transaction import decode_transaction
+from tests.stacks import fixture_data
 
 pytestmark = pytest.mark.skipif(not fixture_data.available(), reason="../shared/fixtures/stacks not present")
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import fixture_data
 import pytest
 from hypothesis import given, settings
-from strategies import transactions
 
 from stacks import clarity, transaction
 from stacks.errors import DecodeError, SignatureError
@@ -27,6 +25,8 @@ from stacks.transaction import (
     verify,
     with_fee,
 )
+from tests.stacks import fixture_data
+from tests.stacks.strategies import transactions
 
 needs_fixtures = pytest.mark.skipif(
     not fixture_data.available(), reason="../shared/fixtures/stacks not present"

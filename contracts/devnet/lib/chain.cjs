@@ -37,28 +37,27 @@ function newTiming() {
   };
 }
 
-/** Run fn with console output from the WASM (runtime-error traces, print echoes) silenced. */
+/** Run fn with console output from the WASM (runtime-error traces, print echoes) silenced. A promise
+ * returned by fn keeps the console silenced until it settles. */
 function quiet(fn) {
-  const { log, error, warn, info } = console;
+  const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
   console.log = console.error = console.warn = console.info = () => {};
+  const restore = () => Object.assign(console, saved);
+  let result;
   try {
-    return fn();
-  } finally {
-    Object.assign(console, { log, error, warn, info });
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
   }
-}
-
-async function quietAsync(fn) {
-  const { log, error, warn, info } = console;
-  console.log = console.error = console.warn = console.info = () => {};
-  try {
-    return await fn();
-  } finally {
-    Object.assign(console, { log, error, warn, info });
-  }
+  if (result && typeof result.then === "function") return result.finally(restore);
+  restore();
+  return result;
 }
 
 class FatalVmError extends Error {}
+/** The chain log in the data dir was built from other contracts or devnet settings: only --reset helps. */
+class ProjectChanged extends Error {}
 
 // ---- the Clarinet project ---------------------------------------------------------------------
 function projectFiles(manifest) {
@@ -240,14 +239,14 @@ class Chain {
         v: LOG_VERSION, digest: this.digest, created: now(), genesis: crypto.randomBytes(16).toString("hex"),
         burn_ratio: this.opts.burnRatio,
       };
-      fs.writeFileSync(this.logPath, JSON.stringify(this.header) + "\n");
     } else {
       this.header = lines[0].rec;
-      if (this.header.v !== LOG_VERSION) throw new Error(`${this.logPath}: unknown log version; start with --reset`);
+      if (this.header.v !== LOG_VERSION) throw new ProjectChanged(`${this.logPath}: unknown log version; start with --reset`);
       if (this.header.digest !== this.digest) {
-        throw new Error(
-          `the contracts or devnet settings changed since the chain in ${dataDir} was built; ` +
-          "start with --reset (or another --data-dir) to begin a new chain",
+        throw new ProjectChanged(
+          `the contracts or devnet settings changed since the chain in ${dataDir} was built` +
+          (this.header.code_hash ? ` (its contracts' code hash is ${this.header.code_hash})` : "") +
+          "; start with --reset (or another --data-dir) to begin a new chain",
         );
       }
       if (this.header.burn_ratio !== this.opts.burnRatio) {
@@ -258,7 +257,6 @@ class Chain {
       if (fs.statSync(this.logPath).size > goodEnd) fs.truncateSync(this.logPath, goodEnd);
     }
     this.burnRatio = this.header.burn_ratio;
-    this.logFd = fs.openSync(this.logPath, "a");
 
     // the devnet's own accounts (DEVNET ONLY keys)
     this.miner = accountFromLabel("miner");
@@ -268,6 +266,17 @@ class Chain {
     const t0 = Date.now();
     await this._initSession();
     this.log(`simnet ready in ${Date.now() - t0} ms (height ${this.raw.blockHeight}, burn ${this.raw.burnBlockHeight})`);
+    this.contractIds = this.deployedContracts();
+    const codeHash = this._codeHash();
+    if (fresh) {
+      this.header.code_hash = codeHash; // recorded at genesis: what the indexer's database is checked against
+      fs.writeFileSync(this.logPath, JSON.stringify(this.header) + "\n");
+    } else if ((this.header.code_hash ?? codeHash) !== codeHash) {
+      throw new ProjectChanged(`${this.logPath} was built from contracts with code hash ${this.header.code_hash}, ` +
+        `the project deploys ${codeHash}; start with --reset`);
+    }
+    this.header.code_hash = codeHash;
+    this.logFd = fs.openSync(this.logPath, "a");
     this.accounts = this._accounts();
     this._genesis();
     const replayed = lines.slice(1);
@@ -284,7 +293,7 @@ class Chain {
       this.raw = new wasm.SDK(vfs, new wasm.SDKOptions(false, false, false));
       this.simnet = new Proxy(this.raw, getSessionProxy());
     }
-    await quietAsync(() => this.raw.initSession(this.projectDir, this.manifestCopy, null));
+    await quiet(() => this.raw.initSession(this.projectDir, this.manifestCopy, null));
     this.interfaces = null;
     for (const a of [this.miner, this.faucetAccount, this.forker]) this.raw.mintSTX(a.address, MINT_AMOUNT);
     // SIP-010 balances the setup file asks for (e.g. sBTC for providers and buyers): simnet mints
@@ -292,6 +301,37 @@ class Chain {
     if (mints && Array.isArray(mints.mints)) {
       for (const mt of mints.mints) quiet(() => this.raw.mintFT(mints.asset, mt.recipient, BigInt(mt.amount)));
     }
+  }
+
+  /**
+   * The deployed contracts, in deploy order (the simnet deployment plan generated from the manifest): those
+   * of the setup file's deployer, or every contract the project itself publishes when there is no setup file.
+   */
+  deployedContracts() {
+    const plan = fs.readFileSync(path.join(this.projectDir, "deployments", "default.simnet-plan.yaml"), "utf8");
+    const deployer = this.setup && this.setup.deployer;
+    const out = [];
+    for (const m of plan.matchAll(/contract-name:\s*(\S+)\s*\n\s*emulated-sender:\s*(\S+)\s*\n\s*path:\s*(\S+)/g)) {
+      const [, name, sender, file] = m;
+      const ours = deployer ? sender === deployer : fs.existsSync(path.join(this.projectDir, file));
+      if (ours) out.push(`${sender}.${name}`);
+    }
+    return out;
+  }
+
+  /** sha256 over the deployed contracts' sources in deploy order, each as `id NUL length NUL source`. */
+  _codeHash() {
+    const h = crypto.createHash("sha256");
+    for (const id of this.contractIds) {
+      const src = Buffer.from(this.raw.getContractSource(id) ?? "", "utf8");
+      h.update(`${id}\0${src.length}\0`).update(src);
+    }
+    return h.digest("hex");
+  }
+
+  /** What identifies this chain to a database indexing it: its contracts and its genesis. */
+  identity() {
+    return { code_hash: this.header.code_hash, genesis_id: this.header.genesis, contracts: this.contractIds };
   }
 
   _accounts() {
@@ -310,7 +350,6 @@ class Chain {
   }
 
   get tip() { return this.blocks[this.blocks.length - 1]; }
-  get genesisTop() { return this.genesisHeight; }
 
   _burnHash(parentHash, height, salt) {
     return hx(sha256(sha256(Buffer.concat([unhex(parentHash), u64(height), Buffer.from(salt)]))));
@@ -1003,4 +1042,4 @@ class Chain {
   }
 }
 
-module.exports = { Chain, FatalVmError, newTiming, Rejection, parseAccounts, postConditionsHold, u128hex, unhex, hx };
+module.exports = { Chain, FatalVmError, ProjectChanged, Rejection, quiet, u128hex, unhex };

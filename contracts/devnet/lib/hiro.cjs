@@ -172,4 +172,4 @@ function mempoolTransaction(chain, entry) {
   return { ...txBase(chain, entry.d), tx_status: "pending", replaced_by_tx_id: null, receipt_time: t, receipt_time_iso: iso(t) };
 }
 
-module.exports = { burnBlock, nakamotoBlock, transaction, rawTransaction, mempoolTransaction, hiroEvent, repr, iso };
+module.exports = { burnBlock, nakamotoBlock, transaction, rawTransaction, mempoolTransaction };

@@ -4,6 +4,7 @@
 // itself signs (genesis setup calls, faucet transfers, fork markers). Never use these for real funds.
 const crypto = require("node:crypto");
 const secp = require("@noble/secp256k1");
+const T = require("@stacks/transactions");
 
 secp.utils.hmacSha256Sync = (key, ...msgs) => {
   const h = crypto.createHmac("sha256", Buffer.from(key));
@@ -12,49 +13,14 @@ secp.utils.hmacSha256Sync = (key, ...msgs) => {
 };
 
 const N = secp.CURVE.n;
-const C32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 function sha256(b) { return crypto.createHash("sha256").update(b).digest(); }
 function sha512_256(b) { return crypto.createHash("sha512-256").update(b).digest(); }
 function hash160(b) { return crypto.createHash("ripemd160").update(sha256(b)).digest(); }
 
-function c32encode(buf) {
-  // big-endian base32 with one '0' per leading zero byte (c32check semantics)
-  let n = BigInt("0x" + (buf.length ? Buffer.from(buf).toString("hex") : "0"));
-  let out = "";
-  while (n > 0n) { out = C32[Number(n % 32n)] + out; n /= 32n; }
-  for (const b of buf) { if (b === 0) out = "0" + out; else break; }
-  return out;
-}
-
+/** The c32check address of a version byte and a hash160 (the @stacks/transactions encoder). */
 function c32address(version, h160) {
-  const check = sha256(sha256(Buffer.concat([Buffer.from([version]), h160]))).subarray(0, 4);
-  return "S" + C32[version] + c32encode(Buffer.concat([h160, check]));
-}
-
-function c32decode(addr) {
-  // returns {version, hash160}; throws on bad checksum
-  if (!/^S[0-9A-Z]+$/.test(addr)) throw new Error(`bad address ${addr}`);
-  const version = C32.indexOf(addr[1]);
-  const body = addr.slice(2);
-  let n = 0n;
-  for (const ch of body) {
-    const v = C32.indexOf(ch);
-    if (v < 0) throw new Error(`bad address ${addr}`);
-    n = n * 32n + BigInt(v);
-  }
-  let hex = n.toString(16);
-  if (hex.length % 2) hex = "0" + hex;
-  if (n === 0n) hex = "";
-  let zeros = 0;
-  for (const ch of body) { if (ch === "0") zeros++; else break; }
-  let bytes = Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, "hex")]);
-  if (bytes.length < 24) bytes = Buffer.concat([Buffer.alloc(24 - bytes.length), bytes]);
-  const h160 = bytes.subarray(bytes.length - 24, bytes.length - 4);
-  const check = bytes.subarray(bytes.length - 4);
-  const want = sha256(sha256(Buffer.concat([Buffer.from([version]), h160]))).subarray(0, 4);
-  if (!want.equals(check)) throw new Error(`bad address checksum ${addr}`);
-  return { version, hash160: Buffer.from(h160) };
+  return T.addressToString(T.addressFromVersionHash(version, Buffer.from(h160).toString("hex")));
 }
 
 function mnemonicToSeed(mnemonic, passphrase = "") {
@@ -107,7 +73,4 @@ function signDigest(digest, privHex) {
   return Buffer.concat([Buffer.from([rec]), Buffer.from(sig)]);
 }
 
-module.exports = {
-  sha256, sha512_256, hash160, c32address, c32decode, accountFromMnemonic, accountFromPrivateKey,
-  accountFromLabel, signDigest, secp,
-};
+module.exports = { sha256, sha512_256, hash160, c32address, accountFromMnemonic, accountFromLabel, signDigest };

@@ -199,4 +199,4 @@ class Observers {
   }
 }
 
-module.exports = { Observers, ObserverQueue };
+module.exports = { Observers };

@@ -1,14 +1,22 @@
-"""Helpers for devnet tests: a recording event observer, devnet processes on free ports, signing."""
+"""The devnet side of the tests: a recording event observer, devnet processes on free ports, signing, and the
+session fixtures every folder shares (registered by ``tests/conftest.py``).
+
+Two session devnets, each with its own observer: ``devnet`` (with ``observer``, ``client``, ``accounts``) runs
+the signature worker (``--sig-worker``, opt-in), ``sim_devnet`` (with ``sim_observer``) for the simulator does
+not, so both admission paths are exercised and the simulator's traffic never mixes with the devnet tests'.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import tempfile
-from collections.abc import Callable
+import shutil
+import socket
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
 from bithedge.devnet import DEFAULT_MANIFEST, DevnetProcess, node_argv
@@ -16,7 +24,6 @@ from stacks import clarity
 from stacks.keys import parse_private_key
 from stacks.rpc import StacksClient
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer
-from tests.processes import free_port
 
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
 ORACLE = f"{DEPLOYER}.bithedge-oracle"
@@ -51,9 +58,12 @@ class RecordingObserver:
         app.router.add_post("/{tail:.*}", self._handle)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", port or free_port())
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        # Our own bound socket: its port is known without asking aiohttp's internals.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self.runner, sock).start()
         return self
 
     async def stop(self) -> None:
@@ -146,5 +156,47 @@ def uint(n: int):
     return clarity.UInt(n)
 
 
-def tmpdir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=prefix))
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+async def _session_observer() -> AsyncIterator[RecordingObserver]:
+    obs = await RecordingObserver().start()
+    yield obs
+    await obs.stop()
+
+
+async def _session_devnet(observer: RecordingObserver, data_dir: Path, **kw) -> AsyncIterator[DevnetProcess]:
+    """One devnet over the real contracts: mining on demand, blocking delivery to ``observer``."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    proc = await start_devnet_async(data_dir, observers=[observer.url], **kw)
+    yield proc
+    proc.stop()
+
+
+observer = pytest.fixture(scope="session", name="observer")(_session_observer)
+sim_observer = pytest.fixture(scope="session", name="sim_observer")(_session_observer)
+
+
+@pytest.fixture(scope="session")
+async def devnet(observer, tmp_path_factory):
+    async for proc in _session_devnet(observer, tmp_path_factory.mktemp("devnet"), sig_worker=True):
+        yield proc
+
+
+@pytest.fixture
+async def client(devnet):
+    async with StacksClient(devnet.rpc_url, retries=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def accounts(devnet):
+    async with StacksClient(devnet.rpc_url) as c:
+        return {a["label"]: a for a in await c.devnet_accounts()}
+
+
+@pytest.fixture(scope="session")
+async def sim_devnet(sim_observer, tmp_path_factory):
+    async for proc in _session_devnet(sim_observer, tmp_path_factory.mktemp("simdevnet")):
+        yield proc
