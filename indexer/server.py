@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bithedge import logs
-from bithedge.settings import Settings
+from bithedge.settings import Settings, default
 from indexer import retention
 from indexer.gaps import GapReconciler, WriterHandle
 from indexer.ingest import Writer, is_permanent_db_error
@@ -40,25 +40,20 @@ OBSERVER_PATHS = (
 KEEP_TRUNCATED = 64 * 1024  # bytes of an oversized body kept for the dead letter
 
 
-def _default(name: str):
-    """A setting's default: the values below are never written twice."""
-    return Settings.model_fields[name].default
-
-
 @dataclass
 class ServerConfig:
     dsn: str
-    host: str = _default("host")
-    port: int = _default("indexer_port")
+    host: str = default("host")
+    port: int = default("indexer_port")
     node_url: str | None = None  # for /ready and the gap reconciler (stacks_tip_height)
     api_url: str | None = None  # Hiro-style API the gap reconciler fetches missing blocks from
     api_key: str | None = field(default=None, repr=False)  # its x-api-key; a secret, kept out of reprs
-    max_body_bytes: int = _default("indexer_max_body_mb") * 1024 * 1024
-    ready_lag_blocks: int = _default("indexer_ready_lag_blocks")
-    gap_fill: bool = _default("indexer_gap_fill")
-    gap_check_s: float = _default("indexer_gap_check_s")
-    body_retention_days: int | None = _default("indexer_body_retention_days")
-    shutdown_timeout_s: float = _default("shutdown_timeout_s")
+    max_body_bytes: int = default("indexer_max_body_mb") * 1024 * 1024
+    ready_lag_blocks: int = default("indexer_ready_lag_blocks")
+    gap_fill: bool = default("indexer_gap_fill")
+    gap_check_s: float = default("indexer_gap_check_s")
+    body_retention_days: int | None = default("indexer_body_retention_days")
+    shutdown_timeout_s: float = default("shutdown_timeout_s")
 
     @classmethod
     def from_settings(cls, s: Settings, dsn: str, **overrides) -> ServerConfig:
