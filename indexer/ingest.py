@@ -104,6 +104,7 @@ class Writer:
         low = max(0, top - self.chain_window) if top is not None else 0
         self.chain = Chain.from_rows(await self.conn.fetch(Q["chain_window"], low), low)
         self.burns = BurnChain.from_rows(await self.conn.fetch(Q["burn_blocks"]))
+        await self.conn.execute(Q["ensure_chain_tip"])
         t = await self.conn.fetchrow(Q["chain_tip"])
         self.tip = TipRow(*(t[k] for k in TipRow._fields))
 

@@ -65,6 +65,11 @@ SELECT EXISTS (SELECT 1 FROM raw.blocks WHERE index_block_hash = $1);
 -- params: none
 SELECT burn_block_hash, burn_block_height, canonical FROM raw.burn_blocks;
 
+-- name: ensure_chain_tip
+-- Recreate the one raw.chain_tip row if raw.* was emptied (e.g. `bithedge up --reset-chain` truncates every table).
+-- params: none
+INSERT INTO raw.chain_tip (id) VALUES (true) ON CONFLICT (id) DO NOTHING;
+
 -- name: chain_tip
 -- The one raw.chain_tip row.
 -- params: none

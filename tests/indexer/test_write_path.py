@@ -309,3 +309,20 @@ async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
     assert seen == [key]  # sent, and a 401 is not retried
     assert "401" in text and "BITHEDGE_INDEXER_API_KEY" in text and "Traceback" not in text
     assert key not in text
+
+
+async def test_writer_recreates_a_truncated_chain_tip_row(db_url):
+    """Emptying every raw table (as `bithedge up --reset-chain` does) also removes raw.chain_tip's one row; the
+    next writer recreates it, so the tip is stored again instead of the UPDATE matching nothing."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("TRUNCATE raw.chain_tip")
+        w = await Writer.open(db_url)
+        try:
+            await w.write([req("/new_block", synth.block(0, synth.GENESIS_PARENT))])
+        finally:
+            await w.close()
+        assert await conn.fetchval("SELECT count(*) FROM raw.chain_tip") == 1
+        assert await conn.fetchval("SELECT block_height FROM raw.chain_tip") == 0
+    finally:
+        await conn.close()
