@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from bithedge.settings import SettingsError, load_settings
 from indexer import ingest
+from indexer.decode import txid_of
 from indexer.ingest import Writer
 from indexer.replay import replay_file
 from tests.processes import free_port
@@ -224,9 +225,9 @@ async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
         req("/new_mempool_tx", [hexed[0], hexed[1]]),
         req("/new_mempool_tx", [hexed[1], hexed[2]]),
         req("/drop_mempool_tx", {"dropped_txids": [synth.h32("unknown")], "reason": "TooExpensive"}),
-        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()],
-                                 "reason": "ReplaceByFee", "new_txid": "0x" + ingest.P.txid_of(c).hex()}),
-        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()], "reason": "StaleGarbageCollect"}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + txid_of(a).hex()],
+                                 "reason": "ReplaceByFee", "new_txid": "0x" + txid_of(c).hex()}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + txid_of(a).hex()], "reason": "StaleGarbageCollect"}),
     ]
     w = await Writer.open(db_url)
     try:
@@ -235,7 +236,7 @@ async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
     finally:
         await w.close()
     ids = [r.request_id for r in requests]
-    txid = ingest.P.txid_of
+    txid = txid_of
     assert set(rows) == {txid(a), txid(b), txid(c)}
     assert rows[txid(b)]["request_id"] == ids[0] and bytes(rows[txid(b)]["raw_tx"]) == b
     assert rows[txid(c)]["request_id"] == ids[1]
@@ -308,3 +309,20 @@ async def test_api_key_is_sent_and_never_shown(db_url, tmp_path):
     assert seen == [key]  # sent, and a 401 is not retried
     assert "401" in text and "BITHEDGE_INDEXER_API_KEY" in text and "Traceback" not in text
     assert key not in text
+
+
+async def test_writer_recreates_a_truncated_chain_tip_row(db_url):
+    """Emptying every raw table (as `bithedge up --reset-chain` does) also removes raw.chain_tip's one row; the
+    next writer recreates it, so the tip is stored again instead of the UPDATE matching nothing."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("TRUNCATE raw.chain_tip")
+        w = await Writer.open(db_url)
+        try:
+            await w.write([req("/new_block", synth.block(0, synth.GENESIS_PARENT))])
+        finally:
+            await w.close()
+        assert await conn.fetchval("SELECT count(*) FROM raw.chain_tip") == 1
+        assert await conn.fetchval("SELECT block_height FROM raw.chain_tip") == 0
+    finally:
+        await conn.close()
