@@ -69,6 +69,9 @@ describe("fuzz: random action sequences keep the accounting exact", () => {
         for (const t of h.TOKENS) for (const tr of h.POOL_TIERS)
           record("seed", h.deposit(A.p3, t, tr, t === "STX" ? 200_000_000_000n : 2_000_000_000n));
         for (const a of actions) {
+          // The simnet calls are synchronous; without a macrotask turn between actions the worker cannot
+          // answer vitest's RPC, whose fixed 60 s timeout then fails the whole run on a loaded machine.
+          await new Promise<void>((resolve) => setImmediate(resolve));
           const tk = "token" in a ? h.TOKENS[a.token] : "STX";
           const tr = "tier" in a ? h.POOL_TIERS[a.tier] : "balanced";
           const picked = "who" in a ? h.PROVIDERS[a.who] : A.p1;
