@@ -39,6 +39,12 @@ SERVICES: tuple[Service, ...] = (
         url=lambda s: f"http://{s.host}:{s.indexer_port}/health",
         db_role="bithedge_indexer",
     ),
+    Service(
+        name="transforms",
+        argv=lambda s: bithedge_cmd("transforms", "serve"),
+        url=lambda s: f"http://{s.host}:{s.transforms_port}/ready",
+        db_role="bithedge_transform",
+    ),
     # The devnet and the simulator stand in for a real chain: off when BITHEDGE_NODE_URL names one.
     Service(
         name="devnet",

@@ -96,3 +96,35 @@ async def contract_shares(client: StacksClient, token: str, tier: str, provider:
 
 async def contract_policy(client: StacksClient, policy_id: int) -> dict | None:
     return clarity.to_plain(await client.call_read(f"{DEPLOYER}.bithedge-policy-registry", "get-policy", [U(policy_id)]))
+
+
+#: the marts and their unique keys (build_state and build_runs are the transforms' bookkeeping, not marts)
+def mart_keys(db_url: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT t.relname, i.indexrelid::regclass::text FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE n.nspname = 'marts' AND i.indisunique AND NOT i.indisprimary").fetchall()
+    return {t: idx for t, idx in rows}
+
+
+def mart_rows(db_url: str) -> dict[str, list[tuple]]:
+    """Every mart's rows, as text, in a stable order."""
+    import psycopg
+
+    out = {}
+    with psycopg.connect(db_url) as conn:
+        for table in sorted(mart_keys(db_url)):
+            out[table] = [r[0] for r in conn.execute(
+                f"SELECT t::text FROM marts.{table} AS t ORDER BY t::text").fetchall()]
+    return out
+
+
+def first_difference(a: dict[str, list], b: dict[str, list]) -> str:
+    for table in sorted(set(a) | set(b)):
+        ra, rb = set(a.get(table, [])), set(b.get(table, []))
+        if ra != rb:
+            return f"{table}: only left {sorted(ra - rb)[:2]}, only right {sorted(rb - ra)[:2]}"
+    return ""

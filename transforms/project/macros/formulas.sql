@@ -49,3 +49,13 @@
 {% macro usd_e8(units, token, price) -%}
   (({{ units }})::numeric * ({{ price }})::numeric / {{ token_scale(token) }})
 {%- endmacro %}
+
+{#- Governance (bithedge-governance `is-passed`): quorum (yes + no) · 10000 ≥ total · quorum-bp. -#}
+{% macro gov_quorum_met(yes, no, total, quorum_bp) -%}
+  (({{ yes }}) + ({{ no }})) * 10000 >= ({{ total }}) * ({{ quorum_bp }})
+{%- endmacro %}
+
+{#- threshold: yes · 10000 > (yes + no) · threshold-bp. -#}
+{% macro gov_threshold_met(yes, no, threshold_bp) -%}
+  ({{ yes }}) * 10000 > (({{ yes }}) + ({{ no }})) * ({{ threshold_bp }})
+{%- endmacro %}
