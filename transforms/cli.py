@@ -34,9 +34,9 @@ def _dbt(s: Settings):
 
 
 def _report(out, url: str | None = None, started: float | None = None) -> None:
-    from transforms.runner import record_run
-
     import psycopg
+
+    from transforms.runner import record_run
 
     if url is not None and started is not None:
         try:

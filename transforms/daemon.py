@@ -119,8 +119,8 @@ class TransformDaemon:
                     self.wake.set()  # anything missed while not listening
                     async for _ in conn.notifies():
                         self.wake.set()
-            except (psycopg.Error, OSError) as exc:
-                self.log.warning("listen_failed", error=str(exc), retry_s=backoff)
+            except Exception as exc:  # noqa: BLE001 - reconnect whatever broke the connection
+                self.log.warning("listen_failed", error=repr(exc), retry_s=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.cfg.retry_max_s)
 
@@ -136,19 +136,19 @@ class TransformDaemon:
                             seen = now
                             self.wake.set()
                         await asyncio.sleep(self.cfg.poll_s)
-            except (psycopg.Error, OSError) as exc:
-                self.log.warning("poll_failed", error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - the fallback must outlive anything the database does
+                self.log.warning("poll_failed", error=repr(exc))
                 await asyncio.sleep(self.cfg.poll_s)
 
     # ---- building ----------------------------------------------------------------------------------
     async def _build_loop(self) -> None:
         failures = 0
-        while True:
+        while not self.stopping.is_set():
             await self.wake.wait()
-            if self.stopping.is_set():
-                return
             await asyncio.sleep(self.cfg.debounce_s)  # let the rest of a burst land
             self.wake.clear()
+            if self.stopping.is_set():  # checked after the clear: stop() sets wake too
+                return
             out = await asyncio.to_thread(self._run_once)
             if out.success:
                 failures = 0
