@@ -1,5 +1,5 @@
-// Writes devnet-setup.json: the admin call sequence that bootstraps a fresh devnet after the five
-// contracts are deployed. The test suite replays the same file (tests/helpers.ts), so it stays valid.
+// Writes devnet-setup.json: the admin call sequence that bootstraps a fresh devnet after the seven
+// contracts are deployed (Clarinet.toml order). The test suite replays the same file (tests/helpers.ts), so it stays valid.
 // Usage: node scripts/gen-devnet-setup.mjs
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -18,7 +18,7 @@ const call = (contract, fn, args, note) => steps.push({
   args, repr: `(contract-call? '${deployer}.${contract} ${fn} ${args.map(repr).join(" ")})`, note,
 });
 
-call("bithedge-parameters", "grant-role", [p("wallet_1"), s("keeper")], "keeper: settles expired policies");
+call("bithedge-parameters", "grant-role", [p("wallet_1"), s("guardian")], "guardian: may pause create-policy, deposit, proposals");
 call("bithedge-parameters", "grant-role", [p("wallet_2"), s("oracle-submitter")], "oracle submitter: BTC and STX prices");
 call("bithedge-parameters", "grant-role", [p("wallet_3"), s("quote-signer")], "quote signer: its key signs premium quotes");
 for (const token of ["STX", "sBTC"])
@@ -27,6 +27,8 @@ for (const token of ["STX", "sBTC"])
 // Devnet tuning only: faster governance so a proposal completes within a short simulation.
 call("bithedge-parameters", "set-param", [s("gov.voting-period-blocks"), u(20)], "DEVNET tuning");
 call("bithedge-parameters", "set-param", [s("gov.timelock-blocks"), u(5)], "DEVNET tuning");
+call("bithedge-parameters", "set-param", [s("gov.voting-delay-blocks"), u(2)], "DEVNET tuning (Stacks blocks)");
+call("bithedge-parameters", "set-param", [s("gov.execution-grace-blocks"), u(50)], "DEVNET tuning");
 
 const sbtc = "SM3VDXK3WZZSA84XXFKAFAF15NNZX32CTSG82JFQ4.sbtc-token";
 const out = {

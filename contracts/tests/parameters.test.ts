@@ -14,33 +14,83 @@ describe("bithedge-parameters", () => {
   it("deploy seeds: deployer admin, governance executor, no operational roles", () => {
     expect(h.ro(C.params, "has-role", [Cl.principal(A.deployer), Cl.stringAscii("admin")])).toBe(true);
     expect(h.ro(C.params, "has-role", [Cl.principal(C.gov), Cl.stringAscii("governance-executor")])).toBe(true);
-    for (const role of ["keeper", "oracle-submitter", "quote-signer"])
+    for (const role of ["guardian", "oracle-submitter", "quote-signer"])
       for (const who of Object.values(A)) expect(h.ro(C.params, "has-role", [Cl.principal(who), Cl.stringAscii(role)])).toBe(false);
     expect(h.ro(C.params, "get-param", [Cl.stringAscii("premium.max-bp")])).toBe(5000n);
     expect(h.ro(C.params, "get-param-entry", [Cl.stringAscii("nope")])).toBeNull();
     expect(h.ro(C.params, "get-tier", [Cl.stringAscii("provider"), Cl.stringAscii("balanced")])["max-utilization-bp"]).toBe(7000n);
-    expect(h.ro(C.params, "get-policy-config")["max-per-expiry"]).toBe(200n);
-    expect(h.ro(C.params, "get-gov-config")["quorum-bp"]).toBe(2000n);
+    expect(h.ro(C.params, "get-policy-config")["fee-bp"]).toBe(300n);
+    expect(h.ro(C.params, "get-gov-config")).toMatchObject({ "quorum-bp": 2000n, "voting-delay-blocks": 300n,
+      "execution-grace-blocks": 1008n, "proposal-min-power": 1_000_000_000n });
+    expect(h.ro(C.params, "get-param-entry", [Cl.stringAscii("policy.max-per-expiry")])).toBeNull(); // v1 key gone
+    expect(h.ro(C.params, "is-valid-role", [Cl.stringAscii("keeper")])).toBe(false); // settlement is permissionless
   });
 
   it("grant-role / revoke-role: admin only, valid roles, events, no self-revoke", () => {
-    h.expectErr(h.grant(A.keeper, "keeper", A.outsider), 100);
+    h.expectErr(h.grant(A.keeper, "guardian", A.outsider), 100);
     h.expectErr(h.grant(A.keeper, "superuser"), 105);
-    const e = h.onePrint(h.grant(A.keeper, "keeper"), "role-granted");
-    expect(e).toMatchObject({ who: A.keeper, role: "keeper", sender: A.deployer });
-    expect(h.ro(C.params, "has-role", [Cl.principal(A.keeper), Cl.stringAscii("keeper")])).toBe(true);
+    const e = h.onePrint(h.grant(A.keeper, "guardian"), "role-granted");
+    expect(e).toMatchObject({ who: A.keeper, role: "guardian", sender: A.deployer });
+    expect(h.ro(C.params, "has-role", [Cl.principal(A.keeper), Cl.stringAscii("guardian")])).toBe(true);
     // a non-admin role holder cannot grant
-    h.expectErr(h.grant(A.p1, "keeper", A.keeper), 100);
-    h.expectErr(h.call(C.params, "revoke-role", [Cl.principal(A.keeper), Cl.stringAscii("keeper")], A.outsider), 100);
+    h.expectErr(h.grant(A.p1, "guardian", A.keeper), 100);
+    h.expectErr(h.call(C.params, "revoke-role", [Cl.principal(A.keeper), Cl.stringAscii("guardian")], A.outsider), 100);
     h.expectErr(h.call(C.params, "revoke-role", [Cl.principal(A.keeper), Cl.stringAscii("nope")], A.deployer), 105);
     h.expectErr(h.call(C.params, "revoke-role", [Cl.principal(A.deployer), Cl.stringAscii("admin")], A.deployer), 106);
-    const r = h.onePrint(h.call(C.params, "revoke-role", [Cl.principal(A.keeper), Cl.stringAscii("keeper")], A.deployer), "role-revoked");
-    expect(r).toMatchObject({ who: A.keeper, role: "keeper" });
-    expect(h.ro(C.params, "has-role", [Cl.principal(A.keeper), Cl.stringAscii("keeper")])).toBe(false);
+    const r = h.onePrint(h.call(C.params, "revoke-role", [Cl.principal(A.keeper), Cl.stringAscii("guardian")], A.deployer), "role-revoked");
+    expect(r).toMatchObject({ who: A.keeper, role: "guardian" });
+    expect(h.ro(C.params, "has-role", [Cl.principal(A.keeper), Cl.stringAscii("guardian")])).toBe(false);
     // a second admin can revoke the first
     h.ok(h.grant(A.p1, "admin"));
     h.ok(h.call(C.params, "revoke-role", [Cl.principal(A.deployer), Cl.stringAscii("admin")], A.p1));
-    h.expectErr(h.grant(A.keeper, "keeper", A.deployer), 100);
+    h.expectErr(h.grant(A.keeper, "guardian", A.deployer), 100);
+  });
+
+  it("L-3: pair rules and tightened bounds refuse contradictory or self-weakening values", () => {
+    const check = (k: string, v: number | bigint) => h.plain(h.roCV(C.params, "check-param", [Cl.stringAscii(k), Cl.uint(v)]));
+    // the audit's list: every one is now out of bounds
+    for (const [k, v] of [["gov.threshold-bp", 1], ["gov.quorum-bp", 1], ["gov.timelock-blocks", 0], ["gov.voting-period-blocks", 1],
+      ["settle.max-price-delay-blocks", 0], ["premium.min-bp", 0], ["oracle.max-deviation-bp", 10000]] as const)
+      expect(check(k, v), k).toEqual({ err: 102n });
+    expect(check("gov.threshold-bp", 4999)).toEqual({ err: 102n });
+    expect(check("gov.threshold-bp", 5000)).toEqual({ ok: true });
+    // min-duration 52560 with max-duration 1: the second half of the pair is refused
+    h.ok(h.setParam("policy.min-duration-blocks", 52560));
+    h.expectErr(h.setParam("policy.max-duration-blocks", 1), 102);
+    expect(check("policy.max-duration-blocks", 1)).toEqual({ err: 102n }); // governance validates proposals the same way
+    h.ok(h.setParam("policy.min-duration-blocks", 6));
+    h.ok(h.setParam("policy.max-duration-blocks", 100));
+    h.expectErr(h.setParam("policy.min-duration-blocks", 101), 102);
+    h.ok(h.setParam("policy.min-duration-blocks", 100)); // equal is fine
+    // min-amount 1e10 with max-amount 1
+    h.expectErr(h.setParam("policy.min-amount-sats", 10_000_000_000n), 102);
+    h.ok(h.setParam("policy.max-amount-sats", 10_000n));
+    h.expectErr(h.setParam("policy.min-amount-sats", 10_001), 102);
+    h.expectErr(h.setParam("premium.min-bp", 5001), 102);    // > premium.max-bp 5000
+    h.expectErr(h.setParam("premium.max-bp", 9), 102);       // < premium.min-bp 10
+    h.expectErr(h.setParam("oracle.max-gap-deviation-bp", 999), 102); // < max-deviation 1000
+    h.ok(h.setParam("fund.premium-bp", 2500));
+    h.expectErr(h.setParam("fee.protocol-bp", 501), 102);    // fee + fund > 3000
+    h.ok(h.setParam("fee.protocol-bp", 500));
+    h.expectErr(h.setParam("fund.premium-bp", 2501), 102);
+  });
+
+  it("pause flags: admin and governance set both ways, guardian only pauses, unknown action, events", () => {
+    h.ok(h.grant(A.keeper, "guardian"));
+    const paused = (a: string) => h.ro(C.params, "is-paused", [Cl.stringAscii(a)]);
+    for (const a of ["create-policy", "deposit", "proposals"]) expect(paused(a)).toBe(false);
+    h.expectErr(h.setPaused("deposit", true, A.outsider), 100);
+    h.expectErr(h.setPaused("withdraw", true), 108); // withdrawals have no flag
+    const e = h.onePrint(h.setPaused("deposit", true, A.keeper), "pause-set");
+    expect(e).toMatchObject({ action: "deposit", paused: true, previous: false, sender: A.keeper });
+    expect(paused("deposit")).toBe(true);
+    h.expectErr(h.setPaused("deposit", false, A.keeper), 100); // guardian cannot unpause
+    expect(h.onePrint(h.setPaused("deposit", false), "pause-set")).toMatchObject({ paused: false, previous: true, sender: A.deployer });
+    h.ok(h.grant(A.p2, "governance-executor"));
+    h.ok(h.setPaused("proposals", true, A.p2));
+    h.ok(h.setPaused("proposals", false, A.p2));
+    h.ok(h.setPaused("create-policy", true, A.keeper));
+    expect(paused("create-policy")).toBe(true);
   });
 
   it("set-param: auth, unknown key, bounds, event with old value", () => {
