@@ -1,6 +1,8 @@
-"""Agents that use the real contracts on the devnet: liquidity providers, policy buyers (with quotes
-signed by the devnet quote-signer key), the oracle submitter (``--oracle``), the keeper's settlement
-(``--settle``) and governance (proposals, votes, execution). One :meth:`Simulator.step` per block."""
+"""Agents that use the real contracts on the devnet: liquidity providers (deposits, withdrawals by
+request), policy buyers (with quotes signed by the devnet quote-signer key), insurance-fund
+depositors, a guardian that sometimes pauses an action and the admin who unpauses it, the oracle
+submitter (``--oracle``), settlement (``--settle``; permissionless, sent by the devnet keeper account)
+and governance (proposals, votes, execution). One :meth:`Simulator.step` per block."""
 
 from __future__ import annotations
 
@@ -14,9 +16,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bithedge.protocol.deployment import DEVNET, Deployment
+from bithedge.protocol.errors import RegistryError
+from bithedge.protocol.formulas import allowed_deviation_bp, guard_bounds, payout_terms, policy_terms
+from bithedge.protocol.quotes import Quote, sign_quote
+from bithedge.protocol.settlement import settlement_price_error
+from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, PauseAction, token_scale
 from bithedge.settings import REPO_ROOT
 from bithedge.simulator.market import Feed, Market
 from stacks import clarity
+from stacks.address import AddressVersion
 from stacks.keys import parse_private_key
 from stacks.principal import parse_principal
 from stacks.rpc import BadNonce, RpcError, StacksClient, TransactionRejected
@@ -24,12 +33,8 @@ from stacks.transaction import PostConditionMode, make_contract_call
 
 U = clarity.UInt
 A = clarity.StringAscii
-CHAIN_ID_TESTNET = 0x80000000
-BP = 10_000
-ONE8 = 100_000_000
-SCALE = {"STX": 1_000_000, "sBTC": 100_000_000}
-PROVIDER_TIERS = ("conservative", "balanced", "aggressive")
-BUYER_TIERS = ("conservative", "standard", "flexible")
+#: settle-expired item errors after which a policy is no longer open (settled, or not this expiry's)
+_CLOSED = {str(int(e)) for e in (RegistryError.POLICY_NOT_FOUND, RegistryError.ALREADY_SETTLED, RegistryError.WRONG_EXPIRY)}
 
 
 @dataclass
@@ -62,52 +67,25 @@ def bs_put(spot: float, strike: float, vol: float, years: float) -> float:
     return strike * _norm_cdf(-(d1 - sd)) - spot * _norm_cdf(-d1)
 
 
-def ceil_div(a: int, b: int) -> int:
-    return (a + b - 1) // b
-
-
-def policy_terms(strike, amount, spot, scale, price, ratio_bp, adj_bp, min_bp, max_bp) -> dict:
-    """Mirror of bithedge-policy-registry `policy-terms` (all integers)."""
-    max_payout = ceil_div(strike * amount * scale, ONE8 * price)
-    intrinsic = (strike - spot) * amount * scale // (ONE8 * price) if strike > spot else 0
-    floor_premium = ceil_div(max_payout * min_bp, BP)
-    base_min = max(intrinsic, floor_premium)
-    return {
-        "max_payout": max_payout,
-        "collateral": ceil_div(max_payout * ratio_bp, BP),
-        "min_premium": ceil_div(base_min * adj_bp, BP),
-        "max_premium": max_payout * max_bp // BP,
-    }
-
-
-def quote_digest(*, registry: str, quote_id: int, buyer: str, token: str, buyer_tier: str, pool_tier: str,
-                 strike: int, amount: int, expiry: int, premium: int, valid_until: int) -> bytes:
-    """sha256 of the consensus serialization of the quote tuple (contracts/README.md, Quotes)."""
-    t = clarity.Tuple({
-        "domain": A("bithedge-quote-v1"), "chain-id": U(CHAIN_ID_TESTNET), "registry": parse_principal(registry),
-        "quote-id": U(quote_id), "buyer": parse_principal(buyer), "token": A(token), "buyer-tier": A(buyer_tier),
-        "pool-tier": A(pool_tier), "strike": U(strike), "amount": U(amount), "expiry": U(expiry),
-        "premium": U(premium), "valid-until": U(valid_until),
-    })
-    return hashlib.sha256(clarity.encode(t)).digest()
-
-
 class Simulator:
     def __init__(
         self,
         client: StacksClient,
         *,
         seed: int = 0,
+        deployment: Deployment = DEVNET,
         oracle: bool = False,
         settle: bool = False,
         mine: bool = False,
         extra_buyers: int = 4,
         activity: float = 1.0,
+        crash_at: int | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.client = client
+        self.deployment = deployment
         self.rng = random.Random(seed)
-        self.market = Market(seed=seed)
+        self.market = Market(seed=seed, crash_at=crash_at)
         self.feed = Feed(self.market)
         self.oracle = oracle
         self.settle = settle
@@ -122,6 +100,9 @@ class Simulator:
         self.last_price: dict[str, int] = {}
         self.quote_seq = self.rng.randrange(1, 2**40)
         self.proposal: dict | None = None
+        self.paused: dict[str, int] = {}  # paused action -> step at which the admin unpauses it
+        self.step_no = 0
+        self.crashes_seen = 0
         self.burn_height = 0
         self.tip = 0
 
@@ -129,23 +110,22 @@ class Simulator:
     async def setup(self) -> None:
         accounts = await self._accounts()
         by = {a["label"]: a for a in accounts}
-        deployer = by["deployer"]["address"]
-        self.c = {n: f"{deployer}.bithedge-{n}" for n in ("parameters", "oracle", "vault", "policy-registry", "governance")}
 
         def actor(label: str) -> Actor:
             k = parse_private_key(by[label]["private_key"])
-            return Actor(label, k, k.address(26))
+            return Actor(label, k, k.address(AddressVersion.TESTNET_SINGLE_SIG))
 
+        self.admin = actor("deployer")
         self.submitter = actor("wallet_2")
-        self.keeper = actor("wallet_1")
+        self.keeper = actor("wallet_1")  # settles (anyone may) and holds the guardian role
         self.quote_key = parse_private_key(by["wallet_3"]["private_key"])
         self.providers = [actor(x) for x in ("wallet_4", "wallet_5", "wallet_6")]
         self.buyers = [actor(x) for x in ("wallet_7", "wallet_8")]
         self.sbtc_buyers = {a.label for a in self.buyers}
         for i in range(self.extra_buyers):
             k = parse_private_key(hashlib.sha256(f"bithedge-sim-buyer:{i}".encode()).hexdigest() + "01")
-            self.buyers.append(Actor(f"buyer-{i}", k, k.address(26)))
-        self.actors = [self.submitter, self.keeper, *self.providers, *self.buyers]
+            self.buyers.append(Actor(f"buyer-{i}", k, k.address(AddressVersion.TESTNET_SINGLE_SIG)))
+        self.actors = [self.admin, self.submitter, self.keeper, *self.providers, *self.buyers]
         await self.sync_nonces()
         await self.refresh_chain()
         # fund generated buyers (devnet faucet), give the pools initial liquidity
@@ -157,12 +137,16 @@ class Simulator:
                 except RpcError as exc:
                     self.log(f"faucet unavailable for {b.label}: {exc}")
         await self.refresh_config()
+        vault = self.deployment.vault
         for p in self.providers:
             for tier in PROVIDER_TIERS:
-                shares = await self._read_uint(self.c["vault"], "get-shares", [A("STX"), A(tier), parse_principal(p.address)])
-                if not shares:
-                    await self.send(p, "deposit", self.c["vault"], "deposit", [A("STX"), A(tier), U(2_000_000 * 1_000_000)])
-                    await self.send(p, "deposit", self.c["vault"], "deposit", [A("sBTC"), A(tier), U(20 * ONE8)])
+                if not await self._read_uint(vault, "get-shares", [A("STX"), A(tier), parse_principal(p.address)]):
+                    await self.send(p, "deposit", vault, "deposit", [A("STX"), A(tier), U(2_000_000 * 1_000_000)])
+                    await self.send(p, "deposit", vault, "deposit", [A("sBTC"), A(tier), U(20 * ONE8)])
+        # the insurance fund starts with a reserve: the admin's STX and a provider's sBTC
+        fund = self.deployment.insurance_fund
+        await self.send(self.admin, "fund-deposit", fund, "deposit", [A("STX"), U(20_000 * 1_000_000)])
+        await self.send(self.providers[0], "fund-deposit", fund, "deposit", [A("sBTC"), U(ONE8 // 10)])
         if self.oracle:
             await self.push_prices()
 
@@ -184,16 +168,24 @@ class Simulator:
         self.tip = info["stacks_tip_height"]
 
     async def refresh_config(self) -> None:
-        cfg = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-policy-config"))
-        self.cfg = {k: int(v) for k, v in cfg.items()}
+        """Everything the agents obey that governance can change: policy config, oracle guard, tiers."""
+        params = self.deployment.parameters
+        self.cfg = {k: int(v) for k, v in (await self._read(params, "get-policy-config")).items()}
+        self.oracle_cfg = {key: await self._read_uint(params, "get-param", [A(f"oracle.{key}")])
+                           for key in ("max-deviation-bp", "stale-after-blocks", "max-gap-deviation-bp",
+                                       "max-updates-per-block")}
+        self.max_batch = await self._read_uint(self.deployment.registry, "get-max-batch", [])
         self.tiers = {}
         for t in BUYER_TIERS:
-            v = clarity.to_plain(await self.client.call_read(self.c["parameters"], "get-tier", [A("buyer"), A(t)]))
+            v = await self._read(params, "get-tier", [A("buyer"), A(t)])
             if v:
                 self.tiers[t] = {k: int(x) if isinstance(x, str) and x.isdigit() else x for k, x in v.items()}
 
+    async def _read(self, contract: str, fn: str, args=()):
+        return clarity.to_plain(await self.client.call_read(contract, fn, list(args)))
+
     async def _read_uint(self, contract: str, fn: str, args) -> int:
-        v = clarity.to_plain(await self.client.call_read(contract, fn, args))
+        v = await self._read(contract, fn, args)
         if isinstance(v, dict):
             v = v.get("ok", 0)
         try:
@@ -225,6 +217,7 @@ class Simulator:
     async def step(self) -> None:
         self.market.step()
         self.feed.update(time.time())
+        self.step_no += 1
         await self.refresh_chain()
         await self.check_pending()
         if self.oracle:
@@ -232,39 +225,123 @@ class Simulator:
         r = self.rng
         for p in self.providers:
             if r.random() < 0.08 * self.activity:
-                token = "STX" if r.random() < 0.7 else "sBTC"
-                amount = r.randint(1_000, 50_000) * 1_000_000 if token == "STX" else r.randint(1, 200) * 1_000_000
-                await self.send(p, "deposit", self.c["vault"], "deposit", [A(token), A(r.choice(PROVIDER_TIERS)), U(amount)])
-            elif r.random() < 0.03 * self.activity:
-                token, tier = ("STX" if r.random() < 0.7 else "sBTC"), r.choice(PROVIDER_TIERS)
-                shares = await self._read_uint(self.c["vault"], "get-shares", [A(token), A(tier), parse_principal(p.address)])
-                if shares > 10:
-                    await self.send(p, "withdraw", self.c["vault"], "withdraw", [A(token), A(tier), U(shares // 20)])
+                await self.provide(p)
+            elif r.random() < 0.05 * self.activity:
+                await self.withdraw(p)
+        if r.random() < 0.03 * self.activity:
+            await self.fund_deposit(r.choice([*self.providers, *self.buyers[:2]]))
         for b in self.buyers:
             if r.random() < 0.25 * self.activity:
                 await self.buy(b)
         if self.settle:
             await self.settle_due()
+        await self.guard()
         await self.governance()
 
     async def push_prices(self) -> None:
+        """Submits the feed's median, moved no further than the oracle's guard allows against every
+        reference the transaction may meet (the latest record of an earlier burn block)."""
+        oracle, cfg = self.deployment.oracle, self.oracle_cfg
         for asset in ("BTC", "STX"):
             target = int(round(self.feed.median(asset) * ONE8)) if self.feed.quotes else int(self.market.prices[asset] * ONE8)
-            last = self.last_price.get(asset)
-            if last:  # stay inside the oracle's deviation guard
-                target = min(max(target, last * 91 // 100), last * 109 // 100)
-            txid = await self.send(self.submitter, "submit-price", self.c["oracle"], "submit-price", [A(asset), U(target)])
-            if txid:
+            latest = await self._read(oracle, "get-latest", [A(asset)])
+            if latest:
+                height, references = int(latest["height"]), [int(latest["price"])]
+                if height >= self.burn_height:  # may land in this burn block: then its predecessor is the reference
+                    record = await self._read(oracle, "get-price-at", [A(asset), U(height)])
+                    if int(record["updates"]) >= cfg["max-updates-per-block"]:
+                        self.stats["skipped:submit-price:updates"] += 1
+                        continue
+                    before = await self._read(oracle, "get-price-at", [A(asset), U(int(record["prev-height"]))])
+                    if before:
+                        references.append(int(before["price"]))
+                # a tenth of the allowed move in reserve: prices of the last block may still be replaced
+                allowed = allowed_deviation_bp(cfg["max-deviation-bp"], cfg["stale-after-blocks"],
+                                               cfg["max-gap-deviation-bp"], 0) * 9 // 10
+                bounds = [guard_bounds(ref, allowed) for ref in references]
+                lo, hi = max(b[0] for b in bounds), min(b[1] for b in bounds)
+                if lo > hi:
+                    self.stats["skipped:submit-price:guard"] += 1
+                    continue
+                target = min(max(target, lo), hi)
+            if await self.send(self.submitter, "submit-price", oracle, "submit-price", [A(asset), U(target)]):
                 self.last_price[asset] = target
 
     async def latest_price(self, asset: str) -> int | None:
         if asset in self.last_price:  # what this simulator just submitted lands before its own quotes
             return self.last_price[asset]
-        v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-latest", [A(asset)]))
+        v = await self._read(self.deployment.oracle, "get-latest", [A(asset)])
         return int(v["price"]) if v else None
 
+    # ---- providers -------------------------------------------------------------------------------------
+    async def _pool(self, token: str, tier: str) -> dict:
+        return {k: int(v) for k, v in (await self._read(self.deployment.vault, "get-pool", [A(token), A(tier)])).items()}
+
+    async def provide(self, p: Actor) -> None:
+        r = self.rng
+        token, tier = ("STX" if r.random() < 0.7 else "sBTC"), r.choice(PROVIDER_TIERS)
+        amount = r.randint(1_000, 50_000) * 1_000_000 if token == "STX" else r.randint(1, 200) * 1_000_000
+        if PauseAction.DEPOSIT in self.paused:
+            self.stats["skipped:deposit:paused"] += 1
+            return
+        nxt = (await self._pool(token, tier))["next-expiry"]
+        if 0 < nxt <= self.burn_height:  # an expiry has passed unsettled: deposits wait for its settlement
+            self.stats["skipped:deposit:settlement-pending"] += 1
+            return
+        await self.send(p, "deposit", self.deployment.vault, "deposit", [A(token), A(tier), U(amount)])
+
+    async def withdraw(self, p: Actor) -> None:
+        """Withdrawals by the v2 rules: immediate only while the pool has no outstanding expiry,
+        otherwise a request that is executed once the expiries outstanding at request time settle."""
+        r, vault = self.rng, self.deployment.vault
+        token, tier = ("STX" if r.random() < 0.7 else "sBTC"), r.choice(PROVIDER_TIERS)
+        who = parse_principal(p.address)
+        request = await self._read(vault, "get-withdrawal-request", [A(token), A(tier), who])
+        nxt = (await self._pool(token, tier))["next-expiry"]
+        if request:
+            if nxt == 0 or nxt > int(request["after"]):
+                await self.send(p, "execute-withdrawal", vault, "execute-withdrawal", [A(token), A(tier)])
+            elif r.random() < 0.1:
+                await self.send(p, "cancel-withdrawal", vault, "cancel-withdrawal", [A(token), A(tier)])
+            return
+        shares = await self._read_uint(vault, "get-shares", [A(token), A(tier), who])
+        if shares <= 20:
+            return
+        if nxt == 0:
+            await self.send(p, "withdraw", vault, "withdraw", [A(token), A(tier), U(shares // 20)])
+        else:
+            await self.send(p, "request-withdrawal", vault, "request-withdrawal", [A(token), A(tier), U(shares // 20)])
+
+    async def fund_deposit(self, who: Actor) -> None:
+        """Anyone may top up the insurance fund (never pausable)."""
+        token = "STX" if who.label not in self.sbtc_buyers or self.rng.random() < 0.6 else "sBTC"
+        amount = self.rng.randint(100, 5_000) * 1_000_000 if token == "STX" else self.rng.randint(1, 10) * 1_000_000
+        await self.send(who, "fund-deposit", self.deployment.insurance_fund, "deposit", [A(token), U(amount)])
+
+    # ---- guardian and admin ----------------------------------------------------------------------------
+    async def guard(self) -> None:
+        """The guardian pauses new policies when a crash starts, and sometimes any action; the admin
+        unpauses a few steps later (a guardian can only pause)."""
+        r, params = self.rng, self.deployment.parameters
+        for action, until in list(self.paused.items()):
+            if self.step_no >= until:
+                if await self.send(self.admin, "unpause", params, "set-paused", [A(action), clarity.Bool(False)]):
+                    del self.paused[action]
+        crash_started, self.crashes_seen = self.market.crashes > self.crashes_seen, self.market.crashes
+        if self.paused:
+            return
+        action = PauseAction.CREATE_POLICY if crash_started else None
+        if action is None and r.random() < 0.02 * self.activity:
+            action = r.choice(list(PauseAction))
+        if action and await self.send(self.keeper, "pause", params, "set-paused", [A(action), clarity.Bool(True)]):
+            self.paused[action] = self.step_no + r.randint(3, 6)
+
+    # ---- buyers ----------------------------------------------------------------------------------------
     async def buy(self, buyer: Actor) -> None:
         r = self.rng
+        if PauseAction.CREATE_POLICY in self.paused:
+            self.stats["skipped:create-policy:paused"] += 1
+            return
         spot = await self.latest_price("BTC")
         if not spot:
             return
@@ -281,54 +358,72 @@ class Simulator:
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        scale = SCALE[token]
-        terms = policy_terms(strike, amount, spot, scale, coll_price, tier["collateral-ratio-bp"],
-                             tier["premium-adjustment-bp"], self.cfg["premium-min-bp"], self.cfg["premium-max-bp"])
+        cfg = self.cfg
+        terms = policy_terms(token, strike, amount, spot, coll_price, tier["collateral-ratio-bp"],
+                             tier["premium-adjustment-bp"], cfg["premium-min-bp"], cfg["premium-max-bp"],
+                             cfg["stress-sbtc-bp" if token == "sBTC" else "stress-stx-bp"])
         years = duration * 600 / (365 * 24 * 3600)
         fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
+        scale = token_scale(token)
         fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
-        lo, hi = terms["min_premium"], terms["max_premium"]
-        if lo > hi or hi <= 0:
+        lo, hi = terms.min_premium, terms.max_premium
+        if terms.max_payout == 0 or lo > hi or hi <= 0:
             self.stats["quote:unpriceable"] += 1
             return
         premium = min(max(fair_units, lo * 103 // 100, 1), hi)  # margin: prices move within a block
         self.quote_seq += 1
-        valid_until = self.burn_height + 3
-        digest = quote_digest(registry=self.c["policy-registry"], quote_id=self.quote_seq, buyer=buyer.address, token=token,
-                              buyer_tier=buyer_tier, pool_tier=pool_tier, strike=strike, amount=amount, expiry=expiry,
-                              premium=premium, valid_until=valid_until)
-        vrs = self.quote_key.sign_digest(digest)
-        rsv = vrs[1:] + vrs[:1]
+        quote = Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
+                      issued_at=self.burn_height, spot=spot,
+                      valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
+        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
         self.stats["quotes"] += 1
-        await self.send(buyer, "create-policy", self.c["policy-registry"], "create-policy", [
-            U(self.quote_seq), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
-            U(valid_until), clarity.Buffer(rsv)], {"expiry": expiry})
+        await self.send(buyer, "create-policy", self.deployment.registry, "create-policy", [
+            U(quote.quote_id), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
+            U(quote.issued_at), U(quote.spot), U(quote.valid_until), clarity.Buffer(signature)], {"expiry": expiry})
 
+    # ---- settlement ------------------------------------------------------------------------------------
     async def price_height(self, asset: str, expiry: int) -> int | None:
-        for h in range(expiry, min(self.burn_height, expiry + 144)):
-            v = clarity.to_plain(await self.client.call_read(self.c["oracle"], "get-price-at", [A(asset), U(h)]))
+        """The height of the price that settles ``expiry`` (the first at or after it), once final."""
+        delay = self.cfg["price-delay-blocks"]
+        for h in range(expiry, min(self.burn_height, expiry + delay + 1)):
+            v = await self._read(self.deployment.oracle, "get-price-at", [A(asset), U(h)])
             if v:
-                return h
+                err = settlement_price_error(expiry, h, int(v["prev-height"]), self.burn_height, delay)
+                return None if err else h
         return None
 
     async def settle_due(self) -> None:
         for expiry in sorted(e for e in self.open_policies if e < self.burn_height):
-            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:50]
+            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:self.max_batch]
             if not ids:
                 continue
             hb = await self.price_height("BTC", expiry)
             hs = await self.price_height("STX", expiry)
             if hb is None or hs is None:
                 continue
-            txid = await self.send(self.keeper, "settle-expired", self.c["policy-registry"], "settle-expired",
+            txid = await self.send(self.keeper, "settle-expired", self.deployment.registry, "settle-expired",
                                    [U(expiry), U(hb), U(hs), clarity.List([U(i) for i in ids])],
                                    {"expiry": expiry, "ids": ids})
             if txid:
                 self.settling.update(ids)
 
+    async def record_settlement(self, policy_id: int) -> None:
+        """Counts shortfalls and fund cover, and checks the chain's payout against the Python formula."""
+        p = await self._read(self.deployment.registry, "get-policy", [U(policy_id)])
+        terms = payout_terms(p["token"], int(p["strike"]), int(p["amount"]), int(p["settlement-price"]),
+                             int(p["settlement-collateral-price"]), int(p["collateral"]))
+        if terms.payout != int(p["payout"]):
+            self.stats["mismatch:payout"] += 1
+        if terms.shortfall:
+            cover = int(p["fund-cover"])
+            self.stats["shortfalls"] += 1
+            self.stats[f"shortfall:{p['token']}"] += terms.shortfall
+            self.stats[f"fund_cover:{p['token']}"] += cover
+            if cover > terms.shortfall:
+                self.stats["mismatch:cover"] += 1
     async def governance(self) -> None:
         r = self.rng
-        gov = self.c["governance"]
+        gov = self.deployment.governance
         if self.proposal is None:
             if r.random() < 0.03 * self.activity:
                 p = r.choice(self.providers)
@@ -348,7 +443,7 @@ class Simulator:
         elif state == "executable" and not self.proposal.get("executing"):
             self.proposal["executing"] = True
             await self.send(self.keeper, "execute", gov, "execute", [U(pid)])
-        elif state in ("executed", "defeated", "cancelled", None):
+        elif state not in ("queued", "executable"):  # closed: executed, defeated, superseded, cancelled, ...
             self.stats[f"proposal:{state}"] += 1
             self.proposal = None
             await self.refresh_config()
@@ -383,7 +478,8 @@ class Simulator:
                         if "ok" in item:
                             self.stats["policies_settled"] += 1
                             self.stats["settled_itm" if int(item["ok"]) > 0 else "settled_otm"] += 1
-                        if "ok" in item or str(item.get("err")) in ("405", "406", "418"):
+                            await self.record_settlement(pid)
+                        if "ok" in item or str(item.get("err")) in _CLOSED:
                             self.open_policies.get(p.meta["expiry"], set()).discard(pid)
                     if not self.open_policies.get(p.meta["expiry"]):
                         self.open_policies.pop(p.meta["expiry"], None)

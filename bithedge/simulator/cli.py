@@ -8,6 +8,8 @@ import signal
 
 import click
 
+from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
+
 
 @click.command("simulate")
 @click.option("--node", default=None, help="Node RPC URL (default: the local devnet).")
@@ -20,17 +22,26 @@ import click
 @click.option("--no-feed", is_flag=True, help="Do not serve the exchange-like price feed.")
 @click.option("--buyers", type=int, default=4, show_default=True, help="Extra generated buyers (funded by the faucet).")
 @click.option("--activity", type=float, default=1.0, show_default=True, help="Scales how often agents act.")
-def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, activity) -> None:
+@click.option("--crash-at", type=click.IntRange(min=0), default=None,
+              help="Start an STX crash (both coins fall, STX faster) at this step.")
+@click.option("--deployer", default=DEVNET_DEPLOYER, show_default=True, help="Address that deployed the contracts.")
+def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, activity, crash_at, deployer) -> None:
     """Simulate a market: prices, a price feed, providers, buyers, governance (and oracle/keeper duties)."""
     from bithedge.cli import settings_or_exit
 
     s = settings_or_exit()
     url = node or s.resolved_node_url
-    summary = asyncio.run(_main(url, blocks, seed, oracle, settle, mine, None if no_feed else (s.host, feed_port or s.price_feed_port), buyers, activity))
+    from stacks.address import is_valid_address
+
+    if not is_valid_address(deployer):
+        raise click.BadParameter(f"{deployer!r} is not a Stacks address", param_hint="--deployer")
+    options = dict(seed=seed, oracle=oracle, settle=settle, mine=mine, extra_buyers=buyers, activity=activity,
+                   crash_at=crash_at, deployment=Deployment(deployer))
+    summary = asyncio.run(_main(url, blocks, None if no_feed else (s.host, feed_port or s.price_feed_port), options))
     click.echo(json.dumps({"event": "summary", **summary}))
 
 
-async def _main(url, blocks, seed, oracle, settle, mine, feed_addr, buyers, activity) -> dict:
+async def _main(url, blocks, feed_addr, options: dict) -> dict:
     from bithedge.simulator.agents import Simulator
     from bithedge.simulator.feed import serve
     from stacks.rpc import RpcError, StacksClient
@@ -46,8 +57,7 @@ async def _main(url, blocks, seed, oracle, settle, mine, feed_addr, buyers, acti
                 break
             except RpcError:
                 await asyncio.sleep(1)
-        sim = Simulator(client, seed=seed, oracle=oracle, settle=settle, mine=mine, extra_buyers=buyers,
-                        activity=activity, log=log)
+        sim = Simulator(client, log=log, **options)
         runner = await serve(sim.feed, *feed_addr) if feed_addr else None
         if feed_addr:
             log(f"price feed on http://{feed_addr[0]}:{feed_addr[1]}/prices")

@@ -1,6 +1,7 @@
 """Seedable BTC and STX price paths: correlated geometric Brownian motion with Poisson jumps and a
-two-state (calm / stressed) volatility regime, one step per simulated block; plus the venues of an
-exchange-like feed (each with its own bias, noise, lag and rare outliers)."""
+volatility regime (calm / stressed, and a rare STX crash in which both coins fall for a while, STX
+faster, so capped payouts fall short of what puts owe), one step per simulated block; plus the
+venues of an exchange-like feed (each with its own bias, noise, lag and rare outliers)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,15 @@ class Regime:
     vol: dict[str, float]  # annualised volatility per asset
     jump_rate: float  # expected jumps per step
     jump_scale: float  # std of log jump size
+    fall: dict[str, float] = field(default_factory=dict)  # log price drift per step, on top of the vol
 
 
 CALM = Regime("calm", {"BTC": 0.45, "STX": 0.80}, 0.002, 0.03)
 STRESSED = Regime("stressed", {"BTC": 1.10, "STX": 1.80}, 0.02, 0.06)
+# Over its 30 steps BTC falls to about 0.22x and STX to about 0.09x, far below the stressed prices
+# collateral is sized at (contracts/README.md, H-3), so capped payouts fall short and the insurance
+# fund is asked to cover. The oracle's guard lets the on-chain prices follow only so fast.
+STX_CRASH = Regime("stx-crash", {"BTC": 1.10, "STX": 1.80}, 0.02, 0.04, {"BTC": -0.05, "STX": -0.08})
 
 
 @dataclass
@@ -35,9 +41,14 @@ class Market:
     correlation: float = 0.6
     p_stress: float = 0.01  # calm -> stressed per step
     p_calm: float = 0.05  # stressed -> calm per step
+    p_crash: float = 0.002  # calm -> STX crash per step
+    crash_steps: int = 30  # a crash lasts this many steps, then the market is stressed
+    crash_at: int | None = None  # force a crash to start at this step (tests, demos)
     rng: random.Random = field(init=False)
     regime: Regime = field(init=False, default=None)  # type: ignore[assignment]
     step_no: int = field(init=False, default=0)
+    crash_left: int = field(init=False, default=0)
+    crashes: int = field(init=False, default=0)  # crashes started so far
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -49,7 +60,14 @@ class Market:
 
     def step(self) -> dict[str, float]:
         r = self.rng
-        if self.regime is CALM and r.random() < self.p_stress:
+        if self.regime is STX_CRASH:
+            self.crash_left -= 1
+            if self.crash_left <= 0:
+                self.regime = STRESSED
+        elif self.step_no == self.crash_at or (self.regime is CALM and r.random() < self.p_crash):
+            self.regime, self.crash_left = STX_CRASH, self.crash_steps
+            self.crashes += 1
+        elif self.regime is CALM and r.random() < self.p_stress:
             self.regime = STRESSED
         elif self.regime is STRESSED and r.random() < self.p_calm:
             self.regime = CALM
@@ -58,7 +76,7 @@ class Market:
         z2 = self.correlation * z1 + math.sqrt(1 - self.correlation**2) * r.gauss(0, 1)
         for asset, z in (("BTC", z1), ("STX", z2)):
             vol = self.regime.vol[asset]
-            log_ret = (self.drift - 0.5 * vol * vol) * dt + vol * math.sqrt(dt) * z
+            log_ret = (self.drift - 0.5 * vol * vol) * dt + vol * math.sqrt(dt) * z + self.regime.fall.get(asset, 0.0)
             if r.random() < self.regime.jump_rate:
                 log_ret += r.gauss(-0.01, self.regime.jump_scale)
             if asset == "BTC":
@@ -108,7 +126,7 @@ class Feed:
             v.history.append(dict(true))
             base = v.history[max(0, len(v.history) - 1 - v.lag_steps)]
             q = {}
-            for asset in ("BTC", "STX"):
+            for asset in ASSETS:
                 px = base[asset] * (1 + v.bias_bp / 1e4 + self.rng.gauss(0, v.noise_bp / 1e4))
                 if self.rng.random() < v.outlier_p:
                     px *= self.rng.choice((0.9, 0.95, 1.05, 1.12))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import statistics
 
-from bithedge.simulator.agents import bs_put, policy_terms
+from bithedge.simulator.agents import bs_put
 from bithedge.simulator.market import Feed, Market
 
 
@@ -44,9 +44,23 @@ def test_feed_venues_noise_lag_outliers():
     assert len({q["BTC-USD"]["price"] for q in snap["venues"].values()}) == 5
 
 
-def test_policy_terms_and_put_value():
-    t = policy_terms(strike=9_000_000_000_000, amount=10_000_000, spot=9_500_000_000_000, scale=1_000_000,
-                     price=150_000_000, ratio_bp=11_000, adj_bp=10_000, min_bp=10, max_bp=5_000)
-    assert t["max_payout"] == 6_000_000_000 and t["collateral"] == 6_600_000_000
-    assert t["min_premium"] == 6_000_000 and t["max_premium"] == 3_000_000_000
+def test_put_value():
     assert bs_put(95_000, 90_000, 0.5, 0.01) > 0 and bs_put(95_000, 90_000, 0.5, 0) == 0
+    assert bs_put(95_000, 90_000, 0.5, 0.1) > bs_put(95_000, 90_000, 0.5, 0.01)  # more time, more value
+    assert bs_put(80_000, 90_000, 0.5, 0) == 10_000  # at expiry: intrinsic
+
+
+def test_stx_crash_regime_falls_then_turns_stressed():
+    m = Market(seed=4, p_crash=0.0, crash_at=10, crash_steps=20)
+    for _ in range(11):
+        m.step()
+    assert m.regime.name == "stx-crash" and m.crashes == 1
+    btc0, stx0 = m.btc, m.stx
+    for _ in range(19):
+        m.step()
+        assert m.regime.name == "stx-crash"
+    assert m.btc < 0.6 * btc0 and m.stx < 0.35 * stx0 and m.stx / stx0 < m.btc / btc0  # STX falls faster
+    m.step()
+    assert m.regime.name == "stressed"
+    never = Market(seed=4, p_crash=0.0)
+    assert all(never.step() and never.regime.name != "stx-crash" for _ in range(2000))

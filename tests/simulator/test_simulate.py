@@ -11,32 +11,31 @@ import sys
 import aiohttp
 from devnet_helpers import free_port
 
-from bithedge.simulator.agents import Simulator, policy_terms, quote_digest
+from bithedge.protocol.deployment import DEVNET
+from bithedge.protocol.formulas import policy_terms
+from bithedge.protocol.quotes import Quote, quote_digest
+from bithedge.simulator.agents import Simulator
 from bithedge.simulator.feed import serve
 from stacks import clarity
 from stacks.principal import parse_principal
 from stacks.rpc import StacksClient
 
 U, A = clarity.UInt, clarity.StringAscii
-DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
-REGISTRY = f"{DEPLOYER}.bithedge-policy-registry"
 
 
 async def test_quote_digest_and_terms_match_the_contract(sim_devnet):
-    buyer = "ST3PF13W7Z0RRM42A8VZRVFQ75SV1K26RXEP8YGKJ"
-    args = dict(quote_id=1001, buyer=buyer, token="STX", buyer_tier="standard", pool_tier="balanced",
-                strike=5_400_000_000_000, amount=10_000_000, expiry=1000, premium=8_100_000, valid_until=990)
+    # the devnet deploys from the default deployer; the vector suite checks many more cases in simnet
+    q = Quote(1001, "ST3PF13W7Z0RRM42A8VZRVFQ75SV1K26RXEP8YGKJ", "STX", "standard", "balanced", 5_400_000_000_000,
+              10_000_000, 1000, 8_100_000, 900, 6_000_000_000_000, 903)
     async with StacksClient(sim_devnet.rpc_url) as c:
-        onchain = await c.call_read(REGISTRY, "quote-hash", [
-            U(1001), parse_principal(buyer), A("STX"), A("standard"), A("balanced"), U(5_400_000_000_000),
-            U(10_000_000), U(1000), U(8_100_000), U(990)])
-        assert onchain.value == quote_digest(registry=REGISTRY, **args)
-        terms = clarity.to_plain(await c.call_read(REGISTRY, "policy-terms", [
-            U(9_000_000_000_000), U(10_000_000), U(9_500_000_000_000), U(1_000_000), U(150_000_000),
-            U(11_000), U(10_000), U(10), U(5_000)]))
-    ours = policy_terms(9_000_000_000_000, 10_000_000, 9_500_000_000_000, 1_000_000, 150_000_000, 11_000, 10_000, 10, 5_000)
-    assert int(terms["max-payout"]) == ours["max_payout"] and int(terms["collateral"]) == ours["collateral"]
-    assert int(terms["min-premium"]) == ours["min_premium"] and int(terms["max-premium"]) == ours["max_premium"]
+        onchain = await c.call_read(DEVNET.registry, "quote-hash", [
+            U(q.quote_id), parse_principal(q.buyer), A(q.token), A(q.buyer_tier), A(q.pool_tier), U(q.strike),
+            U(q.amount), U(q.expiry), U(q.premium), U(q.issued_at), U(q.spot), U(q.valid_until)])
+        assert onchain.value == quote_digest(q, DEVNET.registry)
+        args = ("STX", 9_000_000_000_000, 10_000_000, 9_500_000_000_000, 150_000_000, 11_000, 10_000, 10, 5_000, 6_000)
+        terms = clarity.to_plain(await c.call_read(DEVNET.registry, "policy-terms", [
+            A(args[0]), *(U(v) for v in args[1:])]))["ok"]
+    assert {k.replace("-", "_"): int(v) for k, v in terms.items()} == vars(policy_terms(*args))
 
 
 async def test_price_feed_serves_venues(sim_devnet):
@@ -59,20 +58,28 @@ async def test_price_feed_serves_venues(sim_devnet):
             await runner.cleanup()
 
 
-async def test_simulate_command_buys_expires_and_settles(sim_devnet, sim_observer):
-    env = {**os.environ}
+async def test_simulate_command_through_a_crash(sim_devnet, sim_observer):
+    """Policies are bought, expire and settle; an STX crash leaves capped payouts short and the
+    insurance fund covers; the guardian pauses new policies and the admin unpauses; LPs withdraw by
+    request; the chain's payouts equal the Python formula's."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bithedge", "simulate", "--node", sim_devnet.rpc_url, "--blocks", "45", "--seed", "11",
-        "--oracle", "--settle", "--mine", "--no-feed", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        sys.executable, "-m", "bithedge", "simulate", "--node", sim_devnet.rpc_url, "--blocks", "80", "--seed", "11",
+        "--crash-at", "12", "--oracle", "--settle", "--mine", "--no-feed",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 240)
+    out, err = await asyncio.wait_for(proc.communicate(), 300)
     assert proc.returncode == 0, err.decode()[-2000:]
     summary = json.loads(out.decode().strip().splitlines()[-1])
     assert summary["event"] == "summary"
-    assert summary["policies_created"] >= 5
-    assert summary["policies_settled"] >= 1
-    assert summary.get("success:submit-price", 0) >= 40
-    assert summary.get("success:deposit", 0) >= 6
+    assert summary["policies_created"] >= 20
+    assert summary["policies_settled"] >= 10 and summary["settled_itm"] >= 1
+    assert summary.get("success:submit-price", 0) >= 150
+    assert summary.get("success:deposit", 0) >= 6 and summary.get("success:fund-deposit", 0) >= 2
+    assert summary.get("shortfalls", 0) >= 1
+    assert 0 < summary.get("fund_cover:STX", 0) <= summary["shortfall:STX"]
+    assert summary.get("success:pause", 0) >= 1 and summary.get("success:unpause", 0) >= 1
+    assert summary.get("success:request-withdrawal", 0) >= 1
+    assert not any(k.startswith("mismatch:") for k in summary), summary
     # the events reached the observer through the devnet
     names = set()
     for b in sim_observer.blocks():
@@ -81,4 +88,5 @@ async def test_simulate_command_buys_expires_and_settles(sim_devnet, sim_observe
                 v = clarity.to_plain(clarity.decode(bytes.fromhex(e["contract_event"]["raw_value"][2:])))
                 if isinstance(v, dict) and "event" in v:
                     names.add(v["event"])
-    assert {"price-submitted", "policy-created", "policy-settled"} <= names
+    assert {"price-submitted", "policy-created", "policy-settled", "fund-cover", "fund-deposit", "pause-set",
+            "withdrawal-requested", "fee-collected"} <= names
