@@ -29,7 +29,8 @@ import asyncpg  # noqa: E402
 from bithedge import logs  # noqa: E402
 from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
 from bithedge.migrate import migrate  # noqa: E402
-from indexer.ingest import Request, Writer, now  # noqa: E402
+from indexer.ingest import Writer  # noqa: E402
+from indexer.prepare import Request, now  # noqa: E402
 from tests.indexer import synth  # noqa: E402
 
 

@@ -42,8 +42,8 @@ import asyncpg  # noqa: E402
 from bithedge import logs  # noqa: E402
 from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
 from bithedge.migrate import migrate  # noqa: E402
-from indexer import payloads as P  # noqa: E402
-from indexer.ingest import REQUEST_COLUMNS, Writer  # noqa: E402
+from indexer import rows  # noqa: E402
+from indexer.ingest import Writer  # noqa: E402
 from indexer.replay import replay_file  # noqa: E402
 from indexer.server import IndexerServer, ServerConfig  # noqa: E402
 from tests.indexer import synth  # noqa: E402
@@ -176,17 +176,17 @@ async def bench_bare_copy(src: str, dst: str, pg: EmbeddedPostgres | None = None
     """COPY the rows replay produced (read back first, untimed) into an identical empty schema."""
     s = await asyncpg.connect(src)
     tables = {
-        "observer_requests": REQUEST_COLUMNS,
-        "blocks": P.BLOCK_COLUMNS,
-        "transactions": P.TX_COLUMNS,
-        "events": P.EVENT_COLUMNS,
-        "burn_blocks": P.BURN_COLUMNS,
+        "observer_requests": rows.REQUEST_COLUMNS,
+        "blocks": rows.BLOCK_COLUMNS,
+        "transactions": rows.TX_COLUMNS,
+        "events": rows.EVENT_COLUMNS,
+        "burn_blocks": rows.BURN_COLUMNS,
         "mempool_txs": ("txid", "raw_tx", "received_at", "request_id", "dropped_at", "drop_reason", "replaced_by"),
     }
-    rows = {}
+    records = {}
     try:
         for t, cols in tables.items():
-            rows[t] = [tuple(r) for r in await s.fetch(f"SELECT {', '.join(cols)} FROM raw.{t}")]
+            records[t] = [tuple(r) for r in await s.fetch(f"SELECT {', '.join(cols)} FROM raw.{t}")]
     finally:
         await s.close()
     d = await asyncpg.connect(dst)
@@ -195,13 +195,13 @@ async def bench_bare_copy(src: str, dst: str, pg: EmbeddedPostgres | None = None
         t0 = time.perf_counter()
         async with d.transaction():
             for t, cols in tables.items():
-                for i in range(0, len(rows[t]), 20000):  # same chunking order of magnitude as replay batches
-                    await d.copy_records_to_table(t, schema_name="raw", columns=cols, records=rows[t][i:i + 20000])
+                for i in range(0, len(records[t]), 20000):  # same chunking order of magnitude as replay batches
+                    await d.copy_records_to_table(t, schema_name="raw", columns=cols, records=records[t][i:i + 20000])
         dt = time.perf_counter() - t0
         cpu = meter.stop() if meter is not None else {}
     finally:
         await d.close()
-    return dt, len(rows["events"]), cpu
+    return dt, len(records["events"]), cpu
 
 
 async def bench_live(url: str, events: int, n: int) -> tuple[float, float]:

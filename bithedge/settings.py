@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     indexer_max_body_mb: int = Field(
         default=500, ge=1, le=4096, description="Largest observer request body the indexer accepts (MiB)."
     )
+    indexer_ready_lag_blocks: int = Field(
+        default=2, ge=0, description="Blocks the indexer may trail the node and still answer /ready with 200."
+    )
+    indexer_gap_fill: bool = Field(default=True, description="Whether `indexer serve` runs the gap reconciler.")
+    indexer_gap_check_s: float = Field(default=10.0, gt=0, description="Seconds between gap reconciler rounds.")
+    indexer_body_retention_days: int | None = Field(
+        default=None, ge=1,
+        description="Clear raw.observer_requests bodies older than this many days; default: keep forever.",
+    )
 
     restart_backoff_max_s: float = Field(default=30.0, gt=0)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)

@@ -1,4 +1,5 @@
-"""Which blocks are canonical: the fork-choice rules, in memory, for the single writer.
+"""Which blocks are canonical: the fork-choice rules for Stacks blocks (:class:`Chain`) and burn blocks
+(:class:`BurnChain`), in memory, for the single writer. Both report what a new block did as a :class:`Change`.
 
 The writer keeps a window of recent blocks' (hash, height, parent, canonical) in memory (about 140 bytes
 per block), asks :meth:`Chain.add` what changes when a block arrives, and writes those flips in the same
@@ -6,7 +7,7 @@ transaction as the block. Every stored block at or above :attr:`Chain.low` is in
 reaches below it (a deep fork, an old duplicate, a gap filled late) makes :meth:`Chain.needs_history`
 true, and the writer merges the rows the rules will look at from the database first
 (:meth:`Chain.merge`), so reorgs of any depth see the same chain as if everything were loaded.
-Rules (stacks-formats.md §1.3, §2.2):
+Stacks rules:
 
 * pre-Nakamoto: longest chain wins, first seen wins a tie;
 * Nakamoto (signer-approved, ``signer_signature`` present): the newest block is the tip, even when that
@@ -15,6 +16,10 @@ Rules (stacks-formats.md §1.3, §2.2):
 
 The canonical set is always "the ancestors of the tip", with at most one block per height; orphaned
 and restored blocks are reported so their transactions and events flip with them. Nothing is deleted.
+
+Burn blocks (Bitcoin): a burn block delivered, new or again, is the burn tip at its height, so every canonical
+burn block at or above its height is orphaned. A re-delivery of a block that is already canonical changes
+nothing. Burn blocks are few (one per ~10 minutes), so all of them stay in memory.
 """
 
 from __future__ import annotations
@@ -126,10 +131,6 @@ class Chain:
     def tip_height(self) -> int | None:
         return None if self.tip is None else self.nodes[self.tip].height
 
-    def is_canonical(self, h: bytes) -> bool:
-        n = self.nodes.get(h)
-        return bool(n and n.canonical)
-
     def add(self, h: bytes, height: int, parent: bytes, nakamoto: bool = False) -> Change | None:
         if h in self.nodes:
             return None
@@ -188,3 +189,60 @@ class Chain:
             self.tip = start
         restored = [p for p in path if p != start]
         return Change(canonical=True, restored=restored, orphaned=orphaned, fork_height=fork_height)
+
+
+@dataclass(slots=True)
+class BurnNode:
+    height: int
+    canonical: bool
+
+
+class BurnChain:
+    def __init__(self) -> None:
+        self.nodes: dict[bytes, BurnNode] = {}
+        self.by_height: dict[int, bytes] = {}  # canonical burn block at each height
+        self.tip: bytes | None = None
+
+    @classmethod
+    def from_rows(cls, rows) -> BurnChain:
+        """Rows of (burn_block_hash, burn_block_height, canonical): every stored burn block."""
+        chain = cls()
+        for h, height, canonical in rows:
+            h = bytes(h)
+            chain.nodes[h] = BurnNode(height, canonical)
+            if canonical:
+                chain.by_height[height] = h
+                if chain.tip is None or height > chain.nodes[chain.tip].height:
+                    chain.tip = h
+        return chain
+
+    def __contains__(self, h: bytes) -> bool:
+        return h in self.nodes
+
+    def canonical(self, h: bytes) -> bool:
+        return self.nodes[h].canonical
+
+    def add(self, h: bytes, height: int) -> Change | None:
+        """Deliver a burn block; ``None`` when it is already canonical. A known, non-canonical block is
+        restored (``restored == [h]``)."""
+        node = self.nodes.get(h)
+        if node is not None and node.canonical:
+            return None
+        if node is None:
+            node = self.nodes[h] = BurnNode(height, False)
+            restored = []
+        else:
+            restored = [h]
+        old_tip = self.tip
+        top = self.nodes[old_tip].height if old_tip is not None else height - 1
+        orphaned = []
+        for other_height in range(height, top + 1):
+            other = self.by_height.pop(other_height, None)
+            if other is not None:
+                self.nodes[other].canonical = False
+                orphaned.append(other)
+        node.canonical = True
+        self.by_height[height] = h
+        self.tip = h
+        return Change(canonical=True, restored=restored, orphaned=orphaned, fork_height=height - 1,
+                      old_tip=old_tip, new_tip=h)

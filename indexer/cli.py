@@ -9,7 +9,7 @@ import sys
 import click
 
 from bithedge import database
-from bithedge.settings import Settings, get_settings
+from bithedge.settings import Settings
 
 
 def _settings() -> Settings:
@@ -26,16 +26,19 @@ def _dsn(s: Settings) -> str:
 
 
 def _run(coro):
-    from indexer.backfill import ApiError
     from indexer.ingest import WriterBusy
+    from indexer.replay import BodiesCleared
+    from stacks.rpc import HttpError, RpcError
 
     try:
         return asyncio.run(coro)
-    except WriterBusy as exc:
+    except (WriterBusy, BodiesCleared) as exc:
         raise click.ClickException(str(exc)) from None
-    except ApiError as exc:
+    except HttpError as exc:
         hint = " (check BITHEDGE_INDEXER_API_KEY)" if exc.status in (401, 403) else ""
         raise click.ClickException(f"the API refused the request: {exc}{hint}") from None
+    except RpcError as exc:
+        raise click.ClickException(f"the API cannot be reached: {exc}") from None
     except ConnectionRefusedError as exc:
         raise click.ClickException(
             f"connection refused ({exc}); is the database up (`bithedge db start`) and the API reachable?"
@@ -66,29 +69,27 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Interface to listen on (default: BITHEDGE_HOST).")
-@click.option("--port", type=int, default=None, help="Port (default: BITHEDGE_INDEXER_PORT, 3700).")
+@click.option("--port", type=int, default=None, help="Port (default: BITHEDGE_INDEXER_PORT).")
 @click.option("--node", "node_url", default=None, help="Node RPC for /ready and gap filling (default: BITHEDGE_NODE_URL).")
 @click.option("--api", "api_url", default=None,
               help="Hiro-style API the gap reconciler fetches from (default: BITHEDGE_INDEXER_API_URL, else the "
                    "node URL).")
 @click.option("--max-body-mb", type=click.IntRange(1, 4096), default=None,
-              help="Largest request body in MiB (default: BITHEDGE_INDEXER_MAX_BODY_MB, 500).")
-@click.option("--ready-lag", type=int, default=2, show_default=True, help="Blocks behind the node still 'ready'.")
-@click.option("--gap-fill/--no-gap-fill", default=True, show_default=True)
-@click.option("--gap-check-s", type=float, default=10.0, show_default=True)
+              help="Largest request body in MiB (default: BITHEDGE_INDEXER_MAX_BODY_MB).")
+@click.option("--ready-lag", type=click.IntRange(0), default=None,
+              help="Blocks behind the node still 'ready' (default: BITHEDGE_INDEXER_READY_LAG_BLOCKS).")
+@click.option("--gap-fill/--no-gap-fill", default=None, help="Run the gap reconciler (default: BITHEDGE_INDEXER_GAP_FILL).")
+@click.option("--gap-check-s", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds between gap reconciler rounds (default: BITHEDGE_INDEXER_GAP_CHECK_S).")
 def serve(host, port, node_url, api_url, max_body_mb, ready_lag, gap_fill, gap_check_s) -> None:
     """Run the event-observer server until SIGINT/SIGTERM."""
     from indexer.server import ServerConfig
     from indexer.server import serve as run
 
     s = _settings()
-    dsn = _dsn(s)
-    cfg = ServerConfig(dsn=dsn, host=host or s.host, port=port if port is not None else s.indexer_port,
-                       node_url=node_url or s.resolved_node_url, api_url=api_url or s.indexer_api_url,
-                       api_key=s.indexer_api_key.get_secret_value() if s.indexer_api_key else None,
-                       max_body_bytes=(max_body_mb or s.indexer_max_body_mb) * 1024 * 1024,
-                       ready_lag_blocks=ready_lag, gap_fill=gap_fill, gap_check_s=gap_check_s,
-                       shutdown_timeout_s=s.shutdown_timeout_s)
+    cfg = ServerConfig.from_settings(s, _dsn(s), host=host, port=port, node_url=node_url, api_url=api_url,
+                                     max_body_bytes=max_body_mb and max_body_mb * 1024 * 1024,
+                                     ready_lag_blocks=ready_lag, gap_fill=gap_fill, gap_check_s=gap_check_s)
     _run(run(cfg))
 
 
@@ -134,13 +135,14 @@ def rebuild(restart, no_progress) -> None:
 def backfill(api_url, start, end, no_progress) -> None:
     """Read blocks, transactions and events from the API into the raw tables. Resumable."""
     from indexer.backfill import backfill as run
+    from indexer.backfill import client
 
     s = _settings()
 
     async def work(w) -> None:
-        stats = await run(w, api_url or s.indexer_api_url or s.resolved_node_url, start=start, end=end,
-                          progress=not no_progress,
-                          api_key=s.indexer_api_key.get_secret_value() if s.indexer_api_key else None)
+        async with client(api_url or s.indexer_api_url or s.resolved_node_url,
+                          s.indexer_api_key.get_secret_value() if s.indexer_api_key else None) as api:
+            stats = await run(w, api, start=start, end=end, progress=not no_progress)
         click.echo(json.dumps(stats))
 
     _with_writer(_dsn(s), work)
@@ -164,5 +166,3 @@ def status() -> None:
 
     click.echo(json.dumps(_run(go()), default=str, indent=2))
 
-
-__all__ = ["cli", "get_settings"]

@@ -10,15 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from stacks.c32 import c32_address as _c32_address_uncached
+from stacks.address import spending_condition_address
+from stacks.c32 import memo_address
 from stacks.clarity import decode_to_json as _clarity_decode_to_json
 from stacks.clarity import to_json as _clarity_to_json
 from stacks.errors import StacksError
-
-try:  # the package's public name, once it exports it
-    from stacks.transaction import decode_transaction as _decode_transaction
-except ImportError:  # pragma: no cover - older layout
-    from stacks.transaction.decode import decode_transaction as _decode_transaction
+from stacks.transaction import PayloadType, decode_transaction
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _dumps = _encoder.encode
@@ -81,19 +78,18 @@ def txid_of(raw_tx: bytes) -> bytes:
     return hashlib.new("sha512_256", raw_tx).digest()
 
 
+# raw.transactions.tx_type of each payload type (the versioned and Nakamoto variants share a name).
 _TX_TYPES = {
-    0: "token_transfer",
-    1: "smart_contract",
-    2: "contract_call",
-    3: "poison_microblock",
-    4: "coinbase",
-    5: "coinbase",
-    6: "smart_contract",
-    7: "tenure_change",
-    8: "coinbase",
+    PayloadType.TOKEN_TRANSFER: "token_transfer",
+    PayloadType.SMART_CONTRACT: "smart_contract",
+    PayloadType.CONTRACT_CALL: "contract_call",
+    PayloadType.POISON_MICROBLOCK: "poison_microblock",
+    PayloadType.COINBASE: "coinbase",
+    PayloadType.COINBASE_TO_ALT_RECIPIENT: "coinbase",
+    PayloadType.VERSIONED_SMART_CONTRACT: "smart_contract",
+    PayloadType.TENURE_CHANGE: "tenure_change",
+    PayloadType.NAKAMOTO_COINBASE: "coinbase",
 }
-# stacks-core: P2PKH and P2WPKH spend from a single-sig address version; the script-hash modes from multi-sig.
-_SINGLE_SIG_HASH_MODES = {0x00}
 
 
 @dataclass(slots=True)
@@ -115,49 +111,30 @@ class TxInfo:
     amount: int | None = None
 
 
-_ADDRESSES: dict[tuple[int, bytes], str] = {}  # (version, hash160) -> c32 address; a chain has few senders
-_ADDRESSES_MAX = 200_000
-
-
-def _c32_address(version: int, hash160: bytes) -> str:
-    """``stacks.c32.c32_address``, memoized: c32check (a big-int base-32 loop and a double SHA-256) was the
-    largest single cost of decoding a transaction, and the same accounts send and receive again and again."""
-    key = (version, hash160)
-    text = _ADDRESSES.get(key)
-    if text is None:
-        text = _c32_address_uncached(version, hash160)
-        if len(_ADDRESSES) >= _ADDRESSES_MAX:
-            _ADDRESSES.clear()
-        _ADDRESSES[key] = text
-    return text
-
-
 def _principal_text(p) -> str:
-    """``str(principal)`` through the memo (standard ``ADDR`` or contract ``ADDR.name``)."""
+    """``str(principal)`` through the address memo (standard ``ADDR`` or contract ``ADDR.name``)."""
     version, hash160 = getattr(p, "version", None), getattr(p, "hash160", None)
     if type(version) is not int or type(hash160) is not bytes:
         return str(p)
     name = getattr(p, "name", None)
-    address = _c32_address(version, hash160)
+    address = memo_address(bytes((version,)) + hash160)
     return address if name is None else f"{address}.{name}"
 
 
 def _address(cond, mainnet: bool) -> str:
-    single = int(cond.hash_mode) in _SINGLE_SIG_HASH_MODES
-    version = (22 if single else 20) if mainnet else (26 if single else 21)
-    return _c32_address(version, cond.signer)
+    return spending_condition_address(int(cond.hash_mode), cond.signer, mainnet=mainnet)
 
 
 def transaction_info(raw_tx: bytes) -> TxInfo:
     """Decode a serialized transaction into the columns of ``raw.transactions``."""
     try:
-        tx = _decode_transaction(raw_tx)
+        tx = decode_transaction(raw_tx)
         mainnet = bool(tx.is_mainnet)
         origin, sponsor = tx.auth.origin, tx.auth.sponsor
         payload = tx.payload
-        ptype = _payload_type(payload)
+        ptype = payload.payload_type
         info = TxInfo(
-            tx_type=_TX_TYPES.get(ptype, f"payload_{ptype}"),
+            tx_type=_TX_TYPES.get(ptype, f"payload_{int(ptype)}"),
             sender=_address(origin, mainnet),
             sponsor=_address(sponsor, mainnet) if sponsor is not None else None,
             nonce=origin.nonce,
@@ -168,32 +145,15 @@ def transaction_info(raw_tx: bytes) -> TxInfo:
             anchor_mode=int(tx.anchor_mode),
             post_condition_mode=int(tx.post_condition_mode),
         )
-        if ptype == 2:
+        if ptype == PayloadType.CONTRACT_CALL:
             info.contract_id = _principal_text(payload.contract)
             info.function_name = payload.function_name
             info.function_args = json_text([_clarity_to_json(a) for a in payload.args])
-        elif ptype in (1, 6):
+        elif ptype in (PayloadType.SMART_CONTRACT, PayloadType.VERSIONED_SMART_CONTRACT):
             info.contract_id = f"{info.sender}.{payload.name}"
-        elif ptype == 0:
+        elif ptype == PayloadType.TOKEN_TRANSFER:
             info.recipient = _principal_text(payload.recipient)
             info.amount = payload.amount
         return info
     except (StacksError, ValueError, RecursionError, AttributeError, TypeError) as exc:
         raise DecodeFailure(f"transaction: {exc}") from None
-
-
-def _payload_type(payload) -> int:
-    name = type(payload).__name__
-    if name == "TokenTransferPayload":
-        return 0
-    if name == "SmartContractPayload":
-        return 1 if payload.clarity_version is None else 6
-    if name == "ContractCallPayload":
-        return 2
-    if name == "PoisonMicroblockPayload":
-        return 3
-    if name == "CoinbasePayload":
-        return int(payload.payload_type)
-    if name == "TenureChangePayload":
-        return 7
-    return getattr(payload, "payload_type", -1)

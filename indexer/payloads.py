@@ -2,7 +2,7 @@
 
 Pure Python, no database. Anything structurally wrong raises :class:`PayloadError` (the request
 goes to ``raw.dead_letters``); wire bytes our decoder cannot read keep their row, with the bytes
-and a ``decode_error``. Field notes: ``/work/shared/docs/stacks-formats.md`` §1.4–1.9.
+and a ``decode_error``. Rows are the named tuples of :mod:`indexer.rows`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.decode import DecodeFailure, clarity_json, json_text, transaction_info, txid_of
+from indexer.decode import DecodeFailure, TxInfo, clarity_json, json_text, transaction_info, txid_of
+from indexer.rows import BlockRow, BurnBlockRow, TxRow
+
+_TXID, _TX_INDEX = TxRow._fields.index("txid"), TxRow._fields.index("tx_index")
 
 
 class PayloadError(ValueError):
@@ -22,54 +25,32 @@ class PayloadError(ValueError):
         self.reason = reason
 
 
-BLOCK_COLUMNS = (
-    "index_block_hash", "block_hash", "block_height", "parent_index_block_hash", "parent_block_hash",
-    "parent_microblock_hash", "parent_microblock_sequence", "burn_block_height", "burn_block_hash",
-    "burn_block_time", "parent_burn_block_hash", "parent_burn_block_height", "parent_burn_block_time",
-    "miner_txid", "consensus_hash", "block_time", "tenure_height", "nakamoto", "signer_signature_hash",
-    "signer_bitvec", "signer_signature", "miner_signature", "cycle_number", "reward_set",
-    "matured_miner_rewards", "anchored_cost", "confirmed_microblocks_cost", "tx_count", "event_count",
-    "canonical", "request_id",
-)
-TX_COLUMNS = (
-    "index_block_hash", "txid", "tx_index", "block_height", "tx_type", "burnchain_op_type", "sender", "sponsor",
-    "sponsored", "nonce", "fee", "sponsor_nonce", "sponsor_fee", "chain_id", "anchor_mode", "post_condition_mode",
-    "contract_id", "function_name", "function_args", "recipient", "amount", "status", "result", "raw_result",
-    "raw_tx", "vm_error", "contract_interface", "burnchain_op", "execution_cost", "microblock_sequence",
-    "microblock_hash", "microblock_parent_hash", "decode_error", "canonical", "request_id",
-)
-EVENT_COLUMNS = (
-    "index_block_hash", "event_index", "txid", "tx_index", "block_height", "event_type", "contract_identifier",
-    "topic", "asset_identifier", "sender", "recipient", "amount", "memo", "value", "raw_value", "committed",
-    "decode_error", "canonical", "request_id",
-)
-BURN_COLUMNS = (
-    "burn_block_hash", "burn_block_height", "parent_burn_block_hash", "consensus_hash", "burn_amount",
-    "reward_recipients", "reward_slot_holders", "pox_transactions", "canonical", "request_id",
-)
-
-
 @dataclass(slots=True)
 class ParsedBlock:
-    index_block_hash: bytes
-    block_height: int
-    parent_index_block_hash: bytes
-    nakamoto: bool
-    row: tuple  # BLOCK_COLUMNS without canonical, request_id
-    txs: list[tuple] = field(default_factory=list)  # TX_COLUMNS without canonical, request_id
-    events: list[tuple] = field(default_factory=list)  # EVENT_COLUMNS without canonical, request_id
-    block_hash: bytes = b""
-    burn_block_hash: bytes | None = None
-    burn_block_height: int | None = None
-    burn_block_time: int | None = None
-    block_time: int | None = None
+    row: BlockRow
+    txs: list[tuple] = field(default_factory=list)  # TxRow fields (plain tuples on the hot path)
+    events: list[tuple] = field(default_factory=list)  # EventRow fields
+
+    @property
+    def index_block_hash(self) -> bytes:
+        return self.row.index_block_hash
+
+    @property
+    def block_height(self) -> int:
+        return self.row.block_height
+
+    @property
+    def parent_index_block_hash(self) -> bytes:
+        return self.row.parent_index_block_hash
+
+    @property
+    def nakamoto(self) -> bool:
+        return self.row.nakamoto
 
 
 @dataclass(slots=True)
 class ParsedBurnBlock:
-    burn_block_hash: bytes
-    burn_block_height: int
-    row: tuple  # BURN_COLUMNS without canonical, request_id
+    row: BurnBlockRow
 
 
 @dataclass(slots=True)
@@ -84,9 +65,10 @@ class ParsedDrop:
     new_txid: bytes | None
 
 
-# --- field helpers ----------------------------------------------------------------------------
+Parsed = ParsedBlock | ParsedBurnBlock | ParsedMempool | ParsedDrop
 
-_HEXCHARS = frozenset("0123456789abcdefABCDEF")
+
+# --- field helpers ----------------------------------------------------------------------------
 
 
 def _hex(value: Any, name: str, length: int | None = None, optional: bool = False) -> bytes | None:
@@ -191,39 +173,40 @@ def parse_block(p: Any) -> ParsedBlock:
     tx_index_of: dict[bytes, int] = {}
     for i, t in enumerate(raw_txs):
         row = _parse_tx(_obj(t, f"transactions[{i}]"), i, ibh, height)
-        tx_index_of[row[1]] = row[2]
+        tx_index_of[row[_TXID]] = row[_TX_INDEX]
         txs.append(row)
 
     events = _parse_events(raw_events, ibh, height, tx_index_of)
 
-    row = (
-        ibh, block_hash, height, parent,
-        _hex(p.get("parent_block_hash"), "parent_block_hash", 32, optional=True),
-        _hex(_absent(p.get("parent_microblock")), "parent_microblock", 32, optional=True),
-        _int(_absent(p.get("parent_microblock_sequence")), "parent_microblock_sequence", optional=True),
-        burn_height, burn_hash, burn_time,
-        _hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
-        _int(p.get("parent_burn_block_height"), "parent_burn_block_height", optional=True),
-        _int(p.get("parent_burn_block_timestamp"), "parent_burn_block_timestamp", optional=True),
-        _hex(p.get("miner_txid"), "miner_txid", 32, optional=True),
-        _hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
-        block_time,
-        tenure_height if tenure_height is not None else height,
-        nakamoto,
-        _hex(p.get("signer_signature_hash"), "signer_signature_hash", 32, optional=True),
-        _str(p.get("signer_bitvec"), "signer_bitvec"),
-        _json(signer_signature),
-        _hex(p.get("miner_signature"), "miner_signature", optional=True),
-        _int(p.get("cycle_number"), "cycle_number", optional=True),
-        _json(p.get("reward_set")),
-        _json(p.get("matured_miner_rewards")),
-        _json(p.get("anchored_cost")),
-        _json(p.get("confirmed_microblocks_cost")),
-        len(txs),
-        len(events),
+    row = BlockRow(
+        index_block_hash=ibh, block_hash=block_hash, block_height=height, parent_index_block_hash=parent,
+        parent_block_hash=_hex(p.get("parent_block_hash"), "parent_block_hash", 32, optional=True),
+        parent_microblock_hash=_hex(_absent(p.get("parent_microblock")), "parent_microblock", 32, optional=True),
+        parent_microblock_sequence=_int(_absent(p.get("parent_microblock_sequence")), "parent_microblock_sequence",
+                                        optional=True),
+        burn_block_height=burn_height, burn_block_hash=burn_hash, burn_block_time=burn_time,
+        parent_burn_block_hash=_hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
+        parent_burn_block_height=_int(p.get("parent_burn_block_height"), "parent_burn_block_height", optional=True),
+        parent_burn_block_time=_int(p.get("parent_burn_block_timestamp"), "parent_burn_block_timestamp",
+                                    optional=True),
+        miner_txid=_hex(p.get("miner_txid"), "miner_txid", 32, optional=True),
+        consensus_hash=_hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
+        block_time=block_time,
+        tenure_height=tenure_height if tenure_height is not None else height,
+        nakamoto=nakamoto,
+        signer_signature_hash=_hex(p.get("signer_signature_hash"), "signer_signature_hash", 32, optional=True),
+        signer_bitvec=_str(p.get("signer_bitvec"), "signer_bitvec"),
+        signer_signature=_json(signer_signature),
+        miner_signature=_hex(p.get("miner_signature"), "miner_signature", optional=True),
+        cycle_number=_int(p.get("cycle_number"), "cycle_number", optional=True),
+        reward_set=_json(p.get("reward_set")),
+        matured_miner_rewards=_json(p.get("matured_miner_rewards")),
+        anchored_cost=_json(p.get("anchored_cost")),
+        confirmed_microblocks_cost=_json(p.get("confirmed_microblocks_cost")),
+        tx_count=len(txs),
+        event_count=len(events),
     )
-    return ParsedBlock(ibh, height, parent, nakamoto, row, txs, events, block_hash, burn_hash, burn_height,
-                       burn_time, block_time)
+    return ParsedBlock(row, txs, events)
 
 
 def _hex_fast(value: Any) -> bytes | None:
@@ -293,15 +276,14 @@ def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
         mb_seq = _int(_absent(mb_seq), f"transactions[{i}].microblock_sequence", optional=True)
         mb_hash = _hex(_absent(mb_hash), f"transactions[{i}].microblock_hash", 32, optional=True)
         mb_parent = _hex(_absent(mb_parent), f"transactions[{i}].microblock_parent_hash", 32, optional=True)
-    head = (ibh, txid, tx_index, height, tx_type, burn_op_type, sender)
     if info is None:
-        head += (None,) * 14
-    else:
-        sponsor = info.sponsor
-        head += (sponsor, sponsor is not None, info.nonce, info.fee, info.sponsor_nonce, info.sponsor_fee,
-                 info.chain_id, info.anchor_mode, info.post_condition_mode, info.contract_id, info.function_name,
-                 info.function_args, info.recipient, info.amount)
-    return head + (
+        info = _NO_TX_INFO
+    sponsor = info.sponsor
+    return (  # TxRow, in its field order (a plain tuple: see _parse_events)
+        ibh, txid, tx_index, height, tx_type, burn_op_type, sender,
+        sponsor, None if info is _NO_TX_INFO else sponsor is not None, info.nonce, info.fee, info.sponsor_nonce,
+        info.sponsor_fee, info.chain_id, info.anchor_mode, info.post_condition_mode,
+        info.contract_id, info.function_name, info.function_args, info.recipient, info.amount,
         status, result, raw_result, raw_tx, vm_error,
         None if interface is None else json_text(interface),
         None if burn_op is None else json_text(burn_op),
@@ -309,6 +291,10 @@ def _parse_tx(t: dict, i: int, ibh: bytes, height: int) -> tuple:
         mb_seq, mb_hash, mb_parent,
         "; ".join(errors) or None,
     )
+
+
+# The decoded columns of a transaction that has none (a burnchain op, or bytes the decoder cannot read).
+_NO_TX_INFO = TxInfo(*(None,) * len(TxInfo.__dataclass_fields__))
 
 
 def _event_index(e: Any) -> int:
@@ -384,10 +370,10 @@ def _parse_events(raw_events: list, ibh: bytes, height: int, tx_index_of: dict[b
             value = json_text({k: v for k, v in body.items() if k != "value"} if "value" in body else body)
         if asset is not None and contract is None:
             contract = asset.split("::", 1)[0]
-        append((
-            ibh, idx, txid, tx_index_of.get(txid), height, etype, contract, topic, asset, sender, recipient,
-            amount, memo, value, raw_value, committed, error,
-        ))
+        # EventRow, in its field order, as a plain tuple: an instance of the named type would cost a Python-level
+        # constructor per event and pickles about 3x slower on its way back from a decoder process.
+        append((ibh, idx, txid, tx_index_of.get(txid), height, etype, contract, topic, asset, sender,
+                recipient, amount, memo, value, raw_value, committed, error))
     return out
 
 
@@ -407,19 +393,18 @@ def parse_burn_block(p: Any) -> ParsedBurnBlock:
     p = _obj(p, "/new_burn_block body")
     h = _hex(p.get("burn_block_hash"), "burn_block_hash", 32)
     height = _int(p.get("burn_block_height"), "burn_block_height")
-    row = (
-        h, height,
-        _hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
-        _hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
-        _amount(p.get("burn_amount"), "burn_amount"),
+    return ParsedBurnBlock(BurnBlockRow(
+        burn_block_hash=h, burn_block_height=height,
+        parent_burn_block_hash=_hex(p.get("parent_burn_block_hash"), "parent_burn_block_hash", 32, optional=True),
+        consensus_hash=_hex(p.get("consensus_hash"), "consensus_hash", 20, optional=True),
+        burn_amount=_amount(p.get("burn_amount"), "burn_amount"),
         # absent (a backfilled burn block: the Hiro API does not serve them) stays NULL, not "none"
-        _json(_list(p.get("reward_recipients"), "reward_recipients", optional=False)
-              if p.get("reward_recipients") is not None else None),
-        _json(_list(p.get("reward_slot_holders"), "reward_slot_holders", optional=False)
-              if p.get("reward_slot_holders") is not None else None),
-        _json(p.get("pox_transactions")),
-    )
-    return ParsedBurnBlock(h, height, row)
+        reward_recipients=_json(_list(p.get("reward_recipients"), "reward_recipients", optional=False)
+                                if p.get("reward_recipients") is not None else None),
+        reward_slot_holders=_json(_list(p.get("reward_slot_holders"), "reward_slot_holders", optional=False)
+                                  if p.get("reward_slot_holders") is not None else None),
+        pox_transactions=_json(p.get("pox_transactions")),
+    ))
 
 
 def parse_mempool(p: Any) -> ParsedMempool:
@@ -456,13 +441,13 @@ def parse_body(body: bytes | str) -> Any:
     """JSON from a request body; PayloadError('bad_json') otherwise.
 
     msgspec first (it keeps integers beyond 64 bits exact and refuses NaN). Whatever it refuses is parsed
-    again by the stdlib, which keeps the old acceptance rules (lone surrogates, UTF-16/32 bytes, nesting
-    deeper than msgspec allows) except NaN/Infinity: those are not JSON and
-    jsonb refuses them, so they are a ``bad_json`` dead letter here rather than a refused batch later."""
+    again by the stdlib, which also accepts lone surrogates, UTF-16/32 bytes and nesting deeper than msgspec
+    allows, but not NaN/Infinity: those are not JSON and jsonb refuses them, so they are a ``bad_json``
+    dead letter here rather than a refused batch later."""
     if _fast_loads is not None:
         try:
             return _fast_loads(body)
-        except Exception:  # noqa: BLE001 - any refusal: the stdlib decides, as before
+        except Exception:  # noqa: BLE001 - any refusal: the stdlib decides
             pass
     try:
         return json.loads(body, parse_constant=_not_json_constant)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,11 +18,17 @@ from tqdm import tqdm
 
 from bithedge import logs
 from indexer import tsv
-from indexer.ingest import Request, Writer, is_permanent_db_error, prepare
+from indexer.ingest import Writer, is_permanent_db_error, notify_payload
+from indexer.prepare import Prepared, Request, prepare
+from indexer.rows import TipRow
+from indexer.sql import queries as Q
 
 log = logs.get("indexer.replay")
 
-DERIVED_TABLES = ("blocks", "transactions", "events", "burn_blocks", "mempool_txs", "dead_letters", "reorgs")
+
+
+class BodiesCleared(RuntimeError):
+    """Rebuild needs every stored body, and the retention job has cleared some."""
 
 
 @contextlib.asynccontextmanager
@@ -33,14 +38,14 @@ async def asynchronous_commits(writer: Writer):
     a server crash can only lose whole trailing batches together with their checkpoint, and the next run
     re-reads them from the source (the TSV file, or raw.observer_requests). Never used by ``serve``, whose
     200 promises a durable commit."""
-    before = await writer.conn.fetchval("SHOW synchronous_commit")
-    await writer.conn.execute("SET synchronous_commit = off")
+    before = await writer.conn.fetchval(Q["synchronous_commit"])
+    await writer.conn.execute(Q["set_synchronous_commit"], "off")
     try:
         yield
     finally:
         if not writer.conn.is_closed():
             with contextlib.suppress(Exception):
-                await writer.conn.execute("SELECT set_config('synchronous_commit', $1, false)", before)
+                await writer.conn.execute(Q["set_synchronous_commit"], before)
 
 
 def _batches(requests: Iterable[Request], max_requests: int, max_events: int) -> Iterator[list[Request]]:
@@ -66,15 +71,15 @@ def _prepare_remote(batch: list[Request]) -> list[tuple]:
     still holds (pickling them back cost the writer as much CPU as encoding the COPY rows)."""
     out = []
     for r in batch:
-        prepare(r)
-        same = r.payload_text is r.body
-        out.append((r.parsed, same, None if same else r.payload_text, r.store_body))
+        p = prepare(r).prepared
+        same = p.payload_text is r.body
+        out.append((p.parsed, same, None if same else p.payload_text, p.store_body))
     return out
 
 
 def _merge(batch: list[Request], prepared: list[tuple]) -> list[Request]:
     for r, (parsed, same, text, store_body) in zip(batch, prepared, strict=True):
-        r.parsed, r.payload_text, r.store_body, r.prepared = parsed, r.body if same else text, store_body, True
+        r.prepared = Prepared(parsed, r.body if same else text, store_body)
     return batch
 
 
@@ -133,7 +138,8 @@ async def replay_file(writer: Writer, path: Path, *, batch_requests: int = 500, 
     path = Path(path)
     name = f"replay:{path.name}"
     source = f"tsv:{path.name}"
-    after = await writer.conn.fetchval("SELECT position FROM raw.checkpoints WHERE name = $1", name)
+    cp = await writer.checkpoint(name)
+    after = None if cp is None else cp[0]
     total = tsv.count_rows(path)
     stats = {"file": str(path), "requests": 0, "blocks": 0, "events": 0, "duplicates": 0, "dead_letters": 0,
              "resumed_after_id": after}
@@ -164,29 +170,26 @@ async def rebuild(writer: Writer, *, restart: bool = False, batch_requests: int 
                   progress: bool = True) -> dict:
     """Re-derive every raw table from raw.observer_requests (needs TRUNCATE on raw: the migration owner)."""
     conn = writer.conn
-    cp = await conn.fetchrow("SELECT position, info FROM raw.checkpoints WHERE name = 'rebuild'")
-    fresh = restart or cp is None or bool(json.loads(cp["info"] or "{}").get("done"))
+    cleared = await conn.fetchval(Q["cleared_bodies"])
+    if cleared:
+        raise BodiesCleared(f"{cleared} stored request bodies were cleared by the retention job "
+                            "(BITHEDGE_INDEXER_BODY_RETENTION_DAYS); rebuild needs every body, so it does not start")
+    cp = await writer.checkpoint("rebuild")
+    fresh = restart or cp is None or bool(cp[1].get("done"))
     if fresh:
         async with conn.transaction():
-            await conn.execute("TRUNCATE " + ", ".join(f"raw.{t}" for t in DERIVED_TABLES))
-            await conn.execute(
-                "UPDATE raw.chain_tip SET index_block_hash=NULL, block_hash=NULL, block_height=NULL, block_time=NULL,"
-                " burn_block_hash=NULL, burn_block_height=NULL, burn_block_time=NULL, last_request_id=NULL")
-            await conn.execute(
-                "INSERT INTO raw.checkpoints (name, position, info) VALUES ('rebuild', 0, '{\"done\": false}') "
-                "ON CONFLICT (name) DO UPDATE SET position = 0, info = '{\"done\": false}', updated_at = now()")
+            await conn.execute(Q["rebuild_reset"])
+            await conn.execute(Q["notify_raw"], notify_payload(TipRow()))
         await writer.reload()
         after = 0
     else:
-        after = cp["position"]
-    total = await conn.fetchval("SELECT count(*) FROM raw.observer_requests WHERE id > $1", after)
+        after = cp[0]
+    total = await conn.fetchval(Q["rebuild_remaining"], after)
     bar = tqdm(total=total, desc="rebuild", unit="req", disable=not progress, file=sys.stderr)
     stats = {"requests": 0, "blocks": 0, "events": 0, "dead_letters": 0, "resumed_after_id": None if fresh else after}
     async with asynchronous_commits(writer):
         while True:
-            rows = await conn.fetch(
-                "SELECT id, received_at, path, payload::text AS payload, body, body_size, body_truncated "
-                "FROM raw.observer_requests WHERE id > $1 ORDER BY id LIMIT $2", after, batch_requests)
+            rows = await conn.fetch(Q["rebuild_batch"], after, batch_requests)
             if not rows:
                 break
             batch = []
@@ -195,10 +198,8 @@ async def rebuild(writer: Writer, *, restart: bool = False, batch_requests: int 
                     body: bytes | str = bytes(r["body"])
                 else:
                     body = r["payload"] if r["payload"] is not None else b""
-                req = Request(r["path"], body, r["received_at"], request_id=r["id"])
-                if r["body_truncated"]:
-                    req.truncated_size = r["body_size"]
-                batch.append(req)
+                batch.append(Request(r["path"], body, r["received_at"], request_id=r["id"],
+                                     truncated_size=r["body_size"] if r["body_truncated"] else None))
             after = rows[-1]["id"]
             batch = _prepare_batch(batch)
             res = await write_batch(writer, batch, ("rebuild", after, {"done": False}), store_requests=False)

@@ -19,13 +19,17 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-import aiohttp
 from aiohttp import web
 
 from bithedge import logs
-from indexer.ingest import Request, Writer, is_permanent_db_error, now
+from bithedge.settings import Settings
+from indexer import retention
+from indexer.gaps import GapReconciler, WriterHandle
+from indexer.ingest import Writer, is_permanent_db_error
 from indexer.metrics import Metrics
+from indexer.prepare import Request, now
 from indexer.status import collect_status
+from stacks.rpc import StacksClient
 
 log = logs.get("indexer.server")
 
@@ -36,19 +40,37 @@ OBSERVER_PATHS = (
 KEEP_TRUNCATED = 64 * 1024  # bytes of an oversized body kept for the dead letter
 
 
+def _default(name: str):
+    """A setting's default: the values below are never written twice."""
+    return Settings.model_fields[name].default
+
+
 @dataclass
 class ServerConfig:
     dsn: str
-    host: str = "127.0.0.1"
-    port: int = 3700
+    host: str = _default("host")
+    port: int = _default("indexer_port")
     node_url: str | None = None  # for /ready and the gap reconciler (stacks_tip_height)
     api_url: str | None = None  # Hiro-style API the gap reconciler fetches missing blocks from
     api_key: str | None = field(default=None, repr=False)  # its x-api-key; a secret, kept out of reprs
-    max_body_bytes: int = 500 * 1024 * 1024
-    ready_lag_blocks: int = 2
-    gap_fill: bool = True
-    gap_check_s: float = 10.0
-    shutdown_timeout_s: float = 10.0
+    max_body_bytes: int = _default("indexer_max_body_mb") * 1024 * 1024
+    ready_lag_blocks: int = _default("indexer_ready_lag_blocks")
+    gap_fill: bool = _default("indexer_gap_fill")
+    gap_check_s: float = _default("indexer_gap_check_s")
+    body_retention_days: int | None = _default("indexer_body_retention_days")
+    shutdown_timeout_s: float = _default("shutdown_timeout_s")
+
+    @classmethod
+    def from_settings(cls, s: Settings, dsn: str, **overrides) -> ServerConfig:
+        """Every field from the settings; ``overrides`` (command-line options) win where not None."""
+        values = dict(
+            host=s.host, port=s.indexer_port, node_url=s.resolved_node_url, api_url=s.indexer_api_url,
+            api_key=s.indexer_api_key.get_secret_value() if s.indexer_api_key else None,
+            max_body_bytes=s.indexer_max_body_mb * 1024 * 1024, ready_lag_blocks=s.indexer_ready_lag_blocks,
+            gap_fill=s.indexer_gap_fill, gap_check_s=s.indexer_gap_check_s,
+            body_retention_days=s.indexer_body_retention_days, shutdown_timeout_s=s.shutdown_timeout_s)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(dsn=dsn, **values)
 
 
 class IndexerServer:
@@ -58,7 +80,7 @@ class IndexerServer:
         self.writer: Writer | None = None
         self.lock = asyncio.Lock()
         self._node_tip: tuple[float, int | None, str | None] = (0.0, None, None)
-        self._http: aiohttp.ClientSession | None = None
+        self.client: StacksClient | None = None
         self._tasks: list[asyncio.Task] = []
         self.runner: web.AppRunner | None = None
         self.last_delivery = time.monotonic()
@@ -75,15 +97,16 @@ class IndexerServer:
         return app
 
     async def start(self) -> int:
+        cfg = self.config
         self.writer = await self._open_writer()
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self.runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=self.config.shutdown_timeout_s)
+        self.runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=cfg.shutdown_timeout_s)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.host, self.config.port)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # the real one when port=0
-        if self.config.gap_fill and (self.config.api_url or self.config.node_url):
+        await web.TCPSite(self.runner, cfg.host, cfg.port).start()
+        port = self.runner.addresses[0][1]  # the real one when port=0
+        if cfg.gap_fill and (cfg.node_url or cfg.api_url):
             self._tasks.append(asyncio.create_task(self._gap_loop()))
+        if cfg.body_retention_days is not None:
+            self._tasks.append(asyncio.create_task(self._retention_loop(cfg.body_retention_days)))
         log.info("indexer_listening", host=self.config.host, port=port, blocks=len(self.writer.chain),
                  tip_height=self.writer.chain.tip_height)
         return port
@@ -100,9 +123,18 @@ class IndexerServer:
         async with self.lock:
             if self.writer is not None:
                 await self.writer.close()
-        if self._http is not None:
-            await self._http.close()
+        if self.client is not None:
+            await self.client.close()
         log.info("indexer_stopped")
+
+    def _client(self) -> StacksClient:
+        """The one node/API client (the node probe and the gap reconciler), made on first use."""
+        if self.client is None:
+            cfg = self.config
+            # retries=2: a live path; the next round (or the next /ready poll) tries again
+            self.client = StacksClient(cfg.node_url or cfg.api_url, api_url=cfg.api_url or cfg.node_url,
+                                       api_key=cfg.api_key, timeout=10.0, retries=2)
+        return self.client
 
     async def _open_writer(self) -> Writer:
         w = await Writer.open(self.config.dsn)
@@ -131,11 +163,9 @@ class IndexerServer:
             elif sum(map(len, chunks)) < KEEP_TRUNCATED:
                 chunks.append(chunk)
         body = b"".join(chunks)
-        req = Request(request.path, body, now())
         if size > limit:
-            req.body = body[:KEEP_TRUNCATED]
-            req.truncated_size = size
-        return req
+            return Request(request.path, body[:KEEP_TRUNCATED], now(), truncated_size=size)
+        return Request(request.path, body, now())
 
     async def ingest(self, req: Request) -> tuple[int, dict]:
         async with self.lock:
@@ -181,9 +211,7 @@ class IndexerServer:
             error = "no node URL configured"
         else:
             try:
-                async with self._http.get(self.config.node_url.rstrip("/") + "/v2/info") as resp:
-                    resp.raise_for_status()
-                    height = int((await resp.json())["stacks_tip_height"])
+                height = int((await self._client().info(retry=False))["stacks_tip_height"])
             except Exception as exc:
                 error = f"node unreachable: {type(exc).__name__}: {exc}"
         self._node_tip = (time.monotonic(), height, error)
@@ -218,10 +246,13 @@ class IndexerServer:
             status = await collect_status(self.writer.conn)
         return web.json_response(status, dumps=lambda o: json.dumps(o, default=str))
 
-    async def _gap_loop(self) -> None:
-        from indexer.backfill import GapReconciler
+    def _idle(self) -> bool:
+        """No delivery for a gap-check interval: the node may have stopped pushing."""
+        return time.monotonic() - self.last_delivery > self.config.gap_check_s
 
-        rec = GapReconciler(self)
+    async def _gap_loop(self) -> None:
+        rec = GapReconciler(self._client(), WriterHandle(self.lock, lambda: self.writer, self.ingest),
+                            node_tip=self.node_tip, idle=self._idle, on_fill=self.metrics.gap_fills.inc)
         while True:
             await asyncio.sleep(self.config.gap_check_s)
             try:
@@ -230,6 +261,24 @@ class IndexerServer:
                 raise
             except Exception as exc:
                 log.warning("gap_reconciler_failed", error=f"{type(exc).__name__}: {exc}")
+
+    async def _retention_loop(self, days: int) -> None:
+        while True:
+            try:
+                cleared = 0
+                while True:
+                    async with self.lock:  # one batch at a time: deliveries wait for one short statement at most
+                        n = await retention.clear_old_bodies(self.writer.conn, days)
+                    cleared += n
+                    if n < retention.BATCH:
+                        break
+                if cleared:
+                    log.info("request_bodies_cleared", rows=cleared, older_than_days=days)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("retention_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(retention.INTERVAL_S)
 
 
 async def serve(config: ServerConfig) -> None:

@@ -2,12 +2,13 @@
 
 Postgres ``COPY ... (FORMAT TEXT)`` files, optionally gzip. Rows come out in ascending id order with
 duplicate ids dropped (the importer dedupes on id). Column 4 is tried as JSON first and COPY-TEXT
-escapes are undone only when that fails (PROVENANCE.md).
+escapes are undone only when that fails.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -24,12 +25,15 @@ class Row:
     payload: str
 
 
-def _open(path: Path):
+def _open_binary(path: Path):
+    """The file's bytes, gunzipped when it starts with the gzip magic."""
     with open(path, "rb") as f:
         magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="\n")
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _open(path: Path):
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8", errors="surrogateescape", newline="\n")
 
 
 _ESC = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.S)
@@ -78,18 +82,12 @@ def _split(line: str) -> tuple[int, str, str, str] | None:
     return int(parts[0]), parts[1], parts[2], parts[3]
 
 
-def _open_binary(path: Path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-
-
 _SCANS: dict[tuple, tuple[int, bool]] = {}
 
 
 def _scan(path: Path) -> tuple[int, bool]:
-    """(non-blank rows, ids ascending) in ONE pass over the bytes, without decoding them: replay used to read
-    a 1 GB export three times as text (count, order check, rows). Remembered per (path, size, mtime)."""
+    """(non-blank rows, ids ascending) in ONE pass over the bytes, without decoding them (a 1 GB export is
+    then read as text once, for its rows). Remembered per (path, size, mtime)."""
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     hit = _SCANS.get(key)

@@ -14,6 +14,7 @@ from stacks.c32 import (
     c32_address_decode,
     c32check_decode,
     c32check_encode,
+    memo_address,
 )
 from stacks.errors import DecodeError
 from stacks.hashing import hash160
@@ -30,6 +31,7 @@ __all__ = [
     "is_valid_address",
     "is_valid_principal",
     "parse_principal",
+    "spending_condition_address",
 ]
 
 
@@ -45,6 +47,20 @@ def address_version(*, mainnet: bool, single_sig: bool = True) -> AddressVersion
     if mainnet:
         return AddressVersion.MAINNET_SINGLE_SIG if single_sig else AddressVersion.MAINNET_MULTI_SIG
     return AddressVersion.TESTNET_SINGLE_SIG if single_sig else AddressVersion.TESTNET_MULTI_SIG
+
+
+# The spending-condition hash mode whose address has the single-sig version: only P2PKH. P2WPKH is a
+# P2WPKH-in-P2SH script on Bitcoin, so its address (like the multi-sig modes') has the multi-sig version.
+_P2PKH = 0x00
+
+
+def spending_condition_address(hash_mode: int, signer: bytes, *, mainnet: bool) -> str:
+    """The address a spending condition (``hash_mode``, 20-byte ``signer``) spends from, as stacks-core
+    derives a transaction's sender or sponsor. Memoized per process (:func:`stacks.c32.memo_address`)."""
+    if len(signer) != 20:
+        raise ValueError(f"signer must be a 20-byte hash160, got {len(signer)} bytes")
+    version = address_version(mainnet=mainnet, single_sig=hash_mode == _P2PKH)
+    return memo_address(bytes((version,)) + signer)
 
 
 def address_from_public_key(public_key: bytes, version: int = AddressVersion.MAINNET_SINGLE_SIG) -> str:

@@ -82,3 +82,20 @@ def c32_address_decode(address: str) -> tuple[int, bytes]:
     if len(data) != 20:
         raise DecodeError(1, "a 20-byte hash160", f"{address} holds {len(data)} bytes")
     return version, data
+
+
+# c32 text costs two SHA-256s and a base-32 loop, and a chain repeats a handful of accounts, so each distinct
+# address is encoded once per process: the one memo table of the package (emptied when full).
+_ADDRESS_MEMO_LIMIT = 1 << 16
+address_memo: dict[bytes, str] = {}
+
+
+def memo_address(issuer: bytes) -> str:
+    """:func:`c32_address` of the 21 wire bytes ``version ‖ hash160`` (version < 32), memoized."""
+    address = address_memo.get(issuer)
+    if address is None:
+        address = c32_address(issuer[0], issuer[1:])
+        if len(address_memo) >= _ADDRESS_MEMO_LIMIT:
+            address_memo.clear()
+        address_memo[issuer] = address
+    return address

@@ -2,7 +2,9 @@
 
 Works against a stacks-node, the Hiro API, or the BitHedge devnet (which also serves ``/devnet/*``).
 Requests retry with exponential backoff on connection errors, timeouts, HTTP 429 (honouring
-``Retry-After``) and 5xx. Mempool rejections become typed exceptions named after the node's reason::
+``Retry-After``) and 5xx. An API key goes to the API base only, as ``x-api-key``, and is replaced by
+``(api key)`` in any response text an error carries. Mempool rejections become typed exceptions named
+after the node's reason::
 
     async with StacksClient("http://127.0.0.1:20443") as node:
         try:
@@ -14,6 +16,7 @@ Requests retry with exponential backoff on connection errors, timeouts, HTTP 429
 from __future__ import annotations
 
 import asyncio
+import json as _json
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -193,9 +196,14 @@ def _raw(value: Any) -> bytes:
     return _raw(value.serialize())
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (the delta-seconds form; an HTTP date is ignored)."""
+    return float(value) if value and value.replace(".", "", 1).isdigit() else None
+
+
 class StacksClient:
     """One base URL (node RPC; the devnet also serves the Hiro subset). ``api_url`` overrides the
-    base for ``/extended/*`` when node and API are different hosts."""
+    base for ``/extended/*`` when node and API are different hosts; ``api_key`` is sent to it."""
 
     def __init__(
         self,
@@ -208,6 +216,7 @@ class StacksClient:
         backoff: float = 0.1,
         max_backoff: float = 10.0,
         headers: dict[str, str] | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_url = (api_url or base_url).rstrip("/")
@@ -218,6 +227,8 @@ class StacksClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.headers = headers or {}
+        self._api_key = api_key
+        self._api_headers = {"x-api-key": api_key} if api_key else None
 
     async def __aenter__(self) -> StacksClient:
         return self
@@ -264,12 +275,12 @@ class StacksClient:
                     method, url, json=json, data=data, params=params, headers=headers
                 ) as resp:
                     text = await resp.text()
+                    if self._api_key and self._api_key in text:  # an API that echoes the key keeps it out of errors
+                        text = text.replace(self._api_key, "(api key)")
                     ctype = resp.headers.get("content-type", "")
                     body: Any = text
                     if "json" in ctype and text:
                         try:
-                            import json as _json
-
                             body = _json.loads(text)
                         except ValueError:
                             body = text
@@ -278,8 +289,7 @@ class StacksClient:
                     if resp.status == 429 or resp.status >= 500:
                         if not retry or attempt > self.retries:
                             raise HttpError(resp.status, url, body)
-                        ra = resp.headers.get("retry-after")
-                        wait = float(ra) if ra and ra.replace(".", "", 1).isdigit() else delay
+                        wait = _retry_after(resp.headers.get("retry-after")) or delay
                         await asyncio.sleep(min(wait, self.max_backoff) + random.random() * 0.05)
                         delay = min(delay * 2, self.max_backoff)
                         continue
@@ -290,8 +300,10 @@ class StacksClient:
                 await asyncio.sleep(delay + random.random() * 0.05)
                 delay = min(delay * 2, self.max_backoff)
 
-    async def _get(self, path: str, *, params: dict | None = None, api: bool = False, allow_404: bool = False) -> Any:
-        status, body = await self.request("GET", path, params=params, base=self.api_url if api else None)
+    async def _get(self, path: str, *, params: dict | None = None, api: bool = False, allow_404: bool = False,
+                   retry: bool = True) -> Any:
+        status, body = await self.request("GET", path, params=params, base=self.api_url if api else None,
+                                          headers=self._api_headers if api else None, retry=retry)
         if status == 200:
             return body
         if status == 404:
@@ -307,8 +319,8 @@ class StacksClient:
         return body
 
     # ---- node RPC -------------------------------------------------------------------------------------
-    async def info(self) -> dict:
-        return await self._get("/v2/info")
+    async def info(self, *, retry: bool = True) -> dict:
+        return await self._get("/v2/info", retry=retry)
 
     async def account(self, principal: str) -> Account:
         b = await self._get(f"/v2/accounts/{principal}", params={"proof": "0"})
@@ -403,19 +415,16 @@ class StacksClient:
         tx["events"] = events
         return tx
 
+    async def raw_transaction(self, txid: str) -> str:
+        """The serialized transaction, 0x-hex."""
+        txid = txid if txid.startswith("0x") else "0x" + txid
+        return (await self._get(f"/extended/v1/tx/{txid}/raw", api=True))["raw_tx"]
+
+    async def burn_block(self, height_or_hash: int | str) -> dict:
+        return await self._get(f"/extended/v2/burn-blocks/{height_or_hash}", api=True)
+
     async def nonces(self, principal: str) -> dict:
         return await self._get(f"/extended/v1/address/{principal}/nonces", api=True)
-
-    async def wait_for_transaction(self, txid: str, *, timeout: float = 60.0, poll: float = 0.2) -> dict:
-        """Poll until the transaction is mined (any final status); raises TimeoutError."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            tx = await self.transaction(txid)
-            if tx is not None and tx.get("tx_status") not in (None, "pending"):
-                return tx
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"transaction {txid} not mined after {timeout} s")
-            await asyncio.sleep(poll)
 
     # ---- devnet controls (BitHedge devnet only) ------------------------------------------------------
     async def mine(self, blocks: int = 1) -> dict:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stacks.c32 import c32_address
 from stacks.errors import DecodeError, EncodeError
 from stacks.names import CLARITY_NAME_PATTERN, is_clarity_name, is_contract_name
 
@@ -94,13 +93,12 @@ def read_value(buf: bytes, pos: int, depth: int = 1, canonical: bool = True) -> 
     return (_read_canonical if canonical else _read_any_order)(buf, pos, depth)
 
 
-# Memo tables of the hot path.  Print events repeat a handful of principals and tuple
-# keys, and c32 text costs two SHA-256s and a base-32 loop, so each distinct input is
-# validated / encoded once.  Only valid entries are stored; a table is emptied when full.
+# Memo tables of the hot path.  Print events repeat a handful of tuple keys and contract
+# names, so each distinct input is validated once (addresses: :func:`stacks.c32.memo_address`).
+# Only valid entries are stored; a table is emptied when full.
 _CACHE_LIMIT = 1 << 16
 _clarity_names: dict[bytes, str] = {}
 _contract_names: dict[bytes, str] = {}
-_addresses: dict[bytes, str] = {}
 
 
 def _remember(table: dict[bytes, str], key: bytes, text: str) -> str:
@@ -126,12 +124,6 @@ def contract_name(raw: bytes) -> str | None:
     return name
 
 
-def principal_address(issuer: bytes) -> str:
-    """c32 address of the 21 wire bytes ``version ‖ hash160`` (version already < 32)."""
-    address = _addresses.get(issuer)
-    if address is None:
-        address = _remember(_addresses, issuer, c32_address(issuer[0], issuer[1:]))
-    return address
 
 
 Reader = Callable[[bytes, int, int], tuple[Any, int]]
@@ -161,7 +153,7 @@ def make_reader(
     to build from each decoded piece (``None`` = use the piece as is), so value objects,
     the typed JSON and the plain JSON all come out of the same single pass with no
     intermediate objects.  Principals arrive as their 21 ``version ‖ hash160`` bytes
-    (plus the validated contract name), ready for :func:`principal_address`.  The branches
+    (plus the validated contract name), ready for :func:`stacks.c32.memo_address`.  The branches
     are ordered by how often print events use each type.
     """
     clarity_names_get = _clarity_names.get

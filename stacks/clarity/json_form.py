@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacks.c32 import address_memo, memo_address
 from stacks.errors import DecodeError, EncodeError
 from stacks.principal import parse_principal
 
-from .codec import Bytes, decode_with, make_reader, principal_address
-from .codec import _addresses as _address_memo
+from .codec import Bytes, decode_with, make_reader
 from .values import (
     Bool,
     Buffer,
@@ -35,7 +35,7 @@ from .values import (
 )
 
 JSON = Any
-_addresses_get = _address_memo.get  # inline memo hit, skipping principal_address's call
+_addresses_get = address_memo.get  # inline memo hit, skipping memo_address's call
 
 
 def to_json(value: ClarityValue) -> JSON:
@@ -99,11 +99,11 @@ def to_plain(value: ClarityValue) -> JSON:
 
 
 def _principal_json(issuer: bytes) -> JSON:
-    return {"type": "principal", "value": _addresses_get(issuer) or principal_address(issuer)}
+    return {"type": "principal", "value": _addresses_get(issuer) or memo_address(issuer)}
 
 
 def _contract_json(issuer: bytes, name: str) -> JSON:
-    return {"type": "principal", "value": f"{_addresses_get(issuer) or principal_address(issuer)}.{name}"}
+    return {"type": "principal", "value": f"{_addresses_get(issuer) or memo_address(issuer)}.{name}"}
 
 
 # The same single-pass decoder as `decode`, building JSON nodes instead of value objects.
@@ -130,8 +130,8 @@ _read_plain = make_reader(
     buffer=lambda raw: "0x" + raw.hex(),
     string_ascii=str,
     string_utf8=str,
-    standard=lambda issuer: _addresses_get(issuer) or principal_address(issuer),
-    contract=lambda issuer, name: f"{_addresses_get(issuer) or principal_address(issuer)}.{name}",
+    standard=lambda issuer: _addresses_get(issuer) or memo_address(issuer),
+    contract=lambda issuer, name: f"{_addresses_get(issuer) or memo_address(issuer)}.{name}",
     none=lambda: None,
     some=None,
     ok=lambda v: {"ok": v},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import ClassVar
 
 from stacks.clarity import ClarityValue, ContractPrincipal, StandardPrincipal, write_value
 from stacks.clarity.codec import write_name
@@ -374,12 +375,13 @@ PostCondition = (
 
 @dataclass(frozen=True, slots=True)
 class TokenTransferPayload:
+    payload_type: ClassVar[PayloadType] = PayloadType.TOKEN_TRANSFER
     recipient: StandardPrincipal | ContractPrincipal
     amount: int
     memo: bytes = bytes(MEMO_LENGTH)
 
     def write(self, out: bytearray) -> None:
-        out.append(PayloadType.TOKEN_TRANSFER)
+        out.append(self.payload_type)
         write_value(self.recipient, out)
         _u64(out, self.amount, "amount")
         _fixed(out, self.memo, MEMO_LENGTH, "memo")
@@ -393,11 +395,13 @@ class SmartContractPayload:
     code: str
     clarity_version: int | None = None
 
+    @property
+    def payload_type(self) -> PayloadType:
+        return PayloadType.SMART_CONTRACT if self.clarity_version is None else PayloadType.VERSIONED_SMART_CONTRACT
+
     def write(self, out: bytearray) -> None:
-        if self.clarity_version is None:
-            out.append(PayloadType.SMART_CONTRACT)
-        else:
-            out.append(PayloadType.VERSIONED_SMART_CONTRACT)
+        out.append(self.payload_type)
+        if self.clarity_version is not None:
             _u8(out, self.clarity_version)
         _contract_name(out, self.name)
         body = self.code.encode("ascii")
@@ -407,12 +411,13 @@ class SmartContractPayload:
 
 @dataclass(frozen=True, slots=True)
 class ContractCallPayload:
+    payload_type: ClassVar[PayloadType] = PayloadType.CONTRACT_CALL
     contract: ContractPrincipal
     function_name: str
     args: tuple[ClarityValue, ...]
 
     def write(self, out: bytearray) -> None:
-        out.append(PayloadType.CONTRACT_CALL)
+        out.append(self.payload_type)
         _issuer(out, self.contract)
         _contract_name(out, self.contract.name)
         write_name(self.function_name, out, contract=False)
@@ -439,11 +444,12 @@ class MicroblockHeader:
 
 @dataclass(frozen=True, slots=True)
 class PoisonMicroblockPayload:
+    payload_type: ClassVar[PayloadType] = PayloadType.POISON_MICROBLOCK
     header_1: MicroblockHeader
     header_2: MicroblockHeader
 
     def write(self, out: bytearray) -> None:
-        out.append(PayloadType.POISON_MICROBLOCK)
+        out.append(self.payload_type)
         self.header_1.write(out)
         self.header_2.write(out)
 
@@ -481,6 +487,7 @@ class CoinbasePayload:
 
 @dataclass(frozen=True, slots=True)
 class TenureChangePayload:
+    payload_type: ClassVar[PayloadType] = PayloadType.TENURE_CHANGE
     tenure_consensus_hash: bytes  # 20
     prev_tenure_consensus_hash: bytes  # 20
     burn_view_consensus_hash: bytes  # 20
@@ -490,7 +497,7 @@ class TenureChangePayload:
     pubkey_hash: bytes  # 20
 
     def write(self, out: bytearray) -> None:
-        out.append(PayloadType.TENURE_CHANGE)
+        out.append(self.payload_type)
         _fixed(out, self.tenure_consensus_hash, 20, "tenure_consensus_hash")
         _fixed(out, self.prev_tenure_consensus_hash, 20, "prev_tenure_consensus_hash")
         _fixed(out, self.burn_view_consensus_hash, 20, "burn_view_consensus_hash")

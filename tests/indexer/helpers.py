@@ -6,7 +6,8 @@ import json
 
 import asyncpg
 
-from indexer.ingest import Request, Writer, now
+from indexer.ingest import Writer
+from indexer.prepare import Request, now
 
 TABLES = {
     "blocks": "index_block_hash",

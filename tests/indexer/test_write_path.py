@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from bithedge.settings import SettingsError, load_settings
 from indexer import ingest
+from indexer.decode import txid_of
 from indexer.ingest import Writer
 from indexer.replay import replay_file
 from tests.processes import free_port
@@ -224,9 +225,9 @@ async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
         req("/new_mempool_tx", [hexed[0], hexed[1]]),
         req("/new_mempool_tx", [hexed[1], hexed[2]]),
         req("/drop_mempool_tx", {"dropped_txids": [synth.h32("unknown")], "reason": "TooExpensive"}),
-        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()],
-                                 "reason": "ReplaceByFee", "new_txid": "0x" + ingest.P.txid_of(c).hex()}),
-        req("/drop_mempool_tx", {"dropped_txids": ["0x" + ingest.P.txid_of(a).hex()], "reason": "StaleGarbageCollect"}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + txid_of(a).hex()],
+                                 "reason": "ReplaceByFee", "new_txid": "0x" + txid_of(c).hex()}),
+        req("/drop_mempool_tx", {"dropped_txids": ["0x" + txid_of(a).hex()], "reason": "StaleGarbageCollect"}),
     ]
     w = await Writer.open(db_url)
     try:
@@ -235,7 +236,7 @@ async def test_mempool_batch_keeps_first_sighting_and_first_drop(db_url):
     finally:
         await w.close()
     ids = [r.request_id for r in requests]
-    txid = ingest.P.txid_of
+    txid = txid_of
     assert set(rows) == {txid(a), txid(b), txid(c)}
     assert rows[txid(b)]["request_id"] == ids[0] and bytes(rows[txid(b)]["raw_tx"]) == b
     assert rows[txid(c)]["request_id"] == ids[1]

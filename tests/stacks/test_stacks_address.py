@@ -67,3 +67,14 @@ def test_sign_and_recover_digest():
     signature = key.sign_digest(digest)
     assert signature == key.sign_digest(digest)  # RFC 6979: deterministic
     assert keys.recover_public_key(digest, signature, compressed=True) == key.public_key
+
+
+def test_spending_condition_address_versions():
+    """Only P2PKH spends from the single-sig version; P2WPKH (P2SH-wrapped) and the multi-sig modes use the
+    multi-sig one, on either network; the memoized text equals the plain c32 encoding."""
+    signer = bytes(range(20))
+    for mode, mainnet, version in ((0x00, True, 22), (0x00, False, 26), (0x02, True, 20), (0x02, False, 21),
+                                   (0x01, True, 20), (0x03, False, 21), (0x05, True, 20), (0x07, False, 21)):
+        assert address.spending_condition_address(mode, signer, mainnet=mainnet) == address.c32_address(version, signer)
+    with pytest.raises(ValueError, match="20-byte"):
+        address.spending_condition_address(0x00, b"\x01" * 19, mainnet=True)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import values
 from test_stacks_fuzz import VALUES, mutated
 
-from stacks import clarity
+from stacks import c32, clarity
 from stacks.clarity import codec
 from stacks.errors import DecodeError
 
@@ -102,6 +102,7 @@ def test_mutated_fixture_values_fail_or_succeed_the_same_on_every_path(data):
 
 def test_memo_tables_stay_bounded_and_correct(monkeypatch):
     monkeypatch.setattr(codec, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(c32, "_ADDRESS_MEMO_LIMIT", 2)
     value = clarity.Tuple(
         {f"k{i}": clarity.ContractPrincipal(22, bytes([i]) * 20, f"c{i}") for i in range(5)}
         | {"z": clarity.StandardPrincipal(26, bytes(20))}
@@ -110,7 +111,7 @@ def test_memo_tables_stay_bounded_and_correct(monkeypatch):
     for _ in range(2):
         assert clarity.decode_to_json(encoded) == clarity.to_json(value)
         assert clarity.decode_to_plain(encoded) == clarity.to_plain(value)
-        for table in (codec._clarity_names, codec._contract_names, codec._addresses):
+        for table in (codec._clarity_names, codec._contract_names, c32.address_memo):
             assert len(table) <= 2
 
 
