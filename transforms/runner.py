@@ -21,8 +21,6 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bithedge.settings import REPO_ROOT
-
 PROJECT_DIR = Path(__file__).resolve().parent / "project"
 #: the per-block selection: every incremental mart, nothing else
 MARTS = "config.materialized:incremental"
@@ -31,8 +29,10 @@ LEAN = ["--quiet", "--log-level-file", "none", "--no-write-json", "--no-populate
 
 
 def devnet_deployer() -> str:
-    """The deployer of the devnet deployment (``contracts/devnet-setup.json``)."""
-    return json.loads((REPO_ROOT / "contracts" / "devnet-setup.json").read_text())["deployer"]
+    """The deployer of the devnet deployment (``bithedge.protocol.deployment``)."""
+    from bithedge.protocol.deployment import DEVNET_DEPLOYER
+
+    return DEVNET_DEPLOYER
 
 
 class DbtError(RuntimeError):

@@ -32,7 +32,17 @@ select
     '0x' || encode(p.settled_txid, 'hex') as settled_txid,
     p.settled_burn_height - p.expiry as settle_lag_blocks,
     p.signer,
-    p.keeper
+    p.settler,
+    p.protocol_fee as fee,
+    p.fund_share,
+    p.pool_premium,
+    p.fund_cover,
+    p.uncapped_payout,
+    p.shortfall,
+    p.refund,
+    p.price_delay,
+    p.void_after,
+    p.missing_asset
 from {{ ref('mart_policies') }} as p
 cross join {{ ref('stg_chain_tip') }} as tip
 left join {{ ref('mart_chain_blocks') }} as b on b.stacks_height = p.created_stacks_block_height

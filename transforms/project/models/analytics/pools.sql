@@ -4,7 +4,8 @@ with history as (
 ),
 
 latest as (
-    select distinct on (token, tier) token, tier, pool_assets, pool_shares, pool_locked, burn_height, stacks_height
+    select distinct on (token, tier) token, tier, pool_assets, pool_shares, pool_locked, pool_unearned, pool_pending_shares,
+        burn_height, stacks_height
     from history
     order by token, tier, stacks_block_height desc, event_index desc
 ),
@@ -15,7 +16,7 @@ totals as (
         min(burn_height) filter (where event_name = 'pool-created') as created_burn_height,
         sum(deposited) as cum_deposits,
         sum(withdrawn) as cum_withdrawals,
-        sum(premium) as cum_premiums,
+        sum(premium_earned) as cum_premiums,
         sum(payout) as cum_payouts
     from history
     group by token, tier
@@ -48,7 +49,9 @@ select
     s.cum_payouts,
     s.created_burn_height,
     l.burn_height as last_change_burn_height,
-    l.stacks_height as last_change_stacks_height
+    l.stacks_height as last_change_stacks_height,
+    l.pool_unearned as unearned,
+    l.pool_pending_shares as pending_shares
 from latest as l
 join totals as s using (token, tier)
 left join providers as p using (token, tier)

@@ -11,9 +11,10 @@ with created as (
 ),
 
 settled as (
+    -- a policy ends once: settled, or voided (v2) when no settlement price can exist
     select distinct on (policy_id) *
     from {{ ref('stg_policy_registry') }}
-    where event_name = 'policy-settled' and {{ in_window() }}
+    where event_name in ('policy-settled', 'policy-voided') and {{ in_window() }}
     order by policy_id, stacks_block_height desc, event_index desc
 ),
 
@@ -57,8 +58,9 @@ joined as (
 select
     policy_id,
     {%- set creation = ['owner', 'quote_id', 'signer', 'token', 'tier', 'buyer_tier', 'strike', 'amount', 'expiry',
-                        'premium', 'collateral', 'max_payout', 'spot_price', 'spot_price_height',
-                        'collateral_price', 'collateral_price_height'] %}
+                        'premium', 'protocol_fee', 'fund_share', 'pool_premium', 'collateral', 'max_payout',
+                        'stress_price', 'coverage_floor', 'spot_price', 'spot_price_height', 'quote_spot', 'issued_at',
+                        'collateral_price', 'collateral_price_height', 'price_delay', 'void_after'] %}
     {%- for col in creation %}
     case when created_in_window then (c).{{ col }} {{ stored_if('created_below', col) }} end as {{ col }},
     {%- endfor %}
@@ -66,10 +68,13 @@ select
     case when created_in_window then (c).stacks_height{{ stored_if('created_below', 'created_stacks_height') }} end as created_stacks_height,
     case when created_in_window then (c).stacks_block_height{{ stored_if('created_below', 'created_stacks_block_height') }} end as created_stacks_block_height,
     case when created_in_window then (c).txid{{ stored_if('created_below', 'created_txid') }} end as created_txid,
-    {%- set settlement = ['status', 'payout', 'released', 'settlement_price', 'settlement_price_height', 'keeper'] %}
+    case when settled_in_window then coalesce((s).status, 'voided'){{ stored_if('settled_below', 'status') }} end as status,
+    {%- set settlement = ['payout', 'released', 'uncapped_payout', 'shortfall', 'fund_cover', 'refund',
+                          'missing_asset', 'settlement_price', 'settlement_price_height', 'settler'] %}
     {%- for col in settlement %}
-    case when settled_in_window then (s).{{ col }} {{ stored_if('settled_below', col) }} end as {{ col }},
+    case when settled_in_window then (s).{{ col }}{{ stored_if('settled_below', col) }} end as {{ col }},
     {%- endfor %}
+    case when settled_in_window then (s).sender{{ stored_if('settled_below', 'voided_by') }} end as voided_by,
     case when settled_in_window then (s).collateral_price{{ stored_if('settled_below', 'settlement_collateral_price') }} end as settlement_collateral_price,
     case when settled_in_window then (s).collateral_price_height{{ stored_if('settled_below', 'settlement_collateral_price_height') }} end as settlement_collateral_price_height,
     case when settled_in_window then (s).burn_height{{ stored_if('settled_below', 'settled_burn_height') }} end as settled_burn_height,
