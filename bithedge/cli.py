@@ -19,6 +19,7 @@ COMPONENT_COMMANDS: dict[str, str] = {
     "devnet": "bithedge.devnet:cli",
     "simulate": "bithedge.simulator.cli:cli",
     "indexer": "indexer.cli:cli",
+    "transforms": "transforms.cli:cli",
 }
 
 

@@ -75,6 +75,12 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_indexer",
     ),
     Service(
+        name="transforms",
+        argv=lambda s: bithedge_cmd("transforms", "serve"),
+        url=lambda s: f"http://{s.host}:{s.transforms_port}/ready",
+        db_role="bithedge_transform",
+    ),
+    Service(
         name="simulator",
         argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle"),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",

@@ -74,6 +74,20 @@ class Settings(BaseSettings):
         default=3800, ge=1, le=65535, description="Simulator's exchange-like price feed (loopback)."
     )
 
+    # transforms (transforms/): the dbt daemon
+    transforms_port: int = Field(default=3900, ge=1, le=65535, description="The daemon's /health, /ready, /metrics.")
+    transforms_debounce_ms: int = Field(
+        default=100, ge=0, le=60_000, description="After a raw change, wait this long for more before building."
+    )
+    transforms_poll_s: float = Field(
+        default=5.0, gt=0, le=3600, description="Fallback check of raw.chain_tip when no NOTIFY arrives."
+    )
+    transforms_threads: int = Field(default=2, ge=1, le=16, description="dbt threads.")
+    transforms_retry_max_s: float = Field(default=60.0, gt=0, description="Longest wait before retrying a failed run.")
+    transforms_deployer: str | None = Field(
+        default=None, description="Deployer address of the BitHedge contracts; default: the devnet deployer."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, v: object) -> object:

@@ -39,8 +39,8 @@ def _policy_created(db_url: str) -> int:
 
 
 def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_path: Path) -> None:
-    assert {s.name for s in SERVICES} >= {"indexer", "devnet", "simulator"}
-    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT")}
+    assert {s.name for s in SERVICES} >= {"indexer", "devnet", "simulator", "transforms"}
+    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT", "TRANSFORMS_PORT")}
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BITHEDGE_NODE_URL")}
     env.update({f"BITHEDGE_{k}": v for k, v in ports.items()})
     env.update({
@@ -65,7 +65,7 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                 time.sleep(1)
             text = log.read_text()
             assert count >= 1, f"no policy-created events in raw.events; log tail:\n{text[-4000:]}"
-            for name in ("indexer", "devnet", "simulator"):
+            for name in ("indexer", "devnet", "simulator", "transforms"):
                 assert re.search(rf"started {name} \(pid \d+\)", text), name
             assert "exited with code" not in text, text[-4000:]
             with psycopg.connect(db_url) as conn:
@@ -76,13 +76,13 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                 names = {r[0] for r in conn.execute(
                     "SELECT DISTINCT value #>> '{value,event,value}' FROM raw.events WHERE canonical "
                     "AND topic = 'print' AND contract_identifier LIKE %s", (f"{DEPLOYER}.bithedge-%",))}
-                # least privilege: the indexer writes as its own role, not as the admin
+                # least privilege: each daemon connects as its own role, never as the admin
                 recorded = conn.execute("SELECT code_hash FROM raw.chain_identity").fetchall()
                 writers = {r[0] for r in conn.execute(
                     "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
-            assert writers == {"bithedge_indexer"}, writers
+            assert "bithedge_indexer" in writers and writers <= {"bithedge_indexer", "bithedge_transform"}, writers
             assert len(recorded) == 1 and len(recorded[0][0]) == 64, recorded  # the devnet's chain, at first start
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
             seen |= descendants(proc.pid)

@@ -1,0 +1,31 @@
+"""The analytics interface as its readers see it: owned by bithedge_transform, readable by bithedge_reader and
+bithedge_keeper, nothing below it readable by them; a full refresh keeps a view a reader built on it."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from bithedge.database import role_url
+from tests.transforms.chain import build, transform_dbt
+
+
+async def test_readers_see_analytics_only_and_views_survive_a_full_refresh(chain, tmp_path):
+    dbt = transform_dbt(chain.db, tmp_path)
+    await build(dbt, "deploy")
+    with psycopg.connect(chain.db, autocommit=True) as admin:
+        owners = {r[0] for r in admin.execute(
+            "SELECT DISTINCT viewowner FROM pg_views WHERE schemaname = 'analytics'")}
+        # a downstream object on top of the interface (the keeper's own schema)
+        admin.execute("CREATE OR REPLACE VIEW keeper.due_policies AS SELECT policy_id FROM analytics.policies "
+                      "WHERE status = 'expired'")
+    assert owners == {"bithedge_transform"}
+    for role in ("bithedge_reader", "bithedge_keeper"):
+        with psycopg.connect(role_url(chain.db, role)) as conn:
+            assert conn.execute("SELECT count(*) FROM analytics.policies").fetchone()[0] > 0
+            assert conn.execute("SELECT count(*) FROM analytics.freshness").fetchone()[0] == 1
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SELECT count(*) FROM marts.policies")
+    await build(dbt, "deploy", full_refresh=True)
+    with psycopg.connect(role_url(chain.db, "bithedge_keeper")) as conn:
+        assert conn.execute("SELECT count(*) FROM keeper.due_policies").fetchone() is not None

@@ -1,0 +1,34 @@
+{#- analytics.stress_payout(btc_shock, stx_shock): per pool, what settling every open policy would pay if BTC and
+    STX moved by the given signed fractions (-0.3 = -30 %) from their latest oracle prices. The dashboards'
+    stress slider calls it; pool_risk reads it at fixed shocks. sBTC collateral moves with BTC (1:1 peg). -#}
+{% macro create_stress_payout() -%}
+  set local check_function_bodies = off;
+  create or replace function {{ this.schema }}.stress_payout(btc_shock numeric, stx_shock numeric)
+  returns table (token text, tier text, open_policies bigint, payout numeric, assets numeric, free_after_payout numeric,
+                 adequacy numeric)
+  language sql stable as $fn$
+    with prices as (
+        select latest.btc * (1 + btc_shock) as btc, latest.stx * (1 + stx_shock) as stx
+        from ({{ latest_prices() }}) as latest
+    ),
+    open_book as (
+        select p.token, p.pool_tier as tier, count(*) as open_policies, sum(p.collateral) as collateral,
+               sum({{ policy_payout('p.strike', 'floor(pr.btc)', 'p.amount', 'p.token',
+                                    "floor(case p.token when 'STX' then pr.stx else pr.btc end)", 'p.collateral') }}) as payout
+        from {{ ref('policies') }} as p
+        cross join prices as pr
+        where p.status_onchain = 'active'
+        group by p.token, p.pool_tier
+    )
+    select
+        pl.token, pl.tier,
+        coalesce(b.open_policies, 0),
+        coalesce(b.payout, 0),
+        pl.assets,
+        -- every open policy settles: assets lose the payout, their collateral is no longer locked
+        pl.assets - coalesce(b.payout, 0) - (pl.locked - coalesce(b.collateral, 0)),
+        case when coalesce(b.payout, 0) > 0 then pl.assets / b.payout end
+    from {{ ref('pools') }} as pl
+    left join open_book as b using (token, tier)
+  $fn$
+{%- endmacro %}

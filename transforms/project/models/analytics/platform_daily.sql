@@ -1,0 +1,75 @@
+-- Per UTC day (of block time): policies written and settled, premium and payouts in USD×1e8 at the prices the
+-- contract used, loss ratio, unique buyers and providers active that day, open policies and TVL at the day's end.
+with days as (
+    select distinct date_trunc('day', block_at)::date as day from {{ ref('mart_chain_blocks') }}
+),
+
+day_end as (
+    select d.day, max(b.stacks_height) as stacks_height
+    from days as d join {{ ref('mart_chain_blocks') }} as b on b.block_at < d.day + 1
+    group by d.day
+),
+
+policies as (
+    select p.*, date_trunc('day', p.created_at)::date as created_day,
+           date_trunc('day', sb.block_at)::date as settled_day,
+           {{ usd_e8('p.premium', 'p.token', 'p.collateral_price_at_creation') }} as premium_usd_e8,
+           {{ usd_e8('coalesce(p.payout, 0)', 'p.token', 'coalesce(p.settlement_collateral_price, 0)') }} as payout_usd_e8
+    from {{ ref('policies') }} as p
+    left join {{ ref('mart_chain_blocks') }} as sb on sb.burn_height = p.settled_burn_height
+        and sb.stacks_height = (select min(stacks_height) from {{ ref('mart_chain_blocks') }} where burn_height = p.settled_burn_height)
+),
+
+written as (
+    select created_day as day, count(*) as new_policies, sum(premium_usd_e8) as premium_written_usd_e8,
+           count(distinct owner) as unique_buyers
+    from policies group by 1
+),
+
+settled as (
+    select settled_day as day, count(*) filter (where payout > 0) as settled_itm,
+           count(*) filter (where payout = 0) as settled_otm, sum(payout_usd_e8) as payouts_usd_e8
+    from policies where settled_day is not null group by 1
+),
+
+provider_days as (
+    select date_trunc('day', b.block_at)::date as day, count(distinct h.provider) as unique_providers
+    from {{ ref('mart_provider_history') }} as h
+    join {{ ref('mart_chain_blocks') }} as b on b.stacks_height = h.stacks_block_height
+    group by 1
+),
+
+tvl as (
+    select e.day, sum(
+        {{ usd_e8('pool.pool_assets', 'pool.token', 'px.price') }}) as tvl_usd_e8
+    from day_end as e
+    cross join lateral (
+        select distinct on (token, tier) token, tier, pool_assets
+        from {{ ref('mart_pool_history') }} where stacks_block_height <= e.stacks_height
+        order by token, tier, stacks_block_height desc, event_index desc
+    ) as pool
+    cross join lateral (
+        select price from {{ ref('mart_oracle_prices') }}
+        where asset = {{ collateral_asset('pool.token') }} and stacks_block_height <= e.stacks_height
+        order by stacks_block_height desc, event_index desc limit 1
+    ) as px
+    group by e.day
+)
+
+select
+    d.day,
+    coalesce(w.new_policies, 0) as new_policies,
+    coalesce(w.premium_written_usd_e8, 0) as premium_written_usd_e8,
+    coalesce(s.settled_itm, 0) as settled_itm,
+    coalesce(s.settled_otm, 0) as settled_otm,
+    coalesce(s.payouts_usd_e8, 0) as payouts_usd_e8,
+    case when w.premium_written_usd_e8 > 0 then coalesce(s.payouts_usd_e8, 0) / w.premium_written_usd_e8 end as loss_ratio,
+    coalesce(w.unique_buyers, 0) as unique_buyers,
+    coalesce(pd.unique_providers, 0) as unique_providers,
+    (select count(*) from policies as p where p.created_day <= d.day and (p.settled_day is null or p.settled_day > d.day)) as open_policies_end,
+    t.tvl_usd_e8
+from days as d
+left join written as w using (day)
+left join settled as s using (day)
+left join provider_days as pd using (day)
+left join tvl as t using (day)

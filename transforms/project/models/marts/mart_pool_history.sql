@@ -1,0 +1,5 @@
+{{ config(alias='pool_history', unique_key='event_key') }}
+-- Event log: every pool change (deposit, withdraw, policy created or settled, pool created) with the totals after.
+select *, stacks_block_height as last_stacks_height
+from {{ ref('int_pool_changes') }}
+where {{ in_window() }}

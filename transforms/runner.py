@@ -1,0 +1,142 @@
+"""dbt in-process: one ``dbtRunner`` with a kept manifest, the connection passed through the environment.
+
+Traps handled here (../shared/docs/stack-notes-wave2.md, "dbt per-block latency"):
+
+* dbt-postgres 1.11 appends its behaviour flag to a module-level list on every adapter construction (one per
+  invoke), and every entry costs an ``inspect.stack()`` on later invokes, so a long-lived process slows down by
+  about 0.5 ms per earlier invoke (dbt-adapters #2136). The list is restored before every invoke.
+* the manifest is parsed once and handed to the runner, so a per-block run does not parse.
+* per-block runs select the marts only; the views are (re)built by ``deploy``: every view build costs dbt
+  30-40 ms for 2 ms of SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+PROJECT_DIR = Path(__file__).resolve().parent / "project"
+#: the per-block selection: every incremental mart, nothing else
+MARTS = "config.materialized:incremental"
+#: what a per-block run does not need to write or say
+LEAN = ["--quiet", "--log-level-file", "none", "--no-write-json", "--no-populate-cache"]
+
+
+def devnet_deployer() -> str:
+    """The deployer of the devnet deployment (``bithedge.protocol.deployment``)."""
+    from bithedge.protocol.deployment import DEVNET_DEPLOYER
+
+    return DEVNET_DEPLOYER
+
+
+class DbtError(RuntimeError):
+    """A dbt invocation failed; the message lists the failing nodes (never the connection's password)."""
+
+
+@dataclass
+class Outcome:
+    command: str
+    success: bool
+    duration_s: float
+    #: node name -> status (success, error, pass, warn, fail, skipped)
+    statuses: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [n for n, s in self.statuses.items() if s == "warn"]
+
+
+def _connection_env(url: str, threads: int) -> dict[str, str]:
+    info = conninfo_to_dict(url)
+    return {
+        "BITHEDGE_DBT_HOST": str(info.get("host") or "127.0.0.1"),
+        "BITHEDGE_DBT_PORT": str(info.get("port") or 5432),
+        "BITHEDGE_DBT_USER": str(info.get("user") or os.environ.get("USER", "postgres")),
+        "BITHEDGE_DBT_DBNAME": str(info.get("dbname") or info.get("user") or "postgres"),
+        "DBT_ENV_SECRET_BITHEDGE_DBT_PASSWORD": str(info.get("password") or ""),
+        "BITHEDGE_DBT_THREADS": str(threads),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+    }
+
+
+class Dbt:
+    """dbt against one database; not thread-safe (one invoke at a time, as dbt itself requires)."""
+
+    def __init__(self, url: str, *, work_dir: Path, deployer: str | None = None, threads: int = 2) -> None:
+        from dbt.adapters.base import impl
+
+        self.url = url
+        self.work_dir = work_dir
+        self.vars = {"deployer": deployer or devnet_deployer()}
+        self.env = {
+            **_connection_env(url, threads),
+            "DBT_TARGET_PATH": str(work_dir / "target"),
+            "DBT_LOG_PATH": str(work_dir / "logs"),
+        }
+        self._flags = impl.DEFAULT_BASE_BEHAVIOR_FLAGS
+        self._saved_flags = list(self._flags)
+        self._manifest = None
+
+    def _invoke(self, args: list[str]):
+        from dbt.cli.main import dbtRunner
+
+        os.environ.update(self.env)
+        self._flags[:] = self._saved_flags
+        runner = dbtRunner(manifest=self._manifest)
+        return runner.invoke([*args, "--project-dir", str(PROJECT_DIR), "--vars", json.dumps(self.vars)])
+
+    def parse(self) -> None:
+        """Parse the project once; later invokes reuse the manifest."""
+        res = self._invoke(["parse", "--quiet"])
+        if not res.success:
+            raise DbtError(f"dbt parse failed: {res.exception}")
+        self._manifest = res.result
+
+    def run(self, command: str, *args: str) -> Outcome:
+        if self._manifest is None:
+            self.parse()
+        start = time.monotonic()
+        res = self._invoke([command, *args])
+        out = Outcome(command, bool(res.success), time.monotonic() - start)
+        results = getattr(res.result, "results", None) or []
+        for r in results:
+            status = str(getattr(r.status, "value", r.status))
+            out.statuses[r.node.name] = status
+            if status in ("error", "fail"):
+                out.errors.append(f"{r.node.name}: {(r.message or status).strip()}")
+        if res.exception is not None:
+            out.errors.append(str(res.exception))
+        return out
+
+    def deploy(self, *, full_refresh: bool = False, select: tuple[str, ...] = ()) -> Outcome:
+        """Every model and test (views included): at start-up and for operators."""
+        args = [*(["--full-refresh"] if full_refresh else []), *(["--select", *select] if select else [])]
+        return self.run("build", *args)
+
+    def refresh_marts(self) -> Outcome:
+        """The per-block run: the incremental marts only, lean."""
+        return self.run("run", "--select", MARTS, *LEAN)
+
+    def test(self, select: tuple[str, ...] = ()) -> Outcome:
+        return self.run("test", *(["--select", *select] if select else []))
+
+    def docs(self) -> Outcome:
+        return self.run("docs", "generate")
+
+
+def record_run(url: str, outcome: Outcome, started_at: float) -> None:
+    """One row in marts.build_runs (analytics.freshness reports the last one)."""
+    error = "; ".join(outcome.errors)[:4000] or None
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO marts.build_runs (started_at, finished_at, command, outcome, duration_s, tip_height, error) "
+            "SELECT to_timestamp(%s), now(), %s, %s, %s, (SELECT block_height FROM raw.chain_tip), %s",
+            (started_at, outcome.command, "success" if outcome.success else "error", outcome.duration_s, error),
+        )
