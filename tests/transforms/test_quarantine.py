@@ -8,20 +8,23 @@ import json
 import psycopg
 
 from tests.transforms.chain import build, transform_dbt
+from transforms import catalog
 from transforms.runner import devnet_deployer
 
 ORACLE = f"{devnet_deployer()}.bithedge-oracle"
 
 
 def _price(**fields) -> dict:
+    """A price-submitted print as the oracle emits it (every catalog field), with ``fields`` replaced or dropped."""
+    sample = {"uint": {"type": "uint", "value": "5"}, "bool": {"type": "bool", "value": False},
+              "principal": {"type": "principal", "value": devnet_deployer()},
+              "string-ascii": {"type": "string-ascii", "value": "BTC"}}
+    spec = catalog.parse(catalog.EVENTS_MD.read_text())["bithedge-oracle"]["price-submitted"]
     base = {"event": {"type": "string-ascii", "value": "price-submitted"},
-            "asset": {"type": "string-ascii", "value": "BTC"}, "price": {"type": "uint", "value": "9000000000000"},
-            "previous-price": {"type": "uint", "value": "0"}, "previous-height": {"type": "uint", "value": "0"},
-            "replaced": {"type": "bool", "value": False}, "guard-bypassed": {"type": "bool", "value": True},
-            "submitter": {"type": "principal", "value": devnet_deployer()},
-            "burn-height": {"type": "uint", "value": "5"}, "stacks-height": {"type": "uint", "value": "9"}}
+            **{name.replace("-", "_"): sample[t] for name, t in spec},
+            "price": {"type": "uint", "value": "9000000000000"}}
     base.update(fields)
-    return {"type": "tuple", "value": {k: v for k, v in base.items() if v is not None}}
+    return {"type": "tuple", "value": {k.replace("_", "-"): v for k, v in base.items() if v is not None}}
 
 
 BAD = {

@@ -19,7 +19,7 @@ async def test_pools_providers_and_policies_equal_contract_state(chain, tmp_path
     await build(transform_dbt(chain.db, tmp_path), "deploy")
     with psycopg.connect(chain.db) as conn:
         pools = {(r[0], r[1]): r[2:] for r in conn.execute(
-            "SELECT token, tier, assets, shares, locked, cum_premiums, cum_payouts FROM analytics.pools")}
+            "SELECT token, tier, assets, shares, locked, cum_premiums_received, cum_payouts FROM analytics.pools")}
         providers = conn.execute("SELECT token, tier, provider, shares FROM analytics.providers").fetchall()
         policies = conn.execute("SELECT policy_id, status_onchain, payout, collateral, owner FROM analytics.policies "
                                 "ORDER BY policy_id").fetchall()

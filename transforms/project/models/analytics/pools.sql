@@ -17,6 +17,7 @@ totals as (
         sum(deposited) as cum_deposits,
         sum(withdrawn) as cum_withdrawals,
         sum(premium_earned) as cum_premiums,
+        sum(premium_received) as cum_premiums_received,
         sum(payout) as cum_payouts
     from history
     group by token, tier
@@ -51,7 +52,8 @@ select
     l.burn_height as last_change_burn_height,
     l.stacks_height as last_change_stacks_height,
     l.pool_unearned as unearned,
-    l.pool_pending_shares as pending_shares
+    l.pool_pending_shares as pending_shares,
+    s.cum_premiums_received
 from latest as l
 join totals as s using (token, tier)
 left join providers as p using (token, tier)

@@ -10,7 +10,8 @@ with vault as (
         0::numeric as premium_earned, 0::numeric as payout, 0::numeric as collateral_locked,
         0::numeric as collateral_released, 0::numeric as refund,
         null::bigint as policy_id,
-        pool_assets, pool_unearned, pool_shares, pool_locked, pool_pending_shares, burn_height, stacks_height
+        pool_assets, pool_unearned, pool_shares, pool_locked, pool_pending_shares, burn_height, stacks_height,
+        0::numeric as premium_received
     from {{ ref('stg_vault') }}
 ),
 
@@ -25,7 +26,9 @@ registry as (
         case when event_name in ('policy-settled', 'policy-voided') then collateral else 0 end,
         coalesce(refund, 0),
         policy_id,
-        pool_assets, pool_unearned, pool_shares, pool_locked, pool_pending_shares, burn_height, stacks_height
+        pool_assets, pool_unearned, pool_shares, pool_locked, pool_pending_shares, burn_height, stacks_height,
+        -- the vault counts a premium as received when the policy locks its collateral
+        case when event_name = 'policy-created' then pool_premium else 0 end
     from {{ ref('stg_policy_registry') }}
 )
 

@@ -1,0 +1,18 @@
+-- Per token: the treasury now (v2): balance, all fees collected and all disbursed (cumulative totals the
+-- events carry). History: treasury_history.
+with events as (select * from {{ ref('mart_treasury_events') }}),
+
+latest as (
+    select distinct on (token) token, balance, burn_height
+    from events order by token, stacks_block_height desc, event_index desc
+)
+
+select
+    l.token,
+    l.balance,
+    coalesce(max(e.fees), 0) as fees_collected,
+    coalesce(max(e.disbursed), 0) as disbursed,
+    l.burn_height as last_change_burn_height
+from latest as l
+join events as e using (token)
+group by l.token, l.balance, l.burn_height

@@ -1,0 +1,8 @@
+{{ config(alias='treasury_events', unique_key='event_key') }}
+-- Event log: protocol fees collected and treasury disbursements, with the balance after each (v2).
+select
+    event_key, stacks_block_height, tx_index, event_index, txid, event_name,
+    token, amount, policy_id, payer, recipient, sender, balance, fees, disbursed, burn_height, stacks_height,
+    stacks_block_height as last_stacks_height
+from {{ ref('stg_treasury') }}
+where {{ in_window() }}
