@@ -33,7 +33,7 @@ Fields = dict[str, Any]
 
 #: mart column -> the contract field it must equal, per entity kind
 POOL_FIELDS = {"assets": "assets", "shares": "shares", "locked": "locked", "unearned": "unearned",
-               "pending_shares": "pending", "cum_premiums": "premiums", "cum_payouts": "payouts"}
+               "pending_shares": "pending", "cum_premiums_received": "premiums", "cum_payouts": "payouts"}
 POLICY_FIELDS = {
     "owner": "owner", "token": "token", "buyer_tier": "buyer-tier", "pool_tier": "pool-tier", "strike": "strike",
     "amount": "amount", "premium": "premium", "pool_premium": "pool-premium", "collateral": "collateral",
@@ -50,6 +50,9 @@ TIER_FIELDS = {c: c.replace("_", "-") for c in (
     "collateral_ratio_bp", "premium_adjustment_bp", "max_utilization_bp", "max_exposure_policy_bp",
     "max_exposure_expiry_bp", "active")}
 PROPOSAL_FIELDS = {"state": "state", "yes_power": "yes", "no_power": "no"}
+TREASURY_FIELDS = {"balance": "balance", "fees_collected": "fees", "disbursed": "disbursed"}
+#: the fund's deposits count both its sources (the contract keeps direct deposits and premium shares apart)
+FUND_FIELDS = {"balance": "balance", "deposited": "deposited", "covered": "covers"}
 
 
 class ReconcileError(Exception):
@@ -165,13 +168,24 @@ def read_marts(url: str) -> tuple[tuple[int | None, str | None], dict[str, Field
         for proposal_id, *vals in conn.execute(
                 f"SELECT proposal_id, {', '.join(PROPOSAL_FIELDS)} FROM analytics.proposals"):
             put(f"proposal {proposal_id}", PROPOSAL_FIELDS, vals)
+        for token, *vals in conn.execute(f"SELECT token, {', '.join(TREASURY_FIELDS)} FROM analytics.treasury"):
+            put(f"treasury {token}", TREASURY_FIELDS, vals)
+        for token, *vals in conn.execute(f"SELECT token, {', '.join(FUND_FIELDS)} FROM analytics.insurance_fund"):
+            put(f"fund {token}", FUND_FIELDS, vals)
+        for action, paused in conn.execute("SELECT action, paused FROM analytics.pauses"):
+            out[f"pause {action}"] = {"paused": paused}
+        # only a pending request exists in the contract (an executed or cancelled one is deleted)
+        for token, tier, provider, shares, after in conn.execute(
+                "SELECT token, tier, provider, shares, after_expiry FROM analytics.withdrawal_requests "
+                "WHERE state = 'pending'"):
+            out[f"request {token}/{tier}/{provider}"] = {"shares": _norm(shares), "after": _norm(after)}
     return position, out
 
 
 async def read_chain(client: StacksClient, deployment: Deployment, marts: dict[str, Fields]) -> dict[str, Fields]:
-    """The same entities from the contracts. Maps cannot be listed, so providers, parameters and tiers are the
-    ones the marts know; pools are every token × known provider tier, policies and proposals every id up to the
-    contract's last."""
+    """The same entities from the contracts. Maps cannot be listed, so providers (and their withdrawal requests),
+    parameters, tiers, pauses, treasury and fund tokens are the ones the marts know; pools are every token × known
+    provider tier, policies and proposals every id up to the contract's last."""
     gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
     A, U = clarity.StringAscii, clarity.UInt
 
@@ -203,6 +217,14 @@ async def read_chain(client: StacksClient, deployment: Deployment, marts: dict[s
     jobs += [one(f"tier {kind}/{name}", deployment.parameters, "get-tier", A(kind), A(name))
              for kind, name in keys("tier")]
     jobs += [one(f"proposal {i}", deployment.governance, "get-proposal", U(i)) for i in range(1, last_proposal + 1)]
+    jobs += [one(f"treasury {t}", deployment.treasury, "get-totals", A(t)) for t, in keys("treasury")]
+    jobs += [one(f"fund {t}", deployment.insurance_fund, "get-totals", A(t),
+                 pick=lambda v: {**v, "deposited": int(v["deposits"]) + int(v["premiums"])}) for t, in keys("fund")]
+    jobs += [one(f"pause {a}", deployment.parameters, "is-paused", A(a), pick=lambda v: {"paused": v})
+             for a, in keys("pause")]
+    # every provider the marts know may hold a request the marts miss
+    jobs += [one(f"request {t}/{tier}/{who}", deployment.vault, "get-withdrawal-request", A(t), A(tier),
+                 parse_principal(who)) for t, tier, who in keys("provider")]
     await asyncio.gather(*jobs)
 
     async def state(i: int) -> None:
