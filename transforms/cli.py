@@ -109,10 +109,15 @@ def serve(host: str | None, port: int | None) -> None:
               help="Seconds to wait for the marts to include the node's tip.")
 def reconcile(wait_s: float) -> None:
     """Compare the analytics views with the contracts' state at the node's tip; exit 1 on any mismatch."""
+    import psycopg
+
     from transforms.reconcile import run
 
     s = _settings()
-    result = asyncio.run(run(transform_url(s), s.resolved_node_url, s.transforms_deployer, wait_s=wait_s))
+    try:
+        result = asyncio.run(run(transform_url(s), s.resolved_node_url, s.transforms_deployer, wait_s=wait_s))
+    except psycopg.Error as exc:
+        raise click.ClickException(f"reconcile not recorded: {exc}") from None
     if result.error:
         raise click.ClickException(f"no comparison: {result.error}")
     for m in result.mismatches:

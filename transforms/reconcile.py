@@ -21,7 +21,7 @@ import psycopg
 from bithedge.protocol.deployment import Deployment
 from stacks import clarity
 from stacks.principal import parse_principal
-from stacks.rpc import StacksClient
+from stacks.rpc import RpcError, StacksClient
 
 TOKENS = ("STX", "sBTC")
 ASSETS = ("BTC", "STX")
@@ -287,14 +287,15 @@ def record(url: str, result: Result) -> int:
 
 async def run(url: str, node_url: str, deployer: str | None = None, *, wait_s: float = 60.0) -> Result:
     """One recorded run against the node at ``node_url``: what the CLI and the daemon call. A run that could not
-    compare comes back with ``error`` set (and is recorded so); the caller sets ``reconcile_mismatches`` from
-    ``len(result.mismatches)``."""
+    compare comes back with ``error`` set (and is recorded so; a database that cannot take the row raises
+    ``psycopg.Error``); the caller sets ``reconcile_mismatches`` from ``len(result.mismatches)``."""
     deployment = Deployment(deployer) if deployer else Deployment()
     started = datetime.now(UTC)
     async with StacksClient(node_url, retries=2) as client:
         try:
             result = await reconcile(url, client, deployment, wait_s=wait_s)
-        except ReconcileError as exc:
-            result = Result(started_at=started, error=str(exc))
+        except (ReconcileError, RpcError, psycopg.Error) as exc:  # e.g. no marts built yet, node down
+            result = Result(started_at=started, error=str(exc) if isinstance(exc, ReconcileError)
+                            else f"{type(exc).__name__}: {exc}")
     await asyncio.to_thread(record, url, result)
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from collections import Counter
 
 import psycopg
@@ -106,3 +107,16 @@ def test_compare_reports_missing_entities_and_differing_fields_in_one_form() -> 
         reconcile.Mismatch("pool STX/balanced", "locked", 5, 6),
     ]
     assert mismatches[2].as_json() == {"entity": "pool STX/balanced", "field": "locked", "mart": "5", "chain": "6"}
+
+
+async def test_a_run_that_cannot_compare_is_recorded_with_its_reason(db_url) -> None:
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("SELECT public.bithedge_database_grants()")
+    result = await reconcile.run(role_url(db_url, "bithedge_transform"), f"http://127.0.0.1:{port}")
+    assert result.error and "RpcError" in result.error and not result.mismatches
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT stacks_height, checked, mismatch_count, error FROM transforms.reconcile_runs").fetchall()
+    assert rows == [(None, 0, 0, result.error)]
