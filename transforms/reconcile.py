@@ -124,20 +124,23 @@ def _marts_position(conn: psycopg.Connection) -> tuple[int | None, str | None]:
     return (row[0], row[1]) if row else (None, None)
 
 
-def _wait_marts(url: str, tip: Tip, wait_s: float) -> bool:
-    """Until the marts include ``tip``; False when they passed it (the chain moved on) or never reached it."""
-    deadline = time.monotonic() + wait_s
+def _position(url: str) -> tuple[int | None, str | None]:
     with psycopg.connect(url, autocommit=True) as conn:
-        while True:
-            height, block_hash = _marts_position(conn)
-            if height is not None and height > tip.height:
-                return False
-            if height == tip.height and block_hash == tip.block_hash:
-                return True
-            if time.monotonic() > deadline:
-                raise ReconcileError(f"the marts include Stacks height {height} (block {block_hash}), the node's "
-                                     f"tip is {tip.height} ({tip.block_hash}): not caught up within {wait_s:g} s")
-            time.sleep(0.2)
+        return _marts_position(conn)
+
+
+async def _caught_up(url: str, client: StacksClient, tip: Tip, deadline: float) -> bool:
+    """Until the marts include ``tip`` (True); False as soon as the node's tip moves on (or the marts pass it)."""
+    while True:
+        height, block_hash = await asyncio.to_thread(_position, url)
+        if (height, block_hash) == (tip.height, tip.block_hash):
+            return True
+        if (height is not None and height > tip.height) or await node_tip(client) != tip:
+            return False
+        if time.monotonic() > deadline:
+            raise ReconcileError(f"the marts include Stacks height {height} (block {block_hash}), the node's "
+                                 f"tip is {tip.height} ({tip.block_hash}): not caught up in time")
+        await asyncio.sleep(0.2)
 
 
 def read_marts(url: str) -> tuple[tuple[int | None, str | None], dict[str, Fields]]:
@@ -252,13 +255,15 @@ def compare(marts: dict[str, Fields], chain: dict[str, Fields]) -> tuple[int, li
 
 async def reconcile(url: str, client: StacksClient, deployment: Deployment, *, wait_s: float = 60.0,
                     attempts: int = 5) -> Result:
-    """Compare once the chain holds still (see the module doc); raises :class:`ReconcileError` if it never does."""
+    """Compare once the chain holds still (see the module doc): the marts get ``wait_s`` in all to include the
+    node's tip; ``attempts`` comparisons may be spoilt by a new block. Raises :class:`ReconcileError` otherwise."""
     result = Result(started_at=datetime.now(UTC))
-    for attempt in range(1, attempts + 1):
-        result.attempts = attempt
+    deadline = time.monotonic() + wait_s
+    while result.attempts < attempts:
         tip = await node_tip(client)
-        if not await asyncio.to_thread(_wait_marts, url, tip, wait_s):
+        if not await _caught_up(url, client, tip, deadline):
             continue
+        result.attempts += 1
         (height, block_hash), marts = await asyncio.to_thread(read_marts, url)
         if (height, block_hash) != (tip.height, tip.block_hash):
             continue
