@@ -8,10 +8,8 @@
                  adequacy numeric)
   language sql stable as $fn$
     with prices as (
-        select
-            max(latest_price) filter (where asset = 'BTC') * (1 + btc_shock) as btc,
-            max(latest_price) filter (where asset = 'STX') * (1 + stx_shock) as stx
-        from {{ ref('oracle_stats') }}
+        select latest.btc * (1 + btc_shock) as btc, latest.stx * (1 + stx_shock) as stx
+        from ({{ latest_prices() }}) as latest
     ),
     open_book as (
         select p.token, p.pool_tier as tier, count(*) as open_policies, sum(p.collateral) as collateral,

@@ -1,11 +1,6 @@
 -- Open policies by moneyness (strike / latest BTC price) x time to expiry (burn blocks): count, notional and the
 -- payout at risk at current prices (collateral units are summed per token).
-with spot as (
-    select
-        max(latest_price) filter (where asset = 'BTC') as btc,
-        max(latest_price) filter (where asset = 'STX') as stx
-    from {{ ref('oracle_stats') }}
-),
+with spot as ({{ latest_prices() }}),
 
 open_book as (
     select p.*, s.btc, s.stx, tip.burn_height as tip_burn_height,

@@ -2,8 +2,7 @@
 with events as (select * from {{ ref('mart_fund_events') }}),
 
 latest as (
-    select distinct on (token) token, balance, burn_height
-    from events order by token, stacks_block_height desc, event_index desc
+    {{ latest_per(ref('mart_fund_events'), 'token', 'balance, burn_height') }}
 )
 
 select

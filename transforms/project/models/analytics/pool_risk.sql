@@ -3,12 +3,7 @@
 -- 1.5x the shock, capital adequacy (assets / stressed payout) and coverage (collateral / max payout at current
 -- prices). Depends on oracle_stats, policies and pools; the function is created by this model's pre-hook.
 {%- set shocks = [10, 20, 30, 50] %}
-with now_prices as (
-    select
-        max(latest_price) filter (where asset = 'BTC') as btc,
-        max(latest_price) filter (where asset = 'STX') as stx
-    from {{ ref('oracle_stats') }}
-),
+with now_prices as ({{ latest_prices() }}),
 
 coverage as (
     select p.token, p.pool_tier as tier, sum(p.collateral) as collateral,

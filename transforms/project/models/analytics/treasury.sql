@@ -3,8 +3,7 @@
 with events as (select * from {{ ref('mart_treasury_events') }}),
 
 latest as (
-    select distinct on (token) token, balance, burn_height
-    from events order by token, stacks_block_height desc, event_index desc
+    {{ latest_per(ref('mart_treasury_events'), 'token', 'balance, burn_height') }}
 )
 
 select
