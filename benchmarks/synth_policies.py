@@ -525,6 +525,8 @@ class Generator:
                 self.withdrawals(txs)
                 self.create_policies(txs)
             self.emit_block(self.h, txs)
+            if len(self.policies) >= self.n_policies and "creation-blocks" not in self.stats:
+                self.stats["creation-blocks"] = self.h  # the last block that creates policies
             self.stats["max-active"] = max(self.stats["max-active"], self.active)
             if len(self.policies) >= self.n_policies and not self.due and not self.requests:
                 break
