@@ -46,7 +46,7 @@ from stacks.principal import parse_principal  # noqa: E402
 from transforms import catalog  # noqa: E402
 
 #: bump when the generated chain changes, so cached files are rebuilt
-VERSION = 1
+VERSION = 2
 BENCH_DIR = REPO / ".bithedge" / "bench"
 BURN0 = 1000  # burn height of Stacks block 1
 T0 = 1_760_000_000
@@ -109,7 +109,6 @@ class Pool:
     pending: int = 0
     providers: Counter = field(default_factory=Counter)
     expiry_locked: Counter = field(default_factory=Counter)
-    expiry_count: Counter = field(default_factory=Counter)
     open_expiries: Counter = field(default_factory=Counter)  # expiry -> unsettled policies
 
     def totals(self) -> dict:
@@ -151,6 +150,7 @@ class Generator:
         self.providers = [account(f"provider{i}") for i in range(60)]
         self.pools = {(t, tier): Pool(t, tier) for t in TOKENS for tier in PROVIDER_TIERS}
         self.owner_active: Counter = Counter()
+        self.expiry_count: Counter = Counter()  # the registry's expiry index: policies per expiry, all pools
         self.prices = {"BTC": 9_000_000_000_000, "STX": 200_000_000}  # USD x 1e8
         self.history: dict[str, dict[int, int]] = {"BTC": {}, "STX": {}}  # height -> prev height
         self.price_at: dict[str, dict[int, int]] = {"BTC": {}, "STX": {}}
@@ -409,7 +409,7 @@ class Generator:
             pool.unearned += split.pool
             pool.locked += terms.collateral
             pool.expiry_locked[expiry] += terms.collateral
-            pool.expiry_count[expiry] += 1
+            self.expiry_count[expiry] += 1
             pool.open_expiries[expiry] += 1
             self.owner_active[owner] += 1
             self.active += 1
@@ -421,7 +421,7 @@ class Generator:
                 coverage_floor=terms.coverage_floor, spot_price=spot, spot_price_height=self.latest["BTC"],
                 quote_spot=spot, issued_at=self.burn, collateral_price=price,
                 collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
-                expiry_locked=pool.expiry_locked[expiry], expiry_count=pool.expiry_count[expiry],
+                expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
                 owner_active=self.owner_active[owner], **_t(pool)))
             txs.append(tx)
             want -= 1
