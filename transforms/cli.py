@@ -102,3 +102,27 @@ def serve(host: str | None, port: int | None) -> None:
         deployer=s.transforms_deployer,
     )
     asyncio.run(run(cfg))
+
+
+@cli.command()
+@click.option("--wait", "wait_s", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for the marts to include the node's tip.")
+def reconcile(wait_s: float) -> None:
+    """Compare the analytics views with the contracts' state at the node's tip; exit 1 on any mismatch."""
+    import psycopg
+
+    from transforms.reconcile import run
+
+    s = _settings()
+    try:
+        result = asyncio.run(run(transform_url(s), s.resolved_node_url, s.transforms_deployer, wait_s=wait_s))
+    except psycopg.Error as exc:
+        raise click.ClickException(f"reconcile not recorded: {exc}") from None
+    if result.error:
+        raise click.ClickException(f"no comparison: {result.error}")
+    for m in result.mismatches:
+        click.echo(f"MISMATCH {m.entity} {m.field}: mart={m.mart!r} chain={m.chain!r}")
+    click.echo(f"reconcile at Stacks height {result.stacks_height} (burn {result.burn_height}): {result.checked} "
+               f"checked, {len(result.mismatches)} mismatches", err=True)
+    if result.mismatches:
+        raise SystemExit(1)

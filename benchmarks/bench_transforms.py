@@ -1,0 +1,164 @@
+"""dbt cost against history: the per-block incremental run at two chain sizes, and a full rebuild beside the
+bare scan of the same raw rows.
+
+    .venv/bin/python benchmarks/bench_transforms.py [--sizes 10000 100000] [--per-block 200] [--new-blocks 8]
+
+For each size, the scale-data chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is cut after
+its last policy-creating block less ``--new-blocks``: the prefix is replayed through the real indexer into a
+fresh database (embedded Postgres, fsync off as in the tests), dbt deploys every model, then
+
+* full rebuild: ``dbt run --full-refresh`` of every model, timed, next to the floor: ``SELECT count(*)`` over
+  the raw rows the models read (``raw.events``, ``raw.blocks``, ``raw.transactions``, ``raw.burn_blocks``),
+  measured warm in the same run;
+* incremental: each of the ``--new-blocks`` blocks (``--per-block`` new policies each, plus settlements,
+  prices, deposits) is replayed, then the daemon's marts-only in-process run (``Dbt.refresh_marts``) is timed;
+  median and p95 per size, and the ratio largest/smallest of the medians (target <= 1.5).
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import psycopg  # noqa: E402
+from bench_indexer import fresh_db  # noqa: E402
+from synth_policies import cached  # noqa: E402
+
+from bithedge import logs  # noqa: E402
+from bithedge.database import role_url  # noqa: E402
+from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
+from indexer import tsv  # noqa: E402
+from indexer.ingest import Writer  # noqa: E402
+from indexer.replay import replay_file  # noqa: E402
+from transforms.runner import Dbt  # noqa: E402
+
+RAW_TABLES = ("events", "blocks", "transactions", "burn_blocks")
+
+
+def split(src: Path, out: Path, cut_block: int, new_blocks: int) -> tuple[Path, list[Path]]:
+    """The requests up to Stacks block ``cut_block − new_blocks`` as one file, then one file per later block
+    up to ``cut_block`` (its burn block and its block); later requests are left out."""
+    base = out / "base.tsv"
+    tails = [out / f"new-{i}.tsv" for i in range(new_blocks)]
+    files = [base.open("w"), *(t.open("w") for t in tails)]
+    first_new = cut_block - new_blocks + 1
+    block = 0
+    try:
+        for row in tsv.read(src):
+            if row.path == "/new_burn_block":
+                block += 1  # one burn block before each Stacks block
+            if block > cut_block:
+                break
+            f = files[0] if block < first_new else files[1 + block - first_new]
+            f.write(f"{row.id}\t{row.received_at.isoformat(sep=' ')}\t{row.path}\t{row.payload}\n")
+    finally:
+        for f in files:
+            f.close()
+    return base, tails
+
+
+async def replay(url: str, path: Path) -> dict:
+    w = await Writer.open(url)
+    try:
+        return await replay_file(w, path, progress=False)
+    finally:
+        await w.close()
+
+
+def floor_scan(url: str) -> float:
+    """Seconds for a bare count(*) of every raw table the models read (warm: the second of two runs)."""
+    with psycopg.connect(url) as conn:
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for t in RAW_TABLES:
+                conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()
+            dt = time.perf_counter() - t0
+    return dt
+
+
+def run_ok(outcome, what: str):
+    if not outcome.success:
+        raise RuntimeError(f"{what} failed: {outcome.errors[:3]}")
+    return outcome
+
+
+async def bench_size(admin: str, root: Path, policies: int, args) -> dict:
+    t0 = time.perf_counter()
+    src, summary = cached(policies, args.per_block, args.seed)
+    gen_s = time.perf_counter() - t0
+    work = root / f"p{policies}"
+    work.mkdir()
+    base, tails = split(src, work, summary["stats"]["creation-blocks"], args.new_blocks)
+    url = await fresh_db(admin, f"bench_transforms_{policies}")
+    t0 = time.perf_counter()
+    stats = await replay(url, base)
+    replay_s = time.perf_counter() - t0
+    with psycopg.connect(url) as conn:
+        counts = {t: conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in RAW_TABLES}
+        conn.execute("ANALYZE")
+        conn.commit()
+        (in_base,) = conn.execute(
+            "SELECT count(*) FROM raw.events WHERE value->'value'->'event'->>'value' = 'policy-created'").fetchone()
+    dbt = Dbt(role_url(url, "bithedge_transform"), work_dir=work / "dbt")
+    t0 = time.perf_counter()
+    run_ok(dbt.run("build", "--quiet"), "dbt build")
+    deploy_s = time.perf_counter() - t0
+    rebuild = run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild").duration_s
+    floor = floor_scan(url)
+    incr = []
+    for t in tails:
+        await replay(url, t)
+        incr.append(run_ok(dbt.refresh_marts(), "marts run").duration_s)
+    incr_sorted = sorted(incr)
+    p95 = incr_sorted[min(len(incr) - 1, round(0.95 * (len(incr) - 1)))]
+    res = {"policies": policies, "policies_in_base": in_base, "tsv_mb": round(src.stat().st_size / 1e6, 1),
+           "generate_s": round(gen_s, 1), "replay_s": round(replay_s, 1), "replayed_events": stats["events"],
+           "dead_letters": stats["dead_letters"], "raw_rows": counts, "deploy_s": round(deploy_s, 1),
+           "rebuild_s": round(rebuild, 2), "floor_s": round(floor, 3), "rebuild_over_floor": round(rebuild / floor, 1),
+           "incremental_s": [round(x, 3) for x in incr], "incremental_median_s": round(statistics.median(incr), 3),
+           "incremental_p95_s": round(p95, 3)}
+    print(f"{policies:>8} policies ({in_base} in the base, {res['tsv_mb']} MB TSV, {sum(counts.values()):,} raw rows: "
+          f"{counts}); replay {replay_s:.1f}s, dead letters {stats['dead_letters']}")
+    print(f"         full rebuild (dbt run --full-refresh) {rebuild:.2f}s; floor count(*) {floor * 1000:.1f} ms; "
+          f"rebuild/floor {rebuild / floor:.1f}x (target <= 5x)")
+    print(f"         incremental marts run per new block: median {res['incremental_median_s']:.3f}s, p95 "
+          f"{res['incremental_p95_s']:.3f}s over {len(incr)} blocks ({', '.join(f'{x:.2f}' for x in incr)})")
+    return res
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--per-block", type=int, default=200)
+    ap.add_argument("--new-blocks", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    logs.configure("warning")
+    root = Path(tempfile.mkdtemp(prefix="bench-transforms-"))
+    root.chmod(0o755)
+    pg = EmbeddedPostgres(root / "pg")
+    admin = pg.start()
+    try:
+        results = [await bench_size(admin, root, n, args) for n in args.sizes]
+    finally:
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    small, large = results[0], results[-1]
+    ratio = large["incremental_median_s"] / small["incremental_median_s"]
+    print(f"incremental ratio {large['policies']}/{small['policies']} policies: {ratio:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

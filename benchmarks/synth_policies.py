@@ -1,0 +1,586 @@
+"""Scale data: an observer-request TSV of N policies on a synthetic chain, replayable by the real indexer.
+
+    .venv/bin/python benchmarks/synth_policies.py --policies 10000 [--per-block 200] [--seed 1]
+
+Every print event is built from its row in ``contracts/EVENTS.md`` (the catalog ``transforms.catalog`` parses:
+same names, tuple keys and Clarity types; a field missing or extra raises) and serialized to SIP-005 hex as
+the node's ``contract_event.raw_value``; contract ids come from ``bithedge.protocol.deployment``. The amounts
+follow ``bithedge.protocol`` (policy terms, premium split, pool caps, shares, payouts, fund cover, settlement
+price and void rules, the oracle guard), starting from the deploy seed of ``bithedge-parameters.clar``.
+
+The story, one Stacks block per burn block (10 minutes apart): roles, six pools and provider deposits; admin
+lowers `settle.max-price-delay-blocks` and `settle.void-grace-blocks` to 6 so voids happen within a short
+chain; BTC and STX prices every block (a random walk, one BTC crash of ~50 % that drives payouts past the
+collateral so the insurance fund covers part, and one STX outage whose expiries can only be voided);
+``--per-block`` policies a block until ``--policies`` exist, durations sized so at most ~50k are active at
+once; each expiry settled in the block after its price is final (ITM/OTM), or voided; withdrawal requests
+executed once their expiries settled; one governance proposal (`fee.protocol-bp`) voted and executed; one
+pause and unpause. Transactions carry a placeholder ``raw_tx`` (``0x00``): the prints are real, the
+transactions are not signed, so ``analytics.contract_calls`` stays empty for this chain.
+
+:func:`cached` builds a file once under ``.bithedge/bench/`` keyed by its parameters (with a ``.json``
+summary holding the generator's own final state, which the test compares with the marts)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bithedge.protocol import formulas as F  # noqa: E402
+from bithedge.protocol import settlement as S  # noqa: E402
+from bithedge.protocol.deployment import DEVNET, Deployment  # noqa: E402
+from bithedge.protocol.units import BUYER_TIERS, PROVIDER_TIERS, token_asset  # noqa: E402
+from stacks import clarity  # noqa: E402
+from stacks.c32 import c32_address  # noqa: E402
+from stacks.principal import parse_principal  # noqa: E402
+from transforms import catalog  # noqa: E402
+
+#: bump when the generated chain changes, so cached files are rebuilt
+VERSION = 2
+BENCH_DIR = REPO / ".bithedge" / "bench"
+BURN0 = 1000  # burn height of Stacks block 1
+T0 = 1_760_000_000
+MAX_ACTIVE = 50_000
+#: governance rules of the devnet deployment (the contract's minimum `gov.*` values)
+GOV = {"voting-delay": 1, "voting-period": 10, "timelock": 1, "grace": 1008}
+TOKENS = ("STX", "sBTC")
+SPEC = catalog.parse(catalog.EVENTS_MD.read_text())
+
+
+def h32(*parts: object) -> str:
+    return "0x" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def account(label: str) -> str:
+    """A testnet single-sig address (devnet-only: no key exists for it)."""
+    return c32_address(26, hashlib.new("ripemd160", hashlib.sha256(label.encode()).digest()).digest())
+
+
+_PRINCIPALS: dict[str, clarity.ClarityValue] = {}
+
+
+def _principal(p: str):
+    v = _PRINCIPALS.get(p)
+    if v is None:
+        v = _PRINCIPALS[p] = parse_principal(p)
+    return v
+
+
+_ENCODE = {
+    "uint": clarity.UInt,
+    "bool": clarity.Bool,
+    "string-ascii": clarity.StringAscii,
+    "principal": _principal,
+    "optional": lambda v: clarity.OptionalNone() if v is None else clarity.OptionalSome(_principal(v)),
+}
+
+
+def print_value(contract: str, event: str, fields: dict) -> str:
+    """The print tuple of ``event`` from ``contract`` as SIP-005 hex; ``fields`` must be exactly its catalog
+    fields (EVENTS.md), each converted to the catalog's Clarity type."""
+    spec = SPEC[contract][event]
+    names = {f for f, _ in spec}
+    if set(fields) != names:
+        raise ValueError(f"{event}: missing {sorted(names - set(fields))}, extra {sorted(set(fields) - names)}")
+    data = {"event": clarity.StringAscii(event)}
+    for name, typ in spec:
+        data[name] = _ENCODE[typ](fields[name])
+    return "0x" + clarity.encode(clarity.Tuple(data)).hex()
+
+
+@dataclass
+class Pool:
+    token: str
+    tier: str
+    assets: int = 0
+    unearned: int = 0
+    shares: int = 0
+    locked: int = 0
+    pending: int = 0
+    providers: Counter = field(default_factory=Counter)
+    expiry_locked: Counter = field(default_factory=Counter)
+    open_expiries: Counter = field(default_factory=Counter)  # expiry -> unsettled policies
+
+    def totals(self) -> dict:
+        return {"pool-assets": self.assets, "pool-unearned": self.unearned, "pool-shares": self.shares,
+                "pool-locked": self.locked, "pool-pending-shares": self.pending}
+
+
+@dataclass
+class Policy:
+    id: int
+    owner: str
+    pool: Pool
+    buyer_tier: str
+    strike: int
+    amount: int
+    expiry: int
+    premium: int
+    pool_premium: int
+    collateral: int
+    price_delay: int
+    void_after: int
+    status: str = "active"
+    payout: int = 0
+    fund_cover: int = 0
+
+
+class Generator:
+    def __init__(self, out, *, policies: int, per_block: int, seed: int, deployment: Deployment = DEVNET) -> None:
+        self.out, self.n_policies, self.per_block = out, policies, per_block
+        self.rng = random.Random(seed)
+        self.d = deployment
+        seed_state = catalog.deploy_seed(catalog.PARAMETERS_CLAR.read_text())
+        self.params = {k: v for k, v, _, _ in seed_state["params"]}
+        self.tiers = {(kind, name): f for kind, name, f in seed_state["tiers"]}
+        self.admin = deployment.deployer
+        self.oracle_key, self.signer, self.keeper = account("oracle"), account("quote-signer"), account("keeper")
+        self.owners = [account(f"owner{i}") for i in range(max(200, 3 * MAX_ACTIVE // 50 if policies > 20_000
+                                                               else policies // 10 + 50))]
+        self.providers = [account(f"provider{i}") for i in range(60)]
+        self.pools = {(t, tier): Pool(t, tier) for t in TOKENS for tier in PROVIDER_TIERS}
+        self.owner_active: Counter = Counter()
+        self.expiry_count: Counter = Counter()  # the registry's expiry index: policies per expiry, all pools
+        self.prices = {"BTC": 9_000_000_000_000, "STX": 200_000_000}  # USD x 1e8
+        self.history: dict[str, dict[int, int]] = {"BTC": {}, "STX": {}}  # height -> prev height
+        self.price_at: dict[str, dict[int, int]] = {"BTC": {}, "STX": {}}
+        self.latest: dict[str, int | None] = {"BTC": None, "STX": None}
+        self.due: dict[int, list[Policy]] = defaultdict(list)  # expiry -> unsettled policies
+        self.policies: list[Policy] = []
+        self.requests: list[tuple[Pool, str, int, int]] = []  # pool, provider, shares, after-expiry
+        self.fund = Counter()
+        self.treasury = Counter()
+        self.fees = Counter()
+        mean = max(12, min(144, MAX_ACTIVE * 8 // 10 // per_block))
+        self.durations = (6, 2 * mean - 6)
+        blocks = policies // per_block + 1
+        self.crash = (max(8, blocks // 2), 9)  # first block, length: BTC -9 % per block
+        self.outage = (blocks + 10, 12)  # STX prices missing for 12 blocks, once every policy exists
+        self.proposal_at = 4
+        self.proposal: dict | None = None
+        self.req_id = 0
+        self.stats = Counter()
+        self.active = 0
+
+    # ------------------------------------------------------------ output
+    def write(self, path: str, payload: dict) -> None:
+        self.req_id += 1
+        self.out.write(f"{self.req_id}\t2026-01-01 00:00:00+00\t{path}\t{json.dumps(payload, separators=(',', ':'))}\n")
+
+    def emit_block(self, h: int, txs: list[list[tuple[str, str]]]) -> None:
+        burn = BURN0 + h - 1
+        self.write("/new_burn_block", {"burn_block_hash": h32("burn", burn), "burn_block_height": burn,
+                                       "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0})
+        ibh = h32("block", h)
+        events, transactions = [], []
+        for i, tx in enumerate(txs):
+            txid = h32("tx", h, i)
+            transactions.append({"txid": txid, "tx_index": i, "status": "success", "raw_result": "0x0703",
+                                 "raw_tx": "0x00", "contract_abi": None, "burnchain_op": None,
+                                 "execution_cost": {"read_count": 0, "read_length": 0, "runtime": 0,
+                                                    "write_count": 0, "write_length": 0},
+                                 "microblock_sequence": None, "microblock_hash": None,
+                                 "microblock_parent_hash": None})
+            for contract, value in tx:
+                events.append({"txid": txid, "event_index": len(events), "committed": True, "type": "contract_event",
+                               "contract_event": {"contract_identifier": contract, "topic": "print",
+                                                  "raw_value": value}})
+        self.stats["events"] += len(events)
+        parent = h32("block", h - 1) if h > 1 else "0x" + "00" * 32
+        self.write("/new_block", {
+            "block_hash": h32("bh", ibh), "block_height": h, "index_block_hash": ibh,
+            "parent_block_hash": h32("bh", parent) if h > 1 else parent, "parent_index_block_hash": parent,
+            "parent_microblock": "0x" + "00" * 32, "parent_microblock_sequence": 0,
+            "burn_block_hash": h32("burn", burn), "burn_block_height": burn, "burn_block_time": T0 + 600 * (h - 1),
+            "miner_txid": h32("miner", ibh), "matured_miner_rewards": [], "events": events,
+            "transactions": transactions})
+
+    def ev(self, contract: str, event: str, **fields) -> tuple[str, str]:
+        fields = {k.replace("_", "-"): v for k, v in fields.items()}
+        fields.setdefault("burn-height", self.burn)
+        fields.setdefault("stacks-height", self.h)
+        name = contract if contract.startswith("bithedge-") else f"bithedge-{contract}"
+        return self.d.contract_id(name), print_value(name, event, fields)
+
+    # ------------------------------------------------------------ actions
+    def setup(self, txs) -> None:
+        for who, role in ((self.oracle_key, "oracle-submitter"), (self.signer, "quote-signer"),
+                          (self.keeper, "guardian")):
+            txs.append([self.ev("parameters", "role-granted", who=who, role=role, sender=self.admin)])
+        for key in ("settle.max-price-delay-blocks", "settle.void-grace-blocks"):
+            txs.append([self.ev("parameters", "param-updated", key=key, old_value=self.params[key], value=6,
+                                sender=self.admin)])
+            self.params[key] = 6
+        for pool in self.pools.values():
+            txs.append([self.ev("vault", "pool-created", token=pool.token, tier=pool.tier, sender=self.admin)])
+        scale = {"STX": 10**6, "sBTC": 10**8}
+        for pool in self.pools.values():  # enough backing for the per-block flow at every tier's caps
+            whole = (150_000_000 if pool.token == "STX" else 1_500) * self.per_block // 100
+            for p in self.providers[:10]:
+                self.deposit(txs, pool, p, whole * scale[pool.token] // 10)
+        for t in TOKENS:
+            amount = scale[t] * (1000 if t == "STX" else 1)
+            self.fund[t] += amount
+            txs.append([self.ev("insurance-fund", "fund-deposit", token=t, amount=amount, source="direct",
+                                policy_id=0, depositor=self.admin, balance=self.fund[t])])
+
+    def deposit(self, txs, pool: Pool, provider: str, amount: int) -> None:
+        shares = F.shares_for_deposit(amount, pool.assets, pool.unearned, pool.shares)
+        pool.assets += amount
+        pool.shares += shares
+        pool.providers[provider] += shares
+        txs.append([self.ev("vault", "pool-deposit", token=pool.token, tier=pool.tier, provider=provider,
+                            amount=amount, shares=shares, provider_shares=pool.providers[provider], **_t(pool))])
+
+    def submit_prices(self, txs) -> None:
+        crash0, crash_len = self.crash
+        for asset in ("BTC", "STX"):
+            if asset == "STX" and self.outage[0] <= self.h < self.outage[0] + self.outage[1]:
+                continue
+            ref_h = self.latest[asset]
+            price = self.prices[asset]
+            if asset == "BTC" and crash0 <= self.h < crash0 + crash_len:
+                price = price * 91 // 100
+            else:
+                price = int(price * math.exp(self.rng.gauss(0.0005 if self.h > crash0 else 0, 0.006)))
+            allowed = 0
+            if ref_h is not None:
+                allowed = F.allowed_deviation_bp(self.params["oracle.max-deviation-bp"],
+                                                 self.params["oracle.stale-after-blocks"],
+                                                 self.params["oracle.max-gap-deviation-bp"], self.burn - ref_h)
+                lo, hi = F.guard_bounds(self.prices[asset], allowed)
+                price = min(max(price, lo), hi)
+            self.prices[asset] = price
+            prev = self.price_at[asset].get(ref_h, 0) if ref_h is not None else 0
+            txs.append([self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
+                                previous_height=ref_h or 0, reference_price=prev, reference_height=ref_h or 0,
+                                allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref_h is None,
+                                submitter=self.oracle_key)])
+            self.history[asset][self.burn] = ref_h or 0
+            self.price_at[asset][self.burn] = price
+            self.latest[asset] = self.burn
+
+    def settle_due(self, txs) -> None:
+        for expiry in sorted(e for e in self.due if e < self.burn):
+            group = self.due[expiry]
+            delay = group[0].price_delay
+            btc_h = S.settlement_height(self.history["BTC"], expiry, self.burn, delay)
+            stx_h = S.settlement_height(self.history["STX"], expiry, self.burn, delay)
+            rest = []
+            by_pool: dict[tuple, list] = defaultdict(list)
+            for p in group:
+                asset = token_asset(p.pool.token).value
+                col_h = btc_h if asset == "BTC" else stx_h
+                if btc_h is not None and col_h is not None:
+                    by_pool[(p.pool.token, p.pool.tier)].append(p)
+                elif self.burn > p.void_after:
+                    missing = "BTC" if btc_h is None else asset
+                    hint = min((h for h in self.history[missing] if h >= expiry), default=0)
+                    if S.no_settlement_price(expiry, hint, self.history[missing].get(hint), self.latest[missing],
+                                             self.burn, p.price_delay):
+                        txs.append([self.void(p, missing)])
+                    else:
+                        rest.append(p)
+                else:
+                    rest.append(p)
+            for ps in by_pool.values():
+                tx = []
+                for p in ps:
+                    tx.extend(self.settle(p, btc_h, btc_h if p.pool.token == "sBTC" else stx_h))
+                txs.append(tx)
+            if rest:
+                self.due[expiry] = rest
+            else:
+                del self.due[expiry]
+
+    def _close(self, p: Policy) -> None:
+        pool = p.pool
+        pool.locked -= p.collateral
+        pool.expiry_locked[p.expiry] -= p.collateral
+        pool.open_expiries[p.expiry] -= 1
+        if not pool.open_expiries[p.expiry]:
+            del pool.open_expiries[p.expiry]
+        self.owner_active[p.owner] -= 1
+        self.active -= 1
+
+    def settle(self, p: Policy, btc_h: int, col_h: int) -> list:
+        pool, token = p.pool, p.pool.token
+        s_e = self.price_at["BTC"][btc_h]
+        p_e = self.price_at[token_asset(token).value][col_h]
+        terms = F.payout_terms(token, p.strike, p.amount, s_e, p_e, p.collateral)
+        out = []
+        cover = 0
+        if terms.shortfall > 0 and self.fund[token] > 0:
+            cover = F.fund_cover(terms.shortfall, self.fund[token])
+            self.fund[token] -= cover
+            out.append(self.ev("insurance-fund", "fund-cover", token=token, policy_id=p.id, recipient=p.owner,
+                               shortfall=terms.shortfall, covered=cover, uncovered=terms.shortfall - cover,
+                               balance=self.fund[token]))
+        pool.unearned -= p.pool_premium
+        pool.assets += p.pool_premium - terms.payout
+        self._close(p)
+        if F.starts_new_generation(pool.assets, pool.shares):
+            raise RuntimeError(f"pool {token}/{pool.tier} would be wiped: the generator's pools are too small")
+        p.status = "settled-itm" if terms.payout > 0 else "settled-otm"
+        p.payout, p.fund_cover = terms.payout, cover
+        self.stats[p.status] += 1
+        self.stats["fund-cover"] += cover > 0
+        out.append(self.ev("policy-registry", "policy-settled", policy_id=p.id, owner=p.owner, token=token,
+                           tier=pool.tier, buyer_tier=p.buyer_tier, status=p.status, strike=p.strike,
+                           amount=p.amount, expiry=p.expiry, premium=p.premium, pool_premium=p.pool_premium,
+                           collateral=p.collateral, uncapped_payout=terms.uncapped, payout=terms.payout,
+                           shortfall=terms.shortfall, fund_cover=cover, released=p.collateral - terms.payout,
+                           settlement_price=s_e, settlement_price_height=btc_h, collateral_price=p_e,
+                           collateral_price_height=col_h, expiry_locked=pool.expiry_locked[p.expiry],
+                           owner_active=self.owner_active[p.owner], settler=self.keeper, **_t(pool)))
+        return out
+
+    def void(self, p: Policy, missing: str):
+        pool = p.pool
+        pool.unearned -= p.pool_premium
+        self._close(p)
+        p.status = "voided"
+        self.stats["voided"] += 1
+        return self.ev("policy-registry", "policy-voided", policy_id=p.id, owner=p.owner, token=pool.token,
+                       tier=pool.tier, buyer_tier=p.buyer_tier, expiry=p.expiry, premium=p.premium,
+                       refund=p.pool_premium, collateral=p.collateral, void_after=p.void_after,
+                       missing_asset=missing, expiry_locked=pool.expiry_locked[p.expiry],
+                       owner_active=self.owner_active[p.owner], sender=self.keeper, **_t(pool))
+
+    def create_policies(self, txs) -> None:
+        rng, params = self.rng, self.params
+        want = min(self.per_block, self.n_policies - len(self.policies))
+        for _ in range(want * 3):
+            if want <= 0:
+                break
+            token = "STX" if rng.random() < 0.7 else "sBTC"
+            asset = token_asset(token).value
+            if self.latest[asset] is None or self.burn - self.latest[asset] > params["policy.max-price-age-blocks"]:
+                continue  # no fresh collateral price (the STX outage)
+            pool = self.pools[(token, rng.choice(PROVIDER_TIERS))]
+            buyer_tier = rng.choice(BUYER_TIERS)
+            bt = self.tiers[("buyer", buyer_tier)]
+            pt = self.tiers[("provider", pool.tier)]
+            spot, price = self.prices["BTC"], self.prices[asset]
+            strike = spot * rng.randint(8_500, 10_800) // 10_000
+            amount = rng.randint(10_000, 20_000_000)
+            if not F.strike_in_bounds(strike, spot, params["policy.min-strike-bp"], params["policy.max-strike-bp"]):
+                continue
+            stress = params["stress.stx-price-bp" if token == "STX" else "stress.sbtc-price-bp"]
+            terms = F.policy_terms(token, strike, amount, spot, price, bt["collateral-ratio-bp"],
+                                   bt["premium-adjustment-bp"], params["premium.min-bp"], params["premium.max-bp"],
+                                   stress)
+            premium = terms.min_premium + (terms.max_premium - terms.min_premium) * rng.randint(1, 60) // 1000
+            expiry = self.burn + rng.randint(*self.durations)
+            owner = rng.choice(self.owners)
+            if (not F.premium_in_bounds(premium, terms) or terms.collateral == 0
+                    or self.owner_active[owner] >= params["policy.max-active-per-owner"]
+                    or F.pool_cap_error(terms.collateral, F.backing(pool.assets, pool.shares, pool.pending),
+                                        pool.locked, pool.expiry_locked[expiry], pt["max-exposure-policy-bp"],
+                                        pt["max-utilization-bp"], pt["max-exposure-expiry-bp"]) is not None):
+                continue
+            split = F.premium_split(premium, params["fee.protocol-bp"], params["fund.premium-bp"])
+            pid = len(self.policies) + 1
+            delay = params["settle.max-price-delay-blocks"]
+            p = Policy(pid, owner, pool, buyer_tier, strike, amount, expiry, premium, split.pool, terms.collateral,
+                       delay, S.void_after(expiry, delay, params["settle.void-grace-blocks"]))
+            self.policies.append(p)
+            self.due[expiry].append(p)
+            tx = []
+            if split.fee:
+                self.treasury[token] += split.fee
+                self.fees[token] += split.fee
+                tx.append(self.ev("treasury", "fee-collected", token=token, amount=split.fee, policy_id=pid,
+                                  payer=owner, balance=self.treasury[token], fees=self.fees[token]))
+            if split.fund:
+                self.fund[token] += split.fund
+                tx.append(self.ev("insurance-fund", "fund-deposit", token=token, amount=split.fund,
+                                  source="premium", policy_id=pid, depositor=owner, balance=self.fund[token]))
+            pool.unearned += split.pool
+            pool.locked += terms.collateral
+            pool.expiry_locked[expiry] += terms.collateral
+            self.expiry_count[expiry] += 1
+            pool.open_expiries[expiry] += 1
+            self.owner_active[owner] += 1
+            self.active += 1
+            tx.append(self.ev(
+                "policy-registry", "policy-created", policy_id=pid, owner=owner, quote_id=pid, signer=self.signer,
+                token=token, tier=pool.tier, buyer_tier=buyer_tier, strike=strike, amount=amount, expiry=expiry,
+                premium=premium, protocol_fee=split.fee, fund_share=split.fund, pool_premium=split.pool,
+                collateral=terms.collateral, max_payout=terms.max_payout, stress_price=terms.stress_price,
+                coverage_floor=terms.coverage_floor, spot_price=spot, spot_price_height=self.latest["BTC"],
+                quote_spot=spot, issued_at=self.burn, collateral_price=price,
+                collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
+                expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
+                owner_active=self.owner_active[owner], **_t(pool)))
+            txs.append(tx)
+            want -= 1
+
+    def withdrawals(self, txs) -> None:
+        rng = self.rng
+        flowing = len(self.policies) < self.n_policies
+        if flowing and rng.random() < 0.3:  # a provider asks for part of its shares
+            pool = self.pools[(rng.choice(TOKENS), rng.choice(PROVIDER_TIERS))]
+            who = rng.choice(self.providers[:10])
+            free = pool.providers[who] - sum(s for q, w, s, _ in self.requests if q is pool and w == who)
+            if free > 0:
+                shares = free * rng.randint(1, 5) // 100
+                after = max(pool.open_expiries, default=0)
+                pool.pending += shares
+                self.requests.append((pool, who, shares, after))
+                txs.append([self.ev("vault", "withdrawal-requested", token=pool.token, tier=pool.tier, provider=who,
+                                    shares=shares, after_expiry=after, provider_shares=pool.providers[who],
+                                    **_t(pool))])
+        keep = []
+        for req in self.requests:
+            pool, who, shares, after = req
+            paid = F.value_of_shares(shares, pool.assets, pool.shares)
+            ready = min(pool.open_expiries, default=after + 1) > after
+            if not ready or not F.withdrawal_keeps_utilization(paid, pool.assets, pool.locked,
+                                                               self.tiers[("provider", pool.tier)]["max-utilization-bp"]):
+                keep.append(req)
+                continue
+            pool.pending -= shares
+            pool.shares -= shares
+            pool.assets -= paid
+            pool.providers[who] -= shares
+            self.stats["withdrawals"] += 1
+            txs.append([self.ev("vault", "withdrawal-executed", token=pool.token, tier=pool.tier, provider=who,
+                                amount=paid, shares=shares, after_expiry=after, provider_shares=pool.providers[who],
+                                **_t(pool))])
+        self.requests = keep
+        if flowing and rng.random() < 0.5:  # new liquidity, scaled to the flow
+            pool = self.pools[(rng.choice(TOKENS), rng.choice(PROVIDER_TIERS))]
+            unit = 10**6 * 20_000 if pool.token == "STX" else 10**8 // 2
+            self.deposit(txs, pool, rng.choice(self.providers), unit * rng.randint(1, 10) * self.per_block // 100)
+
+    def governance(self, txs) -> None:
+        gov = self.d.governance
+        if self.h == self.proposal_at:
+            stx = [p for p in self.pools.values() if p.token == "STX"]
+            total = sum(F.value_of_shares(p.shares, p.assets, p.shares) for p in stx)
+            proposer = self.providers[0]
+            power = sum(F.value_of_shares(p.providers[proposer], p.assets, p.shares) for p in stx)
+            end = self.burn + GOV["voting-period"]
+            eta = end + GOV["timelock"] + 1
+            self.proposal = {"id": 1, "key": "fee.protocol-bp", "value": 250, "end": end, "eta": eta,
+                             "total": total, "yes": 0, "no": 0, "voters": self.providers[:6],
+                             "power": {v: sum(F.value_of_shares(p.providers[v], p.assets, p.shares) for p in stx)
+                                       for v in self.providers[:6]}}
+            txs.append([self.ev("governance", "proposal-created", proposal_id=1, proposer=proposer, kind="param",
+                                key="fee.protocol-bp", tier_kind="", tier="", value=250, recipient=None,
+                                proposer_power=power, snapshot_height=self.h + GOV["voting-delay"],
+                                start_burn_height=self.burn, end_burn_height=end, eta_burn_height=eta,
+                                expires_burn_height=eta + GOV["grace"], quorum_bp=self.params["gov.quorum-bp"],
+                                threshold_bp=self.params["gov.threshold-bp"])])
+            return
+        pr = self.proposal
+        if pr is None:
+            return
+        if pr["voters"] and self.h > self.proposal_at + GOV["voting-delay"] and self.burn <= pr["end"]:
+            voter = pr["voters"].pop(0)
+            support = voter != self.providers[5]
+            pr["yes" if support else "no"] += pr["power"][voter]
+            txs.append([self.ev("governance", "vote-cast", proposal_id=1, voter=voter, support=support,
+                                power=pr["power"][voter], yes=pr["yes"], no=pr["no"], total_power=pr["total"])])
+        elif self.burn == pr["eta"] and F.proposal_passed(pr["yes"], pr["no"], pr["total"], self.params["gov.quorum-bp"],
+                                                          self.params["gov.threshold-bp"]):
+            old = self.params[pr["key"]]
+            self.params[pr["key"]] = pr["value"]
+            self.stats["proposals-executed"] += 1
+            txs.append([self.ev("parameters", "param-updated", key=pr["key"], old_value=old, value=pr["value"],
+                                sender=gov),
+                        self.ev("governance", "proposal-executed", proposal_id=1, kind="param", key=pr["key"],
+                                tier_kind="", tier="", value=pr["value"], recipient=None, yes=pr["yes"], no=pr["no"],
+                                total_power=pr["total"], executor=self.keeper)])
+            # a guardian pause and the admin's unpause of deposits, in the same block
+            txs.append([self.ev("parameters", "pause-set", action="deposit", paused=True, previous=False,
+                                sender=self.keeper)])
+            txs.append([self.ev("parameters", "pause-set", action="deposit", paused=False, previous=True,
+                                sender=self.admin)])
+
+    # ------------------------------------------------------------ the chain
+    def run(self) -> dict:
+        self.h = 0
+        while True:
+            self.h += 1
+            self.burn = BURN0 + self.h - 1
+            txs: list[list] = []
+            self.submit_prices(txs)
+            if self.h == 1:
+                self.setup(txs)
+            else:
+                self.settle_due(txs)
+                self.governance(txs)
+                self.withdrawals(txs)
+                self.create_policies(txs)
+            self.emit_block(self.h, txs)
+            if len(self.policies) >= self.n_policies and "creation-blocks" not in self.stats:
+                self.stats["creation-blocks"] = self.h  # the last block that creates policies
+            self.stats["max-active"] = max(self.stats["max-active"], self.active)
+            if len(self.policies) >= self.n_policies and not self.due and not self.requests:
+                break
+        return self.summary()
+
+    def summary(self) -> dict:
+        return {
+            "policies": len(self.policies), "blocks": self.h, "requests": self.req_id, "tip_burn_height": self.burn,
+            "stats": dict(self.stats),
+            "pools": {f"{p.token}/{p.tier}": {"assets": p.assets, "shares": p.shares, "locked": p.locked,
+                                              "unearned": p.unearned} for p in self.pools.values()},
+            "fund": dict(self.fund), "treasury": dict(self.treasury),
+            "statuses": dict(Counter(p.status for p in self.policies)),
+            "payouts": sum(p.payout for p in self.policies),
+        }
+
+
+def _t(pool: Pool) -> dict:
+    """The pool totals every vault/registry event carries, as keyword arguments."""
+    return {k.replace("-", "_"): v for k, v in pool.totals().items()}
+
+
+def generate(path: Path, *, policies: int, per_block: int = 200, seed: int = 1) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        summary = Generator(f, policies=policies, per_block=per_block, seed=seed).run()
+    tmp.replace(path)  # a crash leaves no half file under the cached name
+    summary["file"] = str(path)
+    summary["mb"] = round(path.stat().st_size / 1e6, 1)
+    return summary
+
+
+def cached(policies: int, per_block: int = 200, seed: int = 1, directory: Path = BENCH_DIR) -> tuple[Path, dict]:
+    """The TSV for these parameters (built when missing) and its summary."""
+    path = directory / f"synth-v{VERSION}-p{policies}-b{per_block}-s{seed}.tsv"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return path, json.loads(meta.read_text())
+    summary = generate(path, policies=policies, per_block=per_block, seed=seed)
+    meta.write_text(json.dumps(summary) + "\n")
+    return path, summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--policies", type=int, default=10_000)
+    ap.add_argument("--per-block", type=int, default=200, help="policies created per block")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    path, summary = cached(args.policies, args.per_block, args.seed)
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("pools",)}))
+    print(f"{path}: {path.stat().st_size / 1e6:.1f} MB on disk")
+
+
+if __name__ == "__main__":
+    main()
