@@ -35,9 +35,9 @@
     'fund-cover': [['token', 'string-ascii'], ['policy-id', 'uint'], ['recipient', 'principal'], ['shortfall', 'uint'], ['covered', 'uint'], ['uncovered', 'uint'], ['balance', 'uint'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
   },
   'bithedge-governance': {
-    'proposal-created': [['proposal-id', 'uint'], ['proposer', 'principal'], ['kind', 'string-ascii'], ['key', 'string-ascii'], ['tier-kind', 'string-ascii'], ['tier', 'string-ascii'], ['value', 'uint'], ['proposer-power', 'uint'], ['snapshot-height', 'uint'], ['start-burn-height', 'uint'], ['end-burn-height', 'uint'], ['eta-burn-height', 'uint'], ['quorum-bp', 'uint'], ['threshold-bp', 'uint'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
+    'proposal-created': [['proposal-id', 'uint'], ['proposer', 'principal'], ['kind', 'string-ascii'], ['key', 'string-ascii'], ['tier-kind', 'string-ascii'], ['tier', 'string-ascii'], ['value', 'uint'], ['recipient', 'optional'], ['proposer-power', 'uint'], ['snapshot-height', 'uint'], ['start-burn-height', 'uint'], ['end-burn-height', 'uint'], ['eta-burn-height', 'uint'], ['expires-burn-height', 'uint'], ['quorum-bp', 'uint'], ['threshold-bp', 'uint'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
     'vote-cast': [['proposal-id', 'uint'], ['voter', 'principal'], ['support', 'bool'], ['power', 'uint'], ['yes', 'uint'], ['no', 'uint'], ['total-power', 'uint'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
-    'proposal-executed': [['proposal-id', 'uint'], ['kind', 'string-ascii'], ['key', 'string-ascii'], ['tier-kind', 'string-ascii'], ['tier', 'string-ascii'], ['value', 'uint'], ['yes', 'uint'], ['no', 'uint'], ['total-power', 'uint'], ['executor', 'principal'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
+    'proposal-executed': [['proposal-id', 'uint'], ['kind', 'string-ascii'], ['key', 'string-ascii'], ['tier-kind', 'string-ascii'], ['tier', 'string-ascii'], ['value', 'uint'], ['recipient', 'optional'], ['yes', 'uint'], ['no', 'uint'], ['total-power', 'uint'], ['executor', 'principal'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
     'proposal-cancelled': [['proposal-id', 'uint'], ['sender', 'principal'], ['yes', 'uint'], ['no', 'uint'], ['burn-height', 'uint'], ['stacks-height', 'uint']],
   },
 }) }}
