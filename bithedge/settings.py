@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     transforms_deployer: str | None = Field(
         default=None, description="Deployer address of the BitHedge contracts; default: the devnet deployer."
     )
+    transforms_reconcile_s: float = Field(
+        default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -99,7 +99,7 @@ def serve(host: str | None, port: int | None) -> None:
         url=transform_url(s), work_dir=s.data_dir / "transforms", host=host or s.host,
         port=s.transforms_port if port is None else port, debounce_s=s.transforms_debounce_ms / 1000,
         poll_s=s.transforms_poll_s, retry_max_s=s.transforms_retry_max_s, threads=s.transforms_threads,
-        deployer=s.transforms_deployer,
+        deployer=s.transforms_deployer, node_url=s.resolved_node_url, reconcile_s=s.transforms_reconcile_s,
     )
     asyncio.run(run(cfg))
 

@@ -5,7 +5,10 @@ sees ``raw.chain_tip`` move; waits ``debounce`` for the rest of a burst; runs th
 (the views are built once at start-up); after each good run records it, sends ``NOTIFY bithedge_analytics``
 (JSON: the Stacks and burn heights the marts include, the run's duration) and updates the metrics. A failed
 run leaves the last good marts in place (each mart commits alone, and a failed one rolls back) and is retried
-with exponential backoff.
+with exponential backoff. Every ``reconcile_s`` (once the first build is done) it reconciles the marts with
+the node (``transforms.reconcile.run``), records the run in ``transforms.reconcile_runs`` and sets
+``bithedge_transforms_reconcile_mismatches``; a run that fails or cannot compare is logged and retried at the
+next interval.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ class DaemonConfig:
     retry_max_s: float = 60.0
     threads: int = 2
     deployer: str | None = None
+    node_url: str | None = None
+    #: seconds between reconciler runs; 0 (or no node_url): never
+    reconcile_s: float = 0.0
+    #: how long one reconciler run waits for the marts to include the node's tip
+    reconcile_wait_s: float = 60.0
 
 
 class Metrics:
@@ -62,6 +70,10 @@ class Metrics:
                                  registry=self.registry)
         self.included_height = Gauge("bithedge_transforms_included_height",
                                      "Stacks height every mart includes", registry=self.registry)
+        self.reconcile_mismatches = Gauge("bithedge_transforms_reconcile_mismatches",
+                                          "Mismatches the latest reconciler comparison found", registry=self.registry)
+        self.reconcile_runs = Counter("bithedge_transforms_reconcile_runs", "Reconciler runs by outcome",
+                                      ["outcome"], registry=self.registry)
 
 
 class TransformDaemon:
@@ -71,6 +83,7 @@ class TransformDaemon:
         self.metrics = Metrics()
         self.dbt = Dbt(cfg.url, work_dir=cfg.work_dir, deployer=cfg.deployer, threads=cfg.threads)
         self.wake = asyncio.Event()
+        self.built = asyncio.Event()  # the first good run is done
         self.stopping = asyncio.Event()
         self.deployed = False
         self.last: Outcome | None = None
@@ -94,6 +107,8 @@ class TransformDaemon:
         self.wake.set()  # build once at start-up
         self._wakers = [asyncio.create_task(self._listen()), asyncio.create_task(self._poll())]
         self._builder = asyncio.create_task(self._build_loop())
+        if self.cfg.reconcile_s > 0 and self.cfg.node_url:
+            self._wakers.append(asyncio.create_task(self._reconcile_loop()))
         self.log.info("transforms_started", port=self.port)
         return self.port
 
@@ -152,6 +167,7 @@ class TransformDaemon:
             out = await asyncio.to_thread(self._run_once)
             if out.success:
                 failures = 0
+                self.built.set()
                 await self._after_success(out)
             else:
                 failures += 1
@@ -196,6 +212,34 @@ class TransformDaemon:
             self.metrics.included_height.set(height)
         self.log.info("run", command=out.command, seconds=round(out.duration_s, 3), stacks_height=height,
                       burn_height=burn, lag_blocks=lag)
+
+    # ---- reconciling -------------------------------------------------------------------------------
+    async def _reconcile_loop(self) -> None:
+        await self.built.wait()
+        while not self.stopping.is_set():
+            await self._reconcile_once()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.cfg.reconcile_s)
+
+    async def _reconcile_once(self) -> None:
+        from transforms import reconcile
+
+        try:
+            result = await reconcile.run(self.cfg.url, self.cfg.node_url, self.cfg.deployer,
+                                         wait_s=self.cfg.reconcile_wait_s)
+        except Exception as exc:  # noqa: BLE001 - a reconciler failure must never take the daemon down
+            self.metrics.reconcile_runs.labels("error").inc()
+            self.log.error("reconcile_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if result.error:
+            self.metrics.reconcile_runs.labels("skipped").inc()
+            self.log.warning("reconcile_skipped", error=result.error)
+            return
+        self.metrics.reconcile_runs.labels("mismatch" if result.mismatches else "ok").inc()
+        self.metrics.reconcile_mismatches.set(len(result.mismatches))
+        log = self.log.warning if result.mismatches else self.log.info
+        log("reconcile", stacks_height=result.stacks_height, burn_height=result.burn_height, checked=result.checked,
+            mismatches=len(result.mismatches), first=[m.as_json() for m in result.mismatches[:5]])
 
     # ---- HTTP --------------------------------------------------------------------------------------
     def _status(self) -> dict:

@@ -115,6 +115,15 @@ class Dbt:
             out.errors.append(str(res.exception))
         return out
 
+    def render(self, sql: str) -> str:
+        """``sql`` with the project's macros expanded (dbt compile --inline), e.g. to run a formula by hand."""
+        if self._manifest is None:
+            self.parse()
+        res = self._invoke(["compile", "--inline", sql, *LEAN])
+        if not res.success:
+            raise DbtError(f"dbt compile failed: {res.exception or res.result}")
+        return res.result.results[0].node.compiled_code
+
     def deploy(self, *, full_refresh: bool = False, select: tuple[str, ...] = ()) -> Outcome:
         """Every model and test (views included): at start-up and for operators."""
         args = [*(["--full-refresh"] if full_refresh else []), *(["--select", *select] if select else [])]

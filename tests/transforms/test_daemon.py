@@ -1,53 +1,41 @@
 """``bithedge transforms serve`` as a real process against the live devnet chain: ready after its first build,
 a new block reaches the marts and is announced with NOTIFY bithedge_analytics, metrics and freshness report
-it, SIGTERM stops it cleanly."""
+it, its periodic reconciler records a run in analytics.reconcile_runs and sets its gauge, SIGTERM stops it
+cleanly."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 
 import aiohttp
 import psycopg
 
 from bithedge.database import role_url
-from tests.processes import free_port
+from tests.transforms.serve import start_serve, wait_for
 
 
-async def _wait_ready(url: str, proc, timeout: float = 180) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as s:
-        while True:
-            assert proc.returncode is None, "serve exited"
-            try:
-                async with s.get(f"{url}/ready") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert asyncio.get_running_loop().time() < deadline, "serve never became ready"
-            await asyncio.sleep(0.2)
+def _reconcile_runs(db: str, after: int) -> list[tuple]:
+    with psycopg.connect(role_url(db, "bithedge_reader")) as conn:
+        return conn.execute("SELECT run_id, stacks_height, mismatch_count, error FROM analytics.reconcile_runs "
+                            "WHERE run_id > %s ORDER BY run_id", (after,)).fetchall()
 
 
 async def test_serve_follows_new_blocks_and_stops_on_sigterm(chain, tmp_path):
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": role_url(chain.db, "bithedge_transform"), "BITHEDGE_DATA_DIR": str(tmp_path),
-           "BITHEDGE_TRANSFORMS_PORT": str(port), "BITHEDGE_TRANSFORMS_POLL_S": "0.2", "BITHEDGE_LOG_FORMAT": "json", "PYTHONFAULTHANDLER": "1"}
+    with psycopg.connect(chain.db) as conn:
+        runs_before = conn.execute("SELECT coalesce(max(id), 0) FROM transforms.reconcile_runs").fetchone()[0]
     log = tmp_path / "serve.log"
     with open(log, "wb") as err:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bithedge", "transforms", "serve",
-                                                    env=env, stdout=asyncio.subprocess.DEVNULL, stderr=err)
-    base = f"http://127.0.0.1:{port}"
+        proc, base = await start_serve(chain.db, tmp_path, err, BITHEDGE_NODE_URL=chain.devnet.rpc_url,
+                                       BITHEDGE_TRANSFORMS_RECONCILE_S="1")
     try:
         async with await psycopg.AsyncConnection.connect(chain.db, autocommit=True) as listener:
             heard: list[dict] = []
             # a handler keeps notifications that arrive while the test is busy elsewhere
             listener.add_notify_handler(lambda n: heard.append(json.loads(n.payload)))
             await listener.execute("LISTEN bithedge_analytics")
-            await _wait_ready(base, proc)
+            await wait_for(base, "/ready", proc, lambda status, _: status == 200, "serve never became ready")
             await chain.advance(2)
             async with await psycopg.AsyncConnection.connect(chain.db) as conn:
                 tip = (await (await conn.execute("SELECT block_height FROM raw.chain_tip")).fetchone())[0]
@@ -71,6 +59,18 @@ async def test_serve_follows_new_blocks_and_stops_on_sigterm(chain, tmp_path):
                 health = await r.json()
         assert "bithedge_transforms_run_seconds_count" in metrics and "bithedge_transforms_lag_blocks 0.0" in metrics
         assert health["status"] == "ok" and health["stacks_height"] >= tip
+        # the chain stands still now, so the periodic reconciler compares (and finds the marts equal to it)
+        deadline = asyncio.get_running_loop().time() + 90
+        while not [r for r in _reconcile_runs(chain.db, runs_before) if r[3] is None]:
+            assert asyncio.get_running_loop().time() < deadline, _reconcile_runs(chain.db, runs_before)
+            await asyncio.sleep(0.5)
+        compared = [r for r in _reconcile_runs(chain.db, runs_before) if r[3] is None]
+        assert compared[-1][1] >= tip and compared[-1][2] == 0, compared
+        async with aiohttp.ClientSession() as s:
+            async with s.get(f"{base}/metrics") as r:
+                metrics = await r.text()
+        assert "bithedge_transforms_reconcile_mismatches 0.0" in metrics
+        assert 'bithedge_transforms_reconcile_runs_total{outcome="ok"}' in metrics
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)

@@ -22,10 +22,16 @@
   ({{ col }} -> 'value' -> '{{ field }}' -> 'value')::boolean
 {%- endmacro %}
 
+{#- An optional (typed JSON {"type": "none"} or {"type": "some", "value": <node>}): the inner value as text, NULL for none. -#}
+{% macro clarity_optional_text(field, col='value') -%}
+  ({{ col }} -> 'value' -> '{{ field }}' -> 'value' ->> 'value')
+{%- endmacro %}
+
 {#- One field as a typed SQL column named like the field (kebab-case -> snake_case). -#}
 {% macro clarity_column(field, type, col='value') -%}
   {%- if type in ('uint', 'int') -%} {{ clarity_uint(field, col) }}
   {%- elif type == 'bool' -%} {{ clarity_bool(field, col) }}
+  {%- elif type == 'optional' -%} {{ clarity_optional_text(field, col) }}
   {%- else -%} {{ clarity_text(field, col) }}
   {%- endif %} as {{ field | replace('-', '_') }}
 {%- endmacro %}
@@ -36,6 +42,10 @@
   {%- set f = clarity_field(field, col) -%}
   case
     when {{ f }} is null then 'missing field {{ field }}'
+    {%- if type == 'optional' %}
+    when {{ f }} ->> 'type' not in ('none', 'some') then 'field {{ field }}: expected optional, got ' || coalesce({{ f }} ->> 'type', 'no type')
+    when {{ f }} ->> 'type' = 'some' and jsonb_typeof({{ f }} -> 'value' -> 'value') <> 'string' then 'field {{ field }}: some value is not a string'
+    {%- else %}
     when {{ f }} ->> 'type' is distinct from '{{ type }}' then 'field {{ field }}: expected {{ type }}, got ' || coalesce({{ f }} ->> 'type', 'no type')
     {%- if type in ('uint', 'int') %}
     when ({{ f }} ->> 'value') !~ '{{ "^[0-9]{1,18}$" if clarity_is_small(field) else ("^-?[0-9]{1,39}$" if type == "int" else "^[0-9]{1,39}$") }}' then 'field {{ field }}: value out of range'
@@ -43,6 +53,7 @@
     when jsonb_typeof({{ f }} -> 'value') <> 'boolean' then 'field {{ field }}: value is not a boolean'
     {%- else %}
     when jsonb_typeof({{ f }} -> 'value') <> 'string' then 'field {{ field }}: value is not a string'
+    {%- endif %}
     {%- endif %}
   end
 {%- endmacro %}

@@ -19,10 +19,20 @@
   div(({{ a }})::numeric + ({{ b }})::numeric - 1, ({{ b }})::numeric)
 {%- endmacro %}
 
+{#- floor(x · bp / 10000): a basis-point share, floored (fee and fund shares, caps of a pool's assets). -#}
+{% macro bp_share(x, bp) -%}
+  {{ floor_div('(' ~ x ~ ') * (' ~ bp ~ ')', 10000) }}
+{%- endmacro %}
+
+{#- Registry `usd-diff-to-units`: floor(usd · amount · scale / (1e8 · price)), a USD×1e8-per-BTC difference over
+    `amount` sats in base units of a token priced `price`. -#}
+{% macro usd_diff_to_units(usd, amount, scale, price) -%}
+  {{ floor_div('(' ~ usd ~ ') * (' ~ amount ~ ') * (' ~ scale ~ ')', '100000000 * (' ~ price ~ ')') }}
+{%- endmacro %}
+
 {#- floor(max(0, K − S) · A · scale / (1e8 · P)): a USD×1e8 price gap on `amount` sats in collateral units. -#}
 {% macro intrinsic_units(strike, spot, amount, token, collateral_price) -%}
-  {{ floor_div('greatest(' ~ strike ~ ' - ' ~ spot ~ ', 0) * ' ~ amount ~ ' * ' ~ token_scale(token),
-               '100000000 * ' ~ collateral_price) }}
+  {{ usd_diff_to_units('greatest(' ~ strike ~ ' - ' ~ spot ~ ', 0)', amount, token_scale(token), collateral_price) }}
 {%- endmacro %}
 
 {#- Settlement: payout = min(collateral, floor(max(0, K − S_E) · A · scale / (1e8 · P_E))). -#}

@@ -22,7 +22,7 @@ select
     token,
     count(*) as policies,
     sum(amount) as notional_sats,
-    sum(amount * btc / 100000000) as notional_usd_e8,
+    sum({{ usd_e8('amount', "'sBTC'", 'btc') }}) as notional_usd_e8,  -- BTC sats scale like sBTC
     sum({{ policy_payout('strike', 'btc', 'amount', 'token', "case token when 'STX' then stx else btc end", 'collateral') }}) as payout_at_risk
 from open_book
 group by 1, 2, 3
