@@ -41,6 +41,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bithedge.protocol.deployment import DEVNET  # noqa: E402
 from bithedge.simulator.agents import Simulator  # noqa: E402
 from indexer.tsv import copy_unescape  # noqa: E402
 from stacks import clarity  # noqa: E402
@@ -49,8 +50,7 @@ from stacks.rpc import StacksClient  # noqa: E402
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer  # noqa: E402
 from tests.support.devnet import start_devnet  # noqa: E402
 
-DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
-VAULT = f"{DEPLOYER}.bithedge-vault"
+VAULT = DEVNET.vault
 TIERS = ("conservative", "balanced", "aggressive")
 
 
@@ -134,7 +134,7 @@ async def storm(client: StacksClient, rec: TsvRecorder, args, log) -> None:
                             post_condition_mode=PostConditionMode.ALLOW)
                     else:
                         to = keys[(i + 1 + rng.randrange(len(keys) - 1)) % len(keys)].address(26)
-                        tx = make_token_transfer(recipient=to if rng.random() < 0.5 else DEPLOYER,
+                        tx = make_token_transfer(recipient=to if rng.random() < 0.5 else DEVNET.deployer,
                                                  amount=rng.randint(1, 10_000), sender_key=k, nonce=nonces[i],
                                                  fee=1_000, mainnet=False, memo=b"bench",
                                                  post_condition_mode=PostConditionMode.ALLOW)
