@@ -1,6 +1,6 @@
 """dbt in-process: one ``dbtRunner`` with a kept manifest, the connection passed through the environment.
 
-Traps handled here (../shared/docs/stack-notes-wave2.md, "dbt per-block latency"):
+Traps handled here (each measured on this project's shape):
 
 * dbt-postgres 1.11 appends its behaviour flag to a module-level list on every adapter construction (one per
   invoke), and every entry costs an ``inspect.stack()`` on later invokes, so a long-lived process slows down by

@@ -2,7 +2,7 @@
 
 -- Planner statistics for the print-event filter. Without them the planner misjudges how many rows of a contract
 -- carry one event name and picks nested loops: the first build of the policies mart took 97 s instead of 2 s
--- (../shared/docs/stack-notes-wave2.md, "dbt per-block latency", trap 1). The expression must be the one the
+-- (measured on a project of this shape). The expression must be the one the
 -- staging models filter on (stg_bithedge_prints.event_name). Statistics need the table owner, so not dbt.
 CREATE STATISTICS IF NOT EXISTS raw.events_print_event_name (mcv)
     ON contract_identifier, (value #>> '{value,event,value}') FROM raw.events;

@@ -1,4 +1,4 @@
-// The audit's governance scenarios (../shared/docs/contracts-audit.md H-2, L-4, L-5), replayed in the VM:
+// The security audit's governance scenarios (findings H-2, M-4, L-3, L-4, L-5), replayed in the VM:
 // each one succeeded against the v1 contracts and must fail now.
 import { describe, it, expect, beforeEach } from "vitest";
 import { Cl } from "@stacks/transactions";
