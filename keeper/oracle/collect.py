@@ -99,9 +99,9 @@ async def _fetch(session: aiohttp.ClientSession, source: Source, pair: Pair, con
     try:
         async with asyncio.timeout(source.timeout_s):
             async with session.get(source.base_url + path, params=params, allow_redirects=False) as resp:
-                body = await resp.content.read(config.max_body_bytes + 1)
+                body = await _read_capped(resp, config.max_body_bytes)
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
-        if len(body) > config.max_body_bytes:
+        if body is None:
             return done(None, f"reply longer than {config.max_body_bytes} bytes")
         text = body.decode("utf-8", errors="replace")
         if status != 200:
@@ -117,6 +117,17 @@ async def _fetch(session: aiohttp.ClientSession, source: Source, pair: Pair, con
         return done(None, f"request failed: {short(type(exc).__name__ + ': ' + str(exc))}")
     except Exception as exc:  # noqa: BLE001 - a source must never take the round down with it
         return done(None, f"unexpected {type(exc).__name__}: {short(str(exc))}")
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _http_failure(venue: Venue, status: int, text: str, retry_after: str | None) -> str:
