@@ -70,12 +70,12 @@ async def scripted(replies: dict[str, tuple[int, str, str]]):
             return web.Response(text=usdt(venue), content_type="application/json")
         status, body, ctype = replies.get(venue, (200, GOOD.get(venue, "{}"), "application/json"))
         if status == 0:  # hang past any client timeout
-            await asyncio.sleep(2)
+            await asyncio.sleep(10)
         return web.Response(text=body, status=status, content_type=ctype)
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -86,7 +86,7 @@ async def scripted(replies: dict[str, tuple[int, str, str]]):
 
 
 def cfg(base: str, **kw) -> OracleConfig:
-    return OracleConfig(tuple(SourceConfig(v, f"{base}/{v}", 2.0) for v in GOOD), **kw)
+    return OracleConfig(tuple(SourceConfig(v, f"{base}/{v}", 5.0) for v in GOOD), **kw)
 
 
 async def round_with(replies, **kw):
@@ -139,12 +139,14 @@ async def test_a_bad_reply_excludes_its_source_and_never_reaches_the_median(venu
 async def test_a_refused_connection_and_a_timeout_are_reasons_too():
     async with scripted({"okx": (0, "", "")}) as base, aiohttp.ClientSession() as session:
         closed = f"http://127.0.0.1:{free_port()}"
-        others = tuple(replace(s, timeout_s=0.2) for s in cfg(base).sources if s.venue != "binance")
+        # generous timeouts but the hanging one's: the machine may be busy
+        others = tuple(replace(s, timeout_s=1.0 if s.venue == "okx" else 5.0) for s in cfg(base).sources
+                       if s.venue != "binance")
         c = OracleConfig((SourceConfig("binance", closed + "/binance"), *others))
         r = await collect_round(session, build_sources(c), "BTC", c, NOW)
     reasons = {q.source: q.reason for q in r.quotes}
     assert reasons["binance"].startswith("request failed: ClientConnectorError")
-    assert reasons["okx"] == "no reply within 0.2 s" and r.quorum and len(r.used) == 4
+    assert reasons["okx"] == "no reply within 1 s" and r.quorum and len(r.used) == 4
 
 
 def test_the_config_from_settings():

@@ -23,7 +23,7 @@ ALL = tuple(VENUES)
 
 
 @asynccontextmanager
-async def simulator(seed: int = 3, hang_s: float = 1.0):
+async def simulator(seed: int = 3, hang_s: float = 10.0):
     """A feed after a few ticks with every venue up and quick, served on loopback."""
     market = Market(seed=seed)
     feed = Feed(market)
@@ -79,14 +79,14 @@ async def test_every_adapter_reads_its_simulated_venue():
                     "pyth": "rate-limited (HTTP 429): Too Many Requests",
                     "coingecko": "rate-limited (HTTP 429): 429 You've exceeded the Rate Limit"}),
     ("error-page", dict.fromkeys(ALL, "HTTP 502: an HTML page")),
-    ("hang", dict.fromkeys(ALL, "no reply within 0.3 s")),
+    ("hang", dict.fromkeys(ALL, "no reply within 1 s")),
     ("truncated", dict.fromkeys(ALL, "body is not JSON")),
 ])
 async def test_each_venue_outage_excludes_it_with_its_reason(outage, reasons):
-    async with simulator() as (feed, base), aiohttp.ClientSession() as session:
+    async with simulator(hang_s=10.0) as (feed, base), aiohttp.ClientSession() as session:
         for st in feed.state.values():
             st.outage = outage
-        cfg = config(base, timeout_s=0.3)
+        cfg = config(base, timeout_s=1.0 if outage == "hang" else 5.0)  # generous: the machine may be busy
         r = await collect_round(session, build_sources(cfg), "BTC", cfg, NOW)
         assert not r.quorum and r.median is None and "0 usable of 7" in r.reason
         got = {q.source: q.reason for q in r.quotes}
