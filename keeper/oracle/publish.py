@@ -83,6 +83,15 @@ class Decision:
     triggers: tuple[str, ...] = ()  # why a price is due: "expiry", "deviation", "heartbeat"
     unblocked_at: int | None = None  # guard-blocks: the burn height from which waiting makes a supported price acceptable
 
+    @property
+    def publish(self) -> bool:
+        return self.price is not None
+
+    @property
+    def blocked(self) -> bool:
+        """The guard refuses every price the sources support."""
+        return self.alert == GUARD_BLOCKS_TRUE_MOVE
+
 
 def decide(round: Round, onchain: OnChain, burn_height: int, rules: PublishRules,
            expiries: Iterable[int] = ()) -> Decision:

@@ -77,9 +77,10 @@ def test_a_move_the_guard_cannot_follow_within_the_band_alerts_and_waits_for_the
     m = P * 85 // 100  # a 15 % fall; 10 % allowed now, 20 % once the reference is 6 blocks old
     d = decide(rnd(m), at(P, 10), 11, RULES)
     assert d.price is None and d.alert == GUARD_BLOCKS_TRUE_MOVE and d.unblocked_at == 16
+    assert d.blocked and not d.publish
     assert decide(rnd(m), at(P, 10), 15, RULES).alert == GUARD_BLOCKS_TRUE_MOVE
     d = decide(rnd(m), at(P, 10), 16, RULES)
-    assert d.price == m and d.alert is None
+    assert d.price == m and d.alert is None and d.publish and not d.blocked
     # beyond the cap (50 %) plus the band, waiting never helps: the alert says so
     d = decide(rnd(P * 40 // 100), at(P, 10), 11, RULES)
     assert d.unblocked_at is None and "the parameter must change" in d.detail
