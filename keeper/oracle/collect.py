@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import aiohttp
@@ -64,11 +64,7 @@ async def collect_round(session: aiohttp.ClientSession, sources: list[Source], a
         usdt = judge(USDT, [f.quote(_units(f.reading)) for f in fetched[len(asking):]], len(rate_asking),
                      config, now)
     quotes = [_convert(f, usdt, config) for f in fetched[: len(asking)]]
-    return _with_usdt(judge(asset, quotes, len(asking), config, now), usdt if asset != USDT else None)
-
-
-def _with_usdt(rnd: Round, usdt: Round | None) -> Round:
-    return rnd if usdt is None else Round(rnd.asset, rnd.median, rnd.quotes, rnd.quorum, rnd.reason, rnd.at, usdt)
+    return replace(judge(asset, quotes, len(asking), config, now), usdt=usdt if asset != USDT else None)
 
 
 def _units(reading: Reading | None) -> int | None:
