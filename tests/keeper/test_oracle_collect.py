@@ -158,6 +158,9 @@ def test_the_config_from_settings():
     assert c.band_bp == 150 and c.min_sources == 3 and c.stale_s == 60
     real = OracleConfig.from_settings(load_settings(keeper_sources="kraken,okx", node_url="http://node:20443"))
     assert [x.base_url for x in real.sources] == ["https://api.kraken.com", "https://www.okx.com"]
+    compose = OracleConfig.from_settings(load_settings(keeper_sources="kraken", node_url="http://devnet:20443",
+                                                       keeper_price_feed_url="http://simulator:3800/"))
+    assert [x.base_url for x in compose.sources] == ["http://simulator:3800/kraken"]
     with pytest.raises(ValueError, match="unknown price source 'bitfinex'"):
         OracleConfig.from_settings(load_settings(keeper_sources="bitfinex"))
     with pytest.raises(ValueError, match="listed twice"):
