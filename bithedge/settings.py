@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
     )
 
+    # dashboards (dashboards/): the Dash app
+    dashboards_port: int = Field(default=8050, ge=1, le=65535, description="The dashboards' HTTP port.")
+    dashboards_host: str | None = Field(
+        default=None, description="Interface the dashboards listen on; default: BITHEDGE_HOST (loopback)."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, v: object) -> object:
