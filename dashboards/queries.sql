@@ -137,12 +137,13 @@ FROM analytics.expiries AS e CROSS JOIN analytics.freshness AS f
 WHERE e.unsettled > 0 ORDER BY e.expiry LIMIT 15;
 
 -- name: proposals
-SELECT proposal_id, state, kind, key, tier, value, yes_power, no_power, voters, total_power, quorum_bp,
-       threshold_bp, quorum_met, threshold_met,
+-- progress: 1 = the bar (quorum: (yes + no) against total × quorum_bp; threshold: yes against (yes + no) × threshold_bp)
+SELECT proposal_id, state, kind, key, tier, value, yes_power, no_power, voters,
        CASE WHEN total_power > 0 AND quorum_bp > 0
             THEN (yes_power + no_power) * 10000 / (total_power * quorum_bp) END AS quorum_progress,
        CASE WHEN yes_power + no_power > 0 AND threshold_bp > 0
             THEN yes_power * 10000 / ((yes_power + no_power) * threshold_bp) END AS threshold_progress,
+       quorum_met, threshold_met, total_power, quorum_bp, threshold_bp,
        start_burn_height, end_burn_height, eta_burn_height, proposer
 FROM analytics.proposals ORDER BY proposal_id DESC LIMIT 100;
 

@@ -49,12 +49,11 @@ def load(db: Database) -> RiskData:
 
 
 def stress_figure(df):
-    fig = go.Figure()
+    """Stressed payout as a share of each pool's assets (comparable across tokens)."""
     labels = [f"{t} {tier}" for t, tier in zip(df["token"], df["tier"], strict=True)]
-    for col, name in (("assets", "assets"), ("payout", "stressed payout")):
-        fig.add_trace(go.Bar(x=labels, y=[float(v) / (1e6 if t == "STX" else 1e8) for v, t in
-                                          zip(df[col], df["token"], strict=True)], name=name))
-    fig.update_layout(title="Stressed payout against pool assets (token units)", barmode="group")
+    share = [float(p) / float(a) if a else 0.0 for p, a in zip(df["payout"], df["assets"], strict=True)]
+    fig = go.Figure(go.Bar(x=labels, y=share, name="payout / assets", text=[f"{x:.2%}" for x in share]))
+    fig.update_layout(title="Stressed payout as a share of pool assets", yaxis_tickformat=".0%")
     return fig
 
 

@@ -48,21 +48,24 @@ def _cards(stats):
 def _figure(hist, stats):
     hist = floats(hist, "price", "low", "high", "max_gap_blocks")
     hb = {r["asset"]: r["heartbeat_blocks"] for r in stats.to_dict("records")}
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("price (USD): each submission, or low–high per bucket",
+    assets = sorted(hist["asset"].unique())
+    gap_row = len(assets) + 1
+    fig = make_subplots(rows=gap_row, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        subplot_titles=(*[f"{a} price (USD): each submission, or low–high per bucket" for a in assets],
                                         "blocks since the previous price, against the heartbeat"))
     for asset, g in hist.groupby("asset", sort=True):
         fig.add_trace(go.Scatter(x=g["burn_height"], y=g["price"] / 1e8, name=f"{asset}", mode="lines+markers",
                                  marker=dict(size=4),
                                  error_y=dict(type="data", symmetric=False, array=(g["high"] - g["price"]) / 1e8,
                                               arrayminus=(g["price"] - g["low"]) / 1e8, visible=True, width=0)),
-                      1, 1)
+                      assets.index(asset) + 1, 1)
         fig.add_trace(go.Scatter(x=g["burn_height"], y=g["max_gap_blocks"], name=f"{asset} gap", mode="markers",
-                                 marker=dict(size=4)), 2, 1)
-        if hb.get(asset) is not None:
-            fig.add_hline(y=float(hb[asset]), line_dash="dash", row=2, col=1,
-                          annotation_text=f"heartbeat {int(hb[asset])}")
-    fig.update_xaxes(title_text="burn height", row=2, col=1)
+                                 marker=dict(size=4)), gap_row, 1)
+    heartbeat = next((v for v in hb.values() if v is not None), None)  # one parameter for every asset
+    if heartbeat is not None:
+        fig.add_hline(y=float(heartbeat), line_dash="dash", row=gap_row, col=1,
+                      annotation_text=f"heartbeat {int(heartbeat)}")
+    fig.update_xaxes(title_text="burn height", row=gap_row, col=1)
     return fig
 
 
@@ -73,7 +76,7 @@ def _body():
     return [
         section("Latest prices", _cards(stats), source="analytics.oracle_stats, parameters"),
         section("History", chart_or_notice(hist, lambda h: _figure(h, stats), "oracle-history",
-                                           "No oracle prices yet.", 560), source="analytics.oracle_prices"),
+                                           "No oracle prices yet.", 720), source="analytics.oracle_prices"),
         section("Sources against the published median",
                 optional_view("analytics.oracle_sources", table_id="oracle-sources",
                               absent="No keeper data yet: analytics.oracle_sources appears when the keeper's "

@@ -21,25 +21,29 @@ BP = lambda v, r: "–" if v is None else f"{float(v) / 100:.2f} %"  # noqa: E73
 
 def _history_figure(hist, pools):
     hist = floats(hist, "assets", "locked", "share_price", "utilization")
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=("assets and locked (token units)", "utilization against the tier cap",
-                                        "share price (base units per share)"))
+    tokens = sorted(hist["token"].unique())
+    fig = make_subplots(rows=len(tokens) + 2, cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=(*[f"{t}: assets and locked" for t in tokens],
+                                        "utilization against the tier cap", "share price (base units per share)"))
     caps = {(r["token"], r["tier"]): r["max_utilization_bp"] for r in pools.to_dict("records")}
+    util_row, price_row = len(tokens) + 1, len(tokens) + 2
     for (token, tier), g in hist.groupby(["token", "tier"], sort=True):
-        name = f"{token} {tier}"
+        name, row = f"{token} {tier}", tokens.index(token) + 1
         scale = 1e6 if token == "STX" else 1e8
-        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["assets"] / scale, name=f"{name} assets", mode="lines"), 1, 1)
+        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["assets"] / scale, name=f"{name} assets", mode="lines"),
+                      row, 1)
         fig.add_trace(go.Scatter(x=g["burn_height"], y=g["locked"] / scale, name=f"{name} locked", mode="lines",
-                                 line=dict(dash="dot")), 1, 1)
+                                 line=dict(dash="dot")), row, 1)
         fig.add_trace(go.Scatter(x=g["burn_height"], y=g["utilization"], name=f"{name} utilization",
-                                 mode="lines"), 2, 1)
+                                 mode="lines"), util_row, 1)
         if caps.get((token, tier)) is not None:
             cap = float(caps[(token, tier)]) / 10000
             fig.add_trace(go.Scatter(x=[g["burn_height"].min(), g["burn_height"].max()], y=[cap, cap],
-                                     name=f"{name} cap", mode="lines", line=dict(dash="dash", width=1)), 2, 1)
+                                     name=f"{name} cap", mode="lines", line=dict(dash="dash", width=1)), util_row, 1)
         fig.add_trace(go.Scatter(x=g["burn_height"], y=g["share_price"], name=f"{name} share price",
-                                 mode="lines"), 3, 1)
-    fig.update_xaxes(title_text="burn height", row=3, col=1)
+                                 mode="lines"), price_row, 1)
+    fig.update_yaxes(tickformat=".0%", row=util_row, col=1)
+    fig.update_xaxes(title_text="burn height", row=price_row, col=1)
     return fig
 
 
@@ -58,7 +62,7 @@ def _body():
             "share_price": lambda v, r: f"{float(v):.6f}"}, table_id="pools-table", empty="No pools yet."),
             source="analytics.pools"),
         section("Over time", chart_or_notice(hist, lambda h: _history_figure(h, pools), "pools-history",
-                                             "No pool history yet.", 720),
+                                             "No pool history yet.", 900),
                 source="analytics.pool_history (last state per bucket of burn blocks), pools.max_utilization_bp"),
         section(f"Providers ({integer(n_providers)} providers, {integer(n_positions)} positions; the 200 largest)",
                 table(providers, {"value": AMOUNT, "deposited": AMOUNT, "withdrawn": AMOUNT, "earned": AMOUNT,

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from bithedge.database import role_url
-from tests.dashboards.support import SCREENSHOTS, CHROMIUM_FLAGS, AppServer, Relay, chromium, via
+from tests.dashboards.support import CHROMIUM_FLAGS, SCREENSHOTS, AppServer, Relay, chromium, via
 from tests.transforms.chain import build, transform_dbt
 from tests.transforms.conftest import chain  # noqa: F401  (the same devnet session fixture)
 

@@ -76,6 +76,10 @@ class Relay:
 
     def stop(self) -> None:
         if self._listener:
+            try:  # wakes the thread blocked in accept(); close() alone leaves the socket accepting
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:

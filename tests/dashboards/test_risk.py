@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
 
 from bithedge.protocol.formulas import payout_terms
 from tests.dashboards.conftest import sql
@@ -49,7 +50,7 @@ async def test_stress_controls_give_the_formula_payout(page, built):
     want = expected_stress(db, Decimal("-0.45"), Decimal("-0.12"))
     assert shown == want
     assert any(want.values()) or not sql(db, "SELECT 1 FROM analytics.policies WHERE status_onchain = 'active'")
-    assert await p.locator("#stress-chart .main-svg").count() == 1
+    assert await p.locator("#stress-chart .main-svg").count() > 0
     assert await p.locator("#pool-risk-table").count() == 1
     await page.screenshot("risk-stressed")
 
@@ -57,14 +58,22 @@ async def test_stress_controls_give_the_formula_payout(page, built):
     async with p.expect_download() as dl:
         await p.click("#risk-report")
     path = await (await dl.value).path()
-    text = open(path, encoding="utf-8").read()
+    text = Path(path).read_text(encoding="utf-8")
     ((height,),) = sql(db, "SELECT marts_stacks_height FROM analytics.freshness")
     assert f"as of block {height:,}" in text
     assert 'id="stress-chart"' in text and "Plotly.newPlot" in text
-    assert "<script src=" not in text and "cdn" not in text.lower()  # nothing loaded from elsewhere
     assert "analytics.stress_payout(-0.45, -0.12)" in text
     for (token, tier), payout in want.items():
         assert f"<td>{payout}</td>" in text, (token, tier, payout)
+
+    # opened from disk, the file draws its figures without a single request beyond itself
+    viewer = await p.context.new_page()
+    outside = []
+    viewer.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    await viewer.goto(Path(path).as_uri())
+    await viewer.wait_for_selector("#stress-chart .main-svg", timeout=30_000)
+    assert not outside, outside
+    await viewer.close()
 
     resp = await p.request.get(page.base + "/report/risk.pdf?btc=-45&stx=-12", timeout=120_000)
     assert resp.status == 200 and (await resp.body()).startswith(b"%PDF"), await resp.text()
