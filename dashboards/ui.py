@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from bithedge.protocol.units import token_scale
 from dashboards.db import Unavailable
@@ -88,6 +88,17 @@ def guarded(state: dict | None, build: Callable[[], object]):
     except Exception:  # a bug must not blank the page: say so, keep the traceback for the log
         log.exception("section failed")
         return notice("This section failed to render (the dashboards' log has the details).", "error")
+
+
+def page_body(body_id: str, build: Callable[[], object]) -> html.Div:
+    """A page whose whole body is ``build()``, re-run on every new block or state change (its callback is
+    registered here, beside the layout it fills)."""
+
+    @callback(Output(body_id, "children"), Input(STATE, "data"))
+    def _render(state):
+        return guarded(state, build)
+
+    return html.Div(id=body_id, children="Loading…")
 
 
 def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table_id: str | None = None,

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import dash
 import plotly.express as px
-from dash import Input, Output, callback, html
 
 from dashboards import context
-from dashboards.ui import STATE, chart_or_notice, guarded, pct, section, table
+from dashboards.ui import chart_or_notice, page_body, pct, section, table
 
 dash.register_page(__name__, path="/governance", name="Governance", order=5)
-
-layout = html.Div(id="governance-body", children="Loading…")
 
 PROGRESS = lambda v, r: "–" if v is None else f"{pct(v)} of the bar"  # noqa: E731
 
@@ -39,6 +36,4 @@ def _body():
     ]
 
 
-@callback(Output("governance-body", "children"), Input(STATE, "data"))
-def render(state):
-    return guarded(state, _body)
+layout = page_body("governance-body", _body)

@@ -4,14 +4,12 @@ the keeper's transactions and alerts when its views are there."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, html
+from dash import html
 
 from dashboards import context
-from dashboards.ui import STATE, guarded, integer, kpi, optional_view, section, table
+from dashboards.ui import integer, kpi, optional_view, page_body, section, table
 
 dash.register_page(__name__, path="/operations", name="Operations", order=6)
-
-layout = html.Div(id="operations-body", children="Loading…")
 
 KEEPER_ABSENT = "No keeper data yet: {} appears when the keeper's views are built."
 
@@ -61,6 +59,4 @@ def _body():
     ]
 
 
-@callback(Output("operations-body", "children"), Input(STATE, "data"))
-def render(state):
-    return guarded(state, _body)
+layout = page_body("operations-body", _body)

@@ -5,26 +5,23 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, callback, html
+from dash import html
 from plotly.subplots import make_subplots
 
 from dashboards import context
 from dashboards.ui import (
-    STATE,
     chart_or_notice,
     floats,
-    guarded,
     integer,
     kpi,
     optional_view,
+    page_body,
     pct,
     section,
     usd,
 )
 
 dash.register_page(__name__, path="/oracle", name="Oracle", order=3)
-
-layout = html.Div(id="oracle-body", children="Loading…")
 
 
 def _cards(stats):
@@ -85,6 +82,4 @@ def _body():
     ]
 
 
-@callback(Output("oracle-body", "children"), Input(STATE, "data"))
-def render(state):
-    return guarded(state, _body)
+layout = page_body("oracle-body", _body)

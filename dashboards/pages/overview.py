@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, callback, html
+from dash import html
 from plotly.subplots import make_subplots
 
 from dashboards import context
 from dashboards.ui import (
-    STATE,
     chart_or_notice,
     floats,
-    guarded,
     integer,
     kpi,
     notice,
+    page_body,
     pct,
     section,
     table,
@@ -24,8 +23,6 @@ from dashboards.ui import (
 )
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
-
-layout = html.Div(id="overview-body", children="Loading…")
 
 
 def _headlines():
@@ -114,6 +111,4 @@ def _body():
     ]
 
 
-@callback(Output("overview-body", "children"), Input(STATE, "data"))
-def render(state):
-    return guarded(state, _body)
+layout = page_body("overview-body", _body)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, callback, html
 from plotly.subplots import make_subplots
 
 from dashboards import context
-from dashboards.ui import STATE, chart_or_notice, floats, guarded, integer, pct, section, table, token_amount
+from dashboards.ui import chart_or_notice, floats, integer, page_body, pct, section, table, token_amount
 
 dash.register_page(__name__, path="/pools", name="Pools & providers", order=2)
-
-layout = html.Div(id="pools-body", children="Loading…")
 
 AMOUNT = lambda v, r: token_amount(v, r["token"])  # noqa: E731
 BP = lambda v, r: "–" if v is None else f"{float(v) / 100:.2f} %"  # noqa: E731
@@ -72,6 +69,4 @@ def _body():
     ]
 
 
-@callback(Output("pools-body", "children"), Input(STATE, "data"))
-def render(state):
-    return guarded(state, _body)
+layout = page_body("pools-body", _body)

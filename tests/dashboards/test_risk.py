@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import ROUND_FLOOR, Decimal
-from pathlib import Path
 
 from bithedge.protocol.formulas import payout_terms
 from tests.dashboards.conftest import sql
@@ -36,7 +35,7 @@ async def stress_rows(p, title: str) -> dict[tuple[str, str], int]:
     return {(r["token"], r["tier"]): int(r["payout"]) for r in await table_rows(p, "stress-table")}
 
 
-async def test_stress_controls_give_the_formula_payout(page, built):
+async def test_stress_controls_give_the_formula_payout(page, built, tmp_path):
     db = built["db"]
     p = await page.open("/risk")
     shown = await stress_rows(p, "Stress: BTC -30.00 %, STX -30.00 %")
@@ -57,8 +56,11 @@ async def test_stress_controls_give_the_formula_payout(page, built):
     # the report for the same shocks: downloaded through the link, self-contained, with figures and tables
     async with p.expect_download() as dl:
         await p.click("#risk-report")
-    path = await (await dl.value).path()
-    text = Path(path).read_text(encoding="utf-8")
+    download = await dl.value
+    assert download.suggested_filename == "bithedge-risk-report.html"
+    path = tmp_path / download.suggested_filename
+    await download.save_as(path)
+    text = path.read_text(encoding="utf-8")
     ((height,),) = sql(db, "SELECT marts_stacks_height FROM analytics.freshness")
     assert f"as of block {height:,}" in text
     assert 'id="stress-chart"' in text and "Plotly.newPlot" in text
@@ -70,7 +72,7 @@ async def test_stress_controls_give_the_formula_payout(page, built):
     viewer = await p.context.new_page()
     outside = []
     viewer.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
-    await viewer.goto(Path(path).as_uri())
+    await viewer.goto(path.as_uri())
     await viewer.wait_for_selector("#stress-chart .main-svg", timeout=30_000)
     assert not outside, outside
     await viewer.close()
