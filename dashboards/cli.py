@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -36,6 +37,7 @@ def serve(host: str | None, port: int | None) -> None:
     from dashboards.app import create_app
 
     s = settings_or_exit()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: one line per poll otherwise
     app = create_app(reader_url(s), docs_dir=s.data_dir / "transforms" / "target")
     server = make_server(host or s.dashboards_host or s.host, s.dashboards_port if port is None else port,
                          app.server, threaded=True)
