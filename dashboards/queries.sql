@@ -162,8 +162,12 @@ FROM analytics.indexer_status;
 
 -- name: transforms_status
 SELECT lag_blocks, lag_seconds, last_run_command, last_run_outcome, last_run_duration_s, last_run_at,
-       last_run_error, last_success_at, quarantined_events
+       last_run_error, last_success_at
 FROM analytics.freshness;
+
+-- name: quarantined
+-- apart from the rest: the count decodes every print (seconds on a long chain), so it may time out alone
+SELECT quarantined_events FROM analytics.freshness;
 
 -- name: reconcile_runs
 SELECT run_id, finished_at, stacks_height, attempts, checked, mismatch_count, error,

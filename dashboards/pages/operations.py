@@ -7,6 +7,7 @@ import dash
 from dash import html
 
 from dashboards import context
+from dashboards.db import Unavailable
 from dashboards.ui import integer, kpi, optional_view, page_body, section, table
 
 dash.register_page(__name__, path="/operations", name="Operations", order=6)
@@ -34,10 +35,17 @@ def _status_cards(ix, tf):
             kpi("kpi-last-run", "Last run", f"{tf['last_run_command'] or '–'}: {tf['last_run_outcome'] or '–'}",
                 tf["last_run_outcome"], "freshness.last_run_*",
                 (tf["last_run_error"] or "")[:300] or f"{float(tf['last_run_duration_s'] or 0):.2f} s"),
-            kpi("kpi-quarantine", "Quarantined prints", integer(tf["quarantined_events"]), tf["quarantined_events"],
-                "freshness.quarantined_events"),
+            _quarantine_card(),
         ]
     return html.Div(cards, className="kpis")
+
+
+def _quarantine_card():
+    try:
+        (n,) = context.db().rows("quarantined")[0]
+    except Unavailable as u:
+        return kpi("kpi-quarantine", "Quarantined prints", "–", None, "freshness.quarantined_events", str(u))
+    return kpi("kpi-quarantine", "Quarantined prints", integer(n), n, "freshness.quarantined_events")
 
 
 def _body():
