@@ -86,4 +86,10 @@ SERVICES: tuple[Service, ...] = (
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
         enabled=lambda s: s.node_url is None,
     ),
+    Service(
+        name="dashboards",
+        argv=lambda s: bithedge_cmd("dashboards", "serve"),
+        url=lambda s: f"http://{s.dashboards_host or s.host}:{s.dashboards_port}/",
+        db_role="bithedge_reader",
+    ),
 )

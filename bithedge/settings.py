@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         default=True, description="The simulator's price feed refuses a non-loopback host unless this is false."
     )
 
+    # dashboards (dashboards/): the Dash app
+    dashboards_port: int = Field(default=8050, ge=1, le=65535, description="The dashboards' HTTP port.")
+    dashboards_host: str | None = Field(
+        default=None, description="Interface the dashboards listen on; default: BITHEDGE_HOST (loopback)."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, v: object) -> object:

@@ -107,7 +107,8 @@ class Supervisor:
 
     def _banner(self, db_url: str) -> None:
         lines = ["BitHedge is up.", f"  database   {db_url}"]
-        for svc in self.services:
+        # the dashboards are what a person opens: their URL comes first (a stable sort keeps the rest in order)
+        for svc in sorted(self.services, key=lambda svc: svc.name != "dashboards"):
             if svc.url:
                 lines.append(f"  {svc.name:<10} {svc.url(self.settings)}")
         if not self.services:

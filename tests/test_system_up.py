@@ -40,7 +40,8 @@ def _policy_created(db_url: str) -> int:
 
 def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_path: Path) -> None:
     assert {s.name for s in SERVICES} >= {"indexer", "devnet", "simulator", "transforms"}
-    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT", "TRANSFORMS_PORT")}
+    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT", "TRANSFORMS_PORT",
+                                           "DASHBOARDS_PORT")}
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BITHEDGE_NODE_URL")}
     env.update({f"BITHEDGE_{k}": v for k, v in ports.items()})
     env.update({

@@ -1,0 +1,219 @@
+"""Dashboards in the browser on the scale-data chain: first render of every page and p95 of the callbacks
+(filtering and paging the policies table, the stress control), each beside the time of the SQL it runs.
+
+    .venv/bin/python benchmarks/bench_dashboards.py [--policies 10000] [--runs 15]
+
+The chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is replayed through the real indexer
+into a fresh database (embedded Postgres in a temporary directory), dbt deploys every model, and the app is
+served from this process as ``bithedge_reader``; Debian's chromium (Playwright) opens each page in a fresh
+context. "first render" is navigation start to the page's main table or chart being in the DOM; a callback is
+the action to the DOM showing its result. The SQL floor is the page's (or the callback's) queries run alone,
+warm, through the same Database object. Targets (issue 15): first render <= 1 s, callback p95 <= 200 ms.
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import psycopg  # noqa: E402
+from bench_indexer import fresh_db  # noqa: E402
+from synth_policies import cached  # noqa: E402
+
+from bithedge import logs  # noqa: E402
+from bithedge.database import role_url  # noqa: E402
+from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
+from indexer.ingest import Writer  # noqa: E402
+from indexer.replay import replay_file  # noqa: E402
+from transforms.runner import Dbt  # noqa: E402
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+         "--no-first-run", "--disable-component-update", "--disable-sync"]
+#: page -> (what shows it is rendered, the named queries it runs)
+PAGES = {
+    "/": ("#overview-daily .main-svg", ["overview_totals", "overview_tokens", "overview_balances",
+                                         "pauses_in_force", "overview_daily", "policy_statuses"]),
+    "/policies": ("#policies-table", ["policies_count", "policies_page"]),
+    "/pools": ("#pools-history .main-svg", ["pools", "pool_history_bucketed", "providers", "provider_count"]),
+    "/oracle": ("#oracle-history .main-svg", ["oracle_stats", "oracle_history"]),
+    "/risk": ("#stress-table", ["stress", "pool_risk", "exposure_grid", "concentration", "expiries_soon"]),
+    "/governance": ("#proposals-table, #governance-body .notice-empty", ["proposals", "governance_timeline"]),
+    "/operations": ("#reconcile-table, #operations-body .notice", ["indexer_status", "transforms_status",
+                                                                    "quarantined", "reconcile_runs"]),
+}
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def sql_time(db, names, runs=3) -> str:
+    """Median seconds of the named queries run back to back (warm), or which one hit the statement timeout."""
+    from dashboards.db import Unavailable
+    from dashboards.policy_query import PolicyFilter
+
+    flt = PolicyFilter()
+    extra = {"policies_count": flt.count_sql(), "policies_page": flt.page_sql(0),
+             "stress": ("stress", {"btc_shock": Decimal("-0.3"), "stx_shock": Decimal("-0.3")})}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for n in names:
+            q, params = extra.get(n, (n, {}))
+            try:
+                db.frame(q, **params)
+            except Unavailable as u:
+                return f"{n}: {u}"
+        times.append(time.perf_counter() - t0)
+    return f"{statistics.median(times):.3f}"
+
+
+async def prepare(admin: str, policies: int, per_block: int, seed: int, work: Path) -> str:
+    src, _ = cached(policies, per_block, seed)
+    url = await fresh_db(admin, f"bench_dashboards_{policies}")
+    w = await Writer.open(url)
+    try:
+        t0 = time.perf_counter()
+        stats = await replay_file(w, src, progress=False)
+    finally:
+        await w.close()
+    print(f"replayed {src.name}: {stats['events']:,} events in {time.perf_counter() - t0:.1f}s", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    dbt = Dbt(role_url(url, "bithedge_transform"), work_dir=work / "dbt")
+    t0 = time.perf_counter()
+    out = dbt.run("build", "--quiet")
+    if not out.success:
+        raise RuntimeError(f"dbt build failed: {out.errors[:3]}")
+    print(f"dbt build {time.perf_counter() - t0:.1f}s", flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        (n,) = conn.execute("SELECT count(*) FROM marts.policies").fetchone()
+    print(f"{n:,} policies in the marts", flush=True)
+    return url
+
+
+def browse(reader: str, runs: int, renders: int) -> None:
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from dashboards import context
+    from dashboards.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = create_app(reader)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.port}"
+    db = context.db()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)
+        print(f"{'page':<12} {'first render p50 s':>19} {'max s':>7} {'SQL s':>7}")
+        for path, (ready, names) in PAGES.items():
+            firsts = []
+            for _ in range(renders):
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = ctx.new_page()
+                page.goto(base + path, wait_until="commit")
+                page.wait_for_selector(ready, timeout=120_000)
+                firsts.append(page.evaluate("performance.now()") / 1000)
+                ctx.close()
+            print(f"{path:<12} {statistics.median(firsts):>19.2f} {max(firsts):>7.2f} {sql_time(db, names):>7}",
+                  flush=True)
+
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        page.goto(base + "/policies")
+        page.wait_for_selector("#policies-table")
+        owners = [r[0] for r in db.rows("SELECT owner FROM analytics.policies GROUP BY owner ORDER BY count(*) DESC "
+                                        f"LIMIT {runs}")]
+        results = {}
+
+        def timed(action, done):
+            t0 = time.perf_counter()
+            action()
+            page.wait_for_function(done, timeout=60_000)
+            return time.perf_counter() - t0
+
+        filt = []
+        for owner in owners:
+            filt.append(timed(lambda o=owner: (page.fill("#pol-owner", o), page.press("#pol-owner", "Enter")),
+                              f"document.querySelector('#policies-table td[data-col=owner]')?.dataset.value === "
+                              f"'{owner}'"))
+        from dashboards.policy_query import PolicyFilter
+
+        f = PolicyFilter(owner=owners[0])
+        results["policies filter (owner)"] = (filt, _sql_pair(db, f))
+        page.fill("#pol-owner", "")
+        page.press("#pol-owner", "Enter")
+        page.wait_for_function("document.querySelector('#pol-range')?.textContent.startsWith('1–')")
+        paging = []
+        for i in range(1, runs + 1):
+            paging.append(timed(lambda: page.click("#pol-next"),
+                                f"document.querySelector('#pol-range')?.textContent.startsWith('{i * 50 + 1:,}–')"))
+        results["policies next page"] = (paging, _sql_pair(db, PolicyFilter(), page=runs))
+
+        page.goto(base + "/risk")
+        page.wait_for_selector("#stress-table")
+        stress = []
+        for i in range(runs):
+            v = -10 - i
+            stress.append(timed(lambda v=v: (page.fill("#risk-btc", str(v)), page.press("#risk-btc", "Enter")),
+                                f"document.querySelector('#risk-stress h3')?.textContent.includes('BTC {v}.00 %')"))
+        results["stress control"] = (stress, float(sql_time(db, ["stress"])))
+        print(f"{'callback':<26} {'n':>3} {'p50 s':>7} {'p95 s':>7} {'SQL s':>7}")
+        for name, (xs, floor) in results.items():
+            print(f"{name:<26} {len(xs):>3} {statistics.median(xs):>7.3f} {pct(xs, 0.95):>7.3f} {floor:>7.3f}")
+        browser.close()
+    srv.shutdown()
+
+
+def _sql_pair(db, flt, page: int = 0, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for sql, params in (flt.count_sql(), flt.page_sql(page)):
+            db.frame(sql, **params)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--policies", type=int, default=10_000)
+    ap.add_argument("--per-block", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=15, help="repetitions of each callback")
+    ap.add_argument("--renders", type=int, default=3, help="first renders of each page (fresh browser context each)")
+    args = ap.parse_args()
+    logs.configure("warning")
+    root = Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
+    root.chmod(0o755)
+    pg = EmbeddedPostgres(root / "pg")
+    admin = pg.start()
+    try:
+        url = await prepare(admin, args.policies, args.per_block, args.seed, root)
+        await asyncio.to_thread(browse, role_url(url, "bithedge_reader"), args.runs, args.renders)
+    finally:
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

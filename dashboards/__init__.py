@@ -1,0 +1,1 @@
+"""The analysts' Dash app over the ``analytics`` views (``bithedge dashboards serve``)."""

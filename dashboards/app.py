@@ -1,0 +1,80 @@
+"""The Dash app: one module per page under ``pages/`` (``register_page``), a shell with the navigation built
+from the page registry, the "as of" stamp under every title, and the block poll that refreshes the pages.
+Plain Flask routes beside it: the CSV export, the risk report and the dbt docs site."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from dashboards import context, state
+from dashboards.db import Database
+from dashboards.ui import STATE
+
+HERE = Path(__file__).resolve().parent
+#: how often the browser asks whether a new block arrived (one cheap row of analytics.freshness)
+POLL_MS = 2000
+
+
+def _title_for(pathname: str) -> str:
+    for page in dash.page_registry.values():
+        if page["path"] == pathname:
+            return page["name"]
+        if template := page.get("path_template"):
+            pattern = re.sub(r"<[^>]+>", "([^/]+)", template)
+            if m := re.fullmatch(pattern, pathname or ""):
+                return f"{page['name']} {m.group(1)}"
+    return "Not found"
+
+
+def _shell() -> html.Div:
+    links = [dcc.Link(p["name"], href=p["relative_path"], className="nav-link")
+             for p in dash.page_registry.values() if p.get("nav", True)]
+    return html.Div(className="app", children=[
+        html.Header(className="topbar", children=[
+            html.Div("BitHedge analytics", className="brand"),
+            html.Nav([*links, html.A("Data dictionary", href="/docs/", className="nav-link", target="_blank")]),
+        ]),
+        html.Main(className="content", children=[
+            html.Div(className="page-head", children=[html.H1(id="page-title"),
+                                                       html.Div(id="asof", className="asof")]),
+            dash.page_container,
+        ]),
+        dcc.Location(id="url"),
+        dcc.Interval(id="tick", interval=POLL_MS),
+        dcc.Store(id=STATE),
+    ])
+
+
+def create_app(db_url: str, *, docs_dir: Path | None = None) -> Dash:
+    context.set_context(context.Context(db=Database(db_url), docs_dir=docs_dir))
+    app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
+               title="BitHedge analytics", suppress_callback_exceptions=True, serve_locally=True,
+               update_title=None)
+    app.layout = _shell
+
+    @app.callback(Output("page-title", "children"), Input("url", "pathname"))
+    def _page_title(pathname):
+        return _title_for(pathname)
+
+    @app.callback(Output("asof", "children"), Output("asof", "className"), Output(STATE, "data"),
+                  Input("tick", "n_intervals"), State(STATE, "data"))
+    def _poll(_n, old):
+        new = state.read_state()
+        return (state.stamp(new), f"asof asof-{new['status']}",
+                new if state.changed(old, new) else no_update)
+
+    from dashboards import docs, export, report
+
+    export.register(app.server)
+    report.register(app.server)
+    docs.register(app.server)
+
+    @app.server.get("/health")
+    def _health():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,55 @@
+"""``bithedge dashboards serve``: the Dash app on loopback (by default), reading as ``bithedge_reader``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from bithedge import database
+from bithedge.settings import Settings
+
+
+def reader_url(s: Settings) -> str:
+    """The database as bithedge_reader on the embedded server; DATABASE_URL as the operator gave it."""
+    try:
+        url = database.database_url(s)
+    except RuntimeError as exc:
+        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
+    return url if s.database_url else database.role_url(url, "bithedge_reader")
+
+
+@click.group()
+def cli() -> None:
+    """The analysts' dashboards over the analytics views."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface (default BITHEDGE_DASHBOARDS_HOST, else BITHEDGE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default BITHEDGE_DASHBOARDS_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the dashboards until SIGINT/SIGTERM."""
+    from werkzeug.serving import make_server
+
+    from bithedge.cli import settings_or_exit
+    from dashboards.app import create_app
+
+    s = settings_or_exit()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: one line per poll otherwise
+    app = create_app(reader_url(s), docs_dir=s.data_dir / "transforms" / "target")
+    server = make_server(host or s.dashboards_host or s.host, s.dashboards_port if port is None else port,
+                         app.server, threaded=True)
+
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"dashboards on http://{server.host}:{server.port}/", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

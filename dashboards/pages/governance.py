@@ -1,0 +1,39 @@
+"""Governance: proposals with state, votes and quorum/threshold progress; the parameter and tier history."""
+
+from __future__ import annotations
+
+import dash
+import plotly.express as px
+
+from dashboards import context
+from dashboards.ui import chart_or_notice, page_body, pct, section, table
+
+dash.register_page(__name__, path="/governance", name="Governance", order=5)
+
+PROGRESS = lambda v, r: "–" if v is None else f"{pct(v)} of the bar"  # noqa: E731
+
+
+def _timeline(df):
+    fig = px.scatter(df, x="burn_height", y="item", color="what", hover_data=["value", "old_value", "sender"])
+    fig.update_traces(marker=dict(size=9))
+    fig.update_layout(title="Parameter and tier changes", yaxis_title="")
+    return fig
+
+
+def _body():
+    db = context.db()
+    proposals = db.frame("proposals")
+    timeline = db.frame("governance_timeline")
+    return [
+        section("Proposals", table(proposals, {"quorum_progress": PROGRESS, "threshold_progress": PROGRESS},
+                                   table_id="proposals-table", empty="No proposals yet."),
+                source="analytics.proposals (progress: votes against the quorum and threshold bars)"),
+        section("Parameter and tier history",
+                chart_or_notice(timeline, _timeline, "governance-timeline",
+                                "No parameter or tier has changed since deploy.", 420),
+                table(timeline.head(50), table_id="governance-changes", empty=""),
+                source="analytics.parameter_history, tier_history"),
+    ]
+
+
+layout = page_body("governance-body", _body)

@@ -1,0 +1,101 @@
+"""Policies: every policy, paged, sorted and filtered in the database; CSV export of the filtered set."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html
+
+from dashboards import context
+from dashboards.policy_query import COLUMNS, CSV_ROW_CAP, PAGE_SIZE, STATUSES, TOKENS, PolicyFilter
+from dashboards.ui import STATE, guarded, integer, notice, table, token_amount, usd
+
+dash.register_page(__name__, path="/policies", name="Policies", order=1)
+
+FILTERS = ("pol-status", "pol-owner", "pol-token", "pol-tier", "pol-expiry-min", "pol-expiry-max",
+           "pol-strike-min", "pol-strike-max", "pol-sort", "pol-dir")
+
+
+def _input(id_, placeholder, type_="number"):
+    return dcc.Input(id=id_, type=type_, placeholder=placeholder, debounce=True, className="input")
+
+
+layout = html.Div([
+    html.Div(className="filters", children=[
+        dcc.Checklist(id="pol-status", options=list(STATUSES), value=[], inline=True),
+        _input("pol-owner", "owner principal", "text"),
+        dcc.RadioItems(id="pol-token", options=[{"label": "any token", "value": ""}, *TOKENS], value="",
+                       inline=True),
+        _input("pol-tier", "tier (buyer or pool)", "text"),
+        _input("pol-expiry-min", "expiry ≥ (burn height)"), _input("pol-expiry-max", "expiry ≤"),
+        _input("pol-strike-min", "strike ≥ (USD)"), _input("pol-strike-max", "strike ≤ (USD)"),
+        dcc.Dropdown(id="pol-sort", options=list(COLUMNS), value="policy_id", clearable=False),
+        dcc.RadioItems(id="pol-dir", options=[{"label": "descending", "value": "desc"},
+                                              {"label": "ascending", "value": "asc"}], value="desc", inline=True),
+    ]),
+    html.Div(className="pager", children=[
+        html.Button("‹ previous", id="pol-prev"), html.Span(id="pol-range"), html.Button("next ›", id="pol-next"),
+        html.A("Download CSV", id="pol-csv", href="/export/policies.csv", className="button"),
+        html.Span(f"(the filtered set, sorted as shown, at most {CSV_ROW_CAP:,} rows)", className="note"),
+    ]),
+    dcc.Store(id="pol-page", data=0),
+    html.Div(id="pol-table", children="Loading…"),
+])
+
+
+def _filter(values) -> PolicyFilter:
+    status, owner, token, tier, emin, emax, smin, smax, sort, direction = values
+
+    def usd_e8(v):
+        return None if v in (None, "") else int(round(float(v) * 1e8))
+
+    return PolicyFilter.from_mapping({
+        "status": status or [], "owner": owner, "token": token, "tier": tier, "expiry_min": emin,
+        "expiry_max": emax, "strike_min": usd_e8(smin), "strike_max": usd_e8(smax), "sort": sort, "dir": direction})
+
+
+@callback(Output("pol-page", "data"), Input("pol-prev", "n_clicks"), Input("pol-next", "n_clicks"),
+          *[Input(f, "value") for f in FILTERS], State("pol-page", "data"), prevent_initial_call=True)
+def turn_page(_prev, _next, *rest):
+    page = rest[-1] or 0
+    if ctx.triggered_id == "pol-next":
+        return page + 1
+    if ctx.triggered_id == "pol-prev":
+        return max(page - 1, 0)
+    return 0  # a new filter or sort starts at the first page
+
+
+FORMATS = {
+    "strike": lambda v, r: usd(v), "amount": lambda v, r: token_amount(v, "sBTC"),
+    "premium": lambda v, r: token_amount(v, r["token"]), "collateral": lambda v, r: token_amount(v, r["token"]),
+    "payout": lambda v, r: token_amount(v, r["token"]) if v is not None else "–",
+}
+
+
+@callback(Output("pol-table", "children"), Output("pol-range", "children"), Output("pol-csv", "href"),
+          Input("pol-page", "data"), *[Input(f, "value") for f in FILTERS], Input(STATE, "data"))
+def render(page, *rest):
+    *values, state = rest
+    flt = _filter(values)
+    href = "/export/policies.csv?" + urlencode(flt.as_query())
+
+    def build():
+        db = context.db()
+        sql, params = flt.count_sql()
+        (total,) = db.rows(sql, **params)[0]
+        if total == 0:
+            return notice("No policy matches these filters." if flt.where()[0] else "No policies yet.", "empty"), \
+                "0 policies"
+        last_page = (total - 1) // PAGE_SIZE
+        p = min(page or 0, last_page)
+        sql, params = flt.page_sql(p)
+        df = db.frame(sql, **params)
+        shown = f"{p * PAGE_SIZE + 1:,}–{p * PAGE_SIZE + len(df):,} of {integer(total)} policies"
+        return table(df, FORMATS, table_id="policies-table",
+                     links={"policy_id": lambda r: f"/policies/{r['policy_id']}"}), shown
+
+    out = guarded(state, build)
+    if isinstance(out, tuple):
+        return out[0], out[1], href
+    return out, "", href

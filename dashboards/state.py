@@ -1,0 +1,54 @@
+"""The app-wide state every page reads: how current the analytics are (``analytics.freshness``) and whether
+they can be shown at all (database down, views missing, nothing indexed, another deployment)."""
+
+from __future__ import annotations
+
+from dashboards import context
+from dashboards.db import Unavailable
+
+
+def read_state() -> dict:
+    """``{"status": "ok", "height", "burn", "age_s", "raw_height"}`` or ``{"status": <why not>, "message"}``."""
+    db = context.db()
+    try:
+        rows = db.rows("freshness")
+    except Unavailable as u:
+        if u.kind == "missing":
+            return {"status": "missing", "message": "The analytics views are not built yet (analytics.freshness "
+                                                    "is missing): run `bithedge transforms build`."}
+        return {"status": u.kind, "message": str(u)}
+    if not rows:
+        return {"status": "empty", "message": "No blocks indexed yet: the analytics are empty. Start the "
+                                              "indexer (`bithedge up`) and the views fill as blocks arrive."}
+    f = rows[0]._mapping
+    if f["marts_stacks_height"] is None:
+        return {"status": "empty", "message": "Blocks are indexed but the transforms have not run yet."}
+    state = {"status": "ok", "height": int(f["marts_stacks_height"]), "burn": int(f["marts_burn_height"] or 0),
+             "raw_height": int(f["raw_stacks_height"] or 0),
+             "age_s": None if f["built_age_s"] is None else round(float(f["built_age_s"]))}
+    try:
+        (found,) = db.rows("any_bithedge_events")[0]
+    except Unavailable as u:
+        return {"status": u.kind, "message": str(u)}
+    if not found:
+        return {**state, "status": "no-events",
+                "message": f"No BitHedge events in the {state['raw_height']:,} indexed blocks: this chain is not "
+                           "the deployment these views were built for. Check BITHEDGE_TRANSFORMS_DEPLOYER "
+                           "(the deployer address of the BitHedge contracts) and rebuild the transforms."}
+    return state
+
+
+def stamp(state: dict) -> str:
+    """The line under every title: ``as of block N · burn height H · t s ago``."""
+    if state.get("status") not in ("ok", "no-events") or "burn" not in state:
+        return state.get("message", "")
+    age = "–" if state.get("age_s") is None else f"{state['age_s']:,} s ago"
+    return f"as of block {state['height']:,} · burn height {state['burn']:,} · {age}"
+
+
+def changed(old: dict | None, new: dict) -> bool:
+    """Pages re-query only on a new block or a change of status (the age ticks in the stamp alone)."""
+    if not old:
+        return True
+    return (old.get("status"), old.get("height"), old.get("message")) != (
+        new.get("status"), new.get("height"), new.get("message"))

@@ -1,0 +1,154 @@
+"""Shared page pieces: unit formatting, headline numbers, tables, charts and the notices shown instead of a
+traceback or a blank chart."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from decimal import Decimal
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from bithedge.protocol.units import token_scale
+from dashboards.db import Unavailable
+
+log = logging.getLogger("bithedge.dashboards")
+#: the app-wide store every page's callbacks take as input: ``{"status", "message", "height", "burn"}``
+STATE = "analytics-state"
+DECIMALS = {"STX": 6, "sBTC": 8}
+
+
+def _num(v) -> float | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    return float(v)
+
+
+def token_amount(v, token: str) -> str:
+    """Base units (µSTX, sats) as the token: ``1,234.500000 STX``."""
+    x = _num(v)
+    if x is None:
+        return "–"
+    return f"{Decimal(v) / token_scale(token):,.{DECIMALS.get(token, 0)}f} {token}"
+
+
+def usd(v_e8) -> str:
+    x = _num(v_e8)
+    return "–" if x is None else f"${x / 1e8:,.2f}"
+
+
+def pct(fraction) -> str:
+    x = _num(fraction)
+    return "–" if x is None else f"{x * 100:.2f} %"
+
+
+def integer(v) -> str:
+    x = _num(v)
+    return "–" if x is None else f"{int(x):,}"
+
+
+def raw(v) -> str:
+    """The exact value behind a figure (``data-value``: tests compare it with their own SQL)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v)
+
+
+def kpi(kpi_id: str, label: str, shown: str, value, source: str, drivers: str = "") -> html.Div:
+    return html.Div(className="kpi", id=kpi_id, **{"data-value": raw(value)}, children=[
+        html.Div(label, className="kpi-label"),
+        html.Div(shown, className="kpi-value"),
+        html.Div(drivers, className="kpi-drivers") if drivers else None,
+        html.Div(source, className="kpi-source"),
+    ])
+
+
+def notice(message: str, kind: str = "info") -> html.Div:
+    return html.Div(message, className=f"notice notice-{kind}", role="status")
+
+
+def section(title: str, *children, source: str = "") -> html.Section:
+    return html.Section(className="section", children=[
+        html.H3(title), *children, html.Div(f"from {source}", className="source") if source else None])
+
+
+def guarded(state: dict | None, build: Callable[[], object]):
+    """``build()`` when the analytics are readable, else the app-wide notice; a failing read becomes a notice."""
+    if not state:
+        return notice("Loading…")
+    if state.get("status") != "ok":
+        return notice(state.get("message", "The analytics are not available."), state.get("status", "error"))
+    try:
+        return build()
+    except Unavailable as u:
+        return notice(str(u), u.kind)
+    except Exception:  # a bug must not blank the page: say so, keep the traceback for the log
+        log.exception("section failed")
+        return notice("This section failed to render (the dashboards' log has the details).", "error")
+
+
+def page_body(body_id: str, build: Callable[[], object]) -> html.Div:
+    """A page whose whole body is ``build()``, re-run on every new block or state change (its callback is
+    registered here, beside the layout it fills)."""
+
+    @callback(Output(body_id, "children"), Input(STATE, "data"))
+    def _render(state):
+        return guarded(state, build)
+
+    return html.Div(id=body_id, children="Loading…")
+
+
+def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table_id: str | None = None,
+          links: dict[str, Callable] | None = None, empty: str = "No rows yet.") -> html.Div:
+    """A plain HTML table (small frames only: the queries aggregate first)."""
+    if df is None or df.empty:
+        return notice(empty, "empty")
+    formats, links = formats or {}, links or {}
+    head = html.Tr([html.Th(c) for c in df.columns])
+    body = []
+    for rec in df.to_dict("records"):
+        cells = []
+        for c in df.columns:
+            v = rec[c]
+            shown = formats[c](v, rec) if c in formats else ("–" if raw(v) == "" else str(v))
+            cells.append(html.Td(dcc.Link(shown, href=links[c](rec)) if c in links else shown,
+                                 **{"data-col": c, "data-value": raw(v)}))
+        body.append(html.Tr(cells))
+    return html.Div(className="table-wrap", children=html.Table(
+        [html.Thead(head), html.Tbody(body)], id=table_id or "", className="data"))
+
+
+def graph(fig: go.Figure, graph_id: str, height: int = 320) -> dcc.Graph:
+    fig.update_layout(height=height, margin=dict(l=50, r=20, t=40, b=40), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.2))
+    return dcc.Graph(id=graph_id, figure=fig, config={"displaylogo": False, "responsive": True})
+
+
+def chart_or_notice(df: pd.DataFrame, make: Callable[[pd.DataFrame], go.Figure], graph_id: str,
+                    empty: str, height: int = 320):
+    """A chart, or a sentence saying why there is none (never an empty set of axes)."""
+    if df is None or df.empty:
+        return notice(empty, "empty")
+    return graph(make(df), graph_id, height)
+
+
+def floats(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """numeric (Decimal) columns as float for plotting."""
+    out = df.copy()
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    return out
+
+
+def optional_view(relation: str, *, limit: int = 50, table_id: str, absent: str):
+    """A view another component adds later (the keeper's): its latest rows when there, else ``absent``."""
+    from dashboards import context
+
+    db = context.db()
+    if not db.exists(relation):
+        return notice(absent, "absent")
+    return table(db.frame(f"SELECT * FROM {relation} ORDER BY 1 DESC LIMIT {int(limit)}"), table_id=table_id,
+                 empty=f"{relation} has no rows yet.")
