@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
     )
 
+    # api quotes (api/quotes.py, api/transactions.py): the quote signer and quote life
+    api_quote_signer_key: SecretStr | None = Field(
+        default=None,
+        description="Private key (hex) holding the quote-signer role; default: the devnet key, only on the devnet.",
+    )
+    api_quote_life_blocks: int = Field(
+        default=3, ge=1, le=144, description="Burn blocks a quote stays valid (at most quote.max-life-blocks)."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, v: object) -> object:

@@ -1,0 +1,1 @@
+"""The BitHedge API service (api/README.md)."""

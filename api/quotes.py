@@ -1,0 +1,309 @@
+"""Signed premium quotes (`POST /v1/quotes`, api/README.md "Quotes and signing").
+
+A quote is a promise the chain will honour, so before anything is signed every creation rule of
+`bithedge-policy-registry.create-policy` (contracts/README.md, "Checks at creation", and the vault's pool caps)
+is checked against the state in `analytics` at every price the quote may meet on chain; a broken rule is a
+:class:`Refused` naming the rule and the contract's error code. Then the premium is priced
+(`api/pricing.py`), a quote id is reserved from `api.quote_ids`, the tuple is signed exactly as contracts v2
+defines it (`bithedge.protocol.quotes`), and the quote is stored in `api.quotes` before it is returned.
+
+"now" is the indexer's canonical burn tip (`analytics.freshness.raw_burn_height`): the quote is issued at it and
+valid for ``life_blocks`` burn blocks (at most `quote.max-life-blocks`); the duration rule holds over the whole
+life (expiry − valid-until ≥ min duration, expiry − issued-at ≤ max duration).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api import pricing
+from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
+from bithedge.protocol.errors import RegistryError, VaultError
+from bithedge.protocol.formulas import backing, pool_cap_error, premium_split
+from bithedge.protocol.quotes import Quote, quote_digest, sign_quote
+from bithedge.protocol.units import BP, TOKEN_ASSET, Role, Token
+from bithedge.settings import REPO_ROOT, Settings
+from stacks.address import AddressVersion, is_valid_address
+from stacks.keys import PrivateKey, parse_private_key
+from stacks.transaction import CHAIN_ID_MAINNET, CHAIN_ID_TESTNET
+
+#: the marts may trail the indexer's tip by this many burn blocks before quotes stop (their pool and policy
+#: state would be too old to promise anything)
+MAX_ANALYTICS_LAG_BURN_BLOCKS = 2
+DEVNET_ACCOUNTS = REPO_ROOT / "contracts" / "settings" / "devnet-accounts.json"
+#: distinct outstanding expiries a pool can hold (the vault's open-expiry list, u314)
+MAX_OPEN_EXPIRIES = 200
+TIER_NAME = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9-]+$")]
+UINT = Annotated[int, Field(gt=0, lt=2**127)]
+
+
+def standard_principal(v: str) -> str:
+    """``v`` when it is a standard principal with a valid checksum (pydantic validators use it)."""
+    if not is_valid_address(v):
+        raise ValueError("not a standard Stacks principal (bad c32 or checksum)")
+    return v
+
+
+class QuoteRequest(BaseModel):
+    """What a buyer asks a premium for. ``strike`` USD×1e8, ``amount`` sats, ``expiry`` a burn height."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: str = Field(description="standard principal that will send create-policy (c32, checksum-checked)")
+    token: Token = Field(description="collateral and premium token: `STX` or `sBTC`")
+    buyer_tier: TIER_NAME = Field(description="buyer tier: `conservative`, `standard`, `flexible`")
+    pool_tier: TIER_NAME = Field(description="provider tier of the pool (token, pool_tier)")
+    strike: UINT = Field(description="strike, USD×1e8 per BTC")
+    amount: UINT = Field(description="protected amount, sats")
+    expiry: UINT = Field(description="expiry, burn height")
+
+    @field_validator("buyer")
+    @classmethod
+    def _standard_principal(cls, v: str) -> str:
+        return standard_principal(v)
+
+
+class Refused(Exception):
+    """A contract rule the request would break (or why the service cannot answer now). ``rule`` is the stable
+    name clients match on, ``code`` the contract error the chain would return (``"u410"``); ``status`` 422,
+    or 503 when the service cannot quote."""
+
+    def __init__(self, rule: str, code: str | None, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.rule, self.code, self.detail, self.status = rule, code, detail, status
+
+
+def _u(code: RegistryError | VaultError) -> str:
+    return f"u{int(code)}"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The quote-signer key (from a `SecretStr` setting) with where its signatures are valid."""
+
+    key: PrivateKey
+    registry: str
+    chain_id: int
+    address: str
+
+    def __repr__(self) -> str:  # the key never reaches a log line through a repr
+        return f"Signer(address={self.address!r}, registry={self.registry!r})"
+
+
+# One snapshot of everything a quote depends on; numbers come back as JSON numbers (exact for integers).
+_STATE_SQL = """
+SELECT json_build_object(
+  'freshness', (SELECT json_build_object('raw', raw_burn_height, 'marts', marts_burn_height) FROM analytics.freshness),
+  'params', (SELECT json_object_agg(key, value) FROM analytics.parameters),
+  'buyer_tier', (SELECT row_to_json(t) FROM analytics.tiers t WHERE tier_kind = 'buyer' AND tier = $1),
+  'pool_tier', (SELECT row_to_json(t) FROM analytics.tiers t WHERE tier_kind = 'provider' AND tier = $2),
+  'prices', (SELECT json_object_agg(asset, json_build_object('price', latest_price, 'height', latest_burn_height,
+                                    'vol_144', realized_vol_144, 'vol_1008', realized_vol_1008))
+             FROM analytics.oracle_stats),
+  'pool', (SELECT json_build_object('assets', assets, 'shares', shares, 'locked', locked, 'pending', pending_shares)
+           FROM analytics.pools WHERE token = $3 AND tier = $2),
+  'paused', (SELECT paused FROM analytics.pauses WHERE action = 'create-policy'),
+  'signer_role', EXISTS (SELECT 1 FROM analytics.roles WHERE who = $4 AND role = $5),
+  'owner_active', (SELECT count(*) FROM analytics.policies WHERE owner = $6 AND status_onchain = 'active'),
+  'expiry_locked', (SELECT coalesce(sum(collateral), 0) FROM analytics.policies
+                    WHERE token = $3 AND pool_tier = $2 AND expiry = $7 AND status_onchain = 'active'),
+  'open_expiries', (SELECT count(DISTINCT expiry) FROM analytics.policies
+                    WHERE token = $3 AND pool_tier = $2 AND status_onchain = 'active'),
+  'expiry_open', EXISTS (SELECT 1 FROM analytics.policies
+                         WHERE token = $3 AND pool_tier = $2 AND expiry = $7 AND status_onchain = 'active')
+)
+"""
+
+_INSERT_SQL = """
+INSERT INTO api.quotes (quote_id, chain_id, registry, buyer, token, buyer_tier, pool_tier, strike, amount, expiry,
+  premium, issued_at, spot, valid_until, collateral_price, max_payout, collateral, min_premium, max_premium, signer,
+  digest, signature, model_name, model_version, pricing, requested_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+  $24, $25::jsonb, $26)
+"""
+
+
+def _param(params: dict, key: str) -> int:
+    try:
+        return int(params[key])
+    except (KeyError, TypeError):
+        raise Refused("analytics-not-ready", None, f"parameter {key} is not in analytics.parameters",
+                           503) from None
+
+
+async def read_state(conn: Any, req: QuoteRequest, signer: Signer) -> dict:
+    row = await conn.fetchval(_STATE_SQL, req.buyer_tier, req.pool_tier, req.token.value, signer.address,
+                              Role.QUOTE_SIGNER.value, req.buyer, req.expiry)
+    return json.loads(row)
+
+
+def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Quote, pricing.Priced, dict]:
+    """Every creation rule, in the registry's order where it matters, then the premium. Returns the quote (id
+    0: reserved later), the pricing and the parameters used."""
+    fresh = state.get("freshness") or {}
+    now, marts = fresh.get("raw"), fresh.get("marts")
+    if now is None or marts is None or state.get("params") is None:
+        raise Refused("analytics-not-ready", None, "the analytics views are not built yet", 503)
+    if now - marts > MAX_ANALYTICS_LAG_BURN_BLOCKS:
+        raise Refused("analytics-stale", None, f"the analytics trail the chain by {now - marts} burn blocks "
+                                                   f"(at most {MAX_ANALYTICS_LAG_BURN_BLOCKS})", 503)
+    if not state.get("signer_role"):
+        raise Refused("signer-not-authorized", _u(RegistryError.SIGNER_NOT_AUTHORIZED),
+                           "the service's quote-signer key does not hold the quote-signer role", 503)
+    p = state["params"]
+    if state.get("paused"):
+        raise Refused("create-policy-paused", _u(RegistryError.PAUSED), "create-policy is paused")
+    btier = state.get("buyer_tier")
+    if not btier or not btier.get("active"):
+        raise Refused("buyer-tier", _u(RegistryError.TIER_INVALID),
+                           f"buyer tier {req.buyer_tier!r} is unknown or inactive")
+    ptier, pool = state.get("pool_tier"), state.get("pool")
+    if pool is None:
+        raise Refused("pool", _u(VaultError.NO_POOL), f"there is no pool ({req.token.value}, {req.pool_tier})")
+    if not ptier or not ptier.get("active"):
+        raise Refused("pool-tier", _u(VaultError.TIER_INACTIVE),
+                           f"provider tier {req.pool_tier!r} is unknown or inactive")
+
+    life = min(life_blocks, _param(p, "quote.max-life-blocks"))
+    issued_at, valid_until = now, now + life
+    prices = state.get("prices") or {}
+    btc, coll = prices.get("BTC"), prices.get(TOKEN_ASSET[req.token].value)
+    max_age = _param(p, "policy.max-price-age-blocks")
+    for asset, rec in (("BTC", btc), (TOKEN_ASSET[req.token].value, coll)):
+        if rec is None or now - rec["height"] > max_age:
+            age = "no price" if rec is None else f"price {now - rec['height']} burn blocks old"
+            raise Refused("price-freshness", _u(RegistryError.PRICE_STALE),
+                               f"{asset}: {age} (policy.max-price-age-blocks = {max_age})")
+    spot, coll_price = int(btc["price"]), int(coll["price"])
+
+    lo_d, hi_d = _param(p, "policy.min-duration-blocks"), _param(p, "policy.max-duration-blocks")
+    if req.expiry - valid_until < lo_d or req.expiry - issued_at > hi_d:
+        raise Refused("duration", _u(RegistryError.BAD_DURATION),
+                           f"expiry {req.expiry} must be at least {lo_d} burn blocks after the quote's last valid "
+                           f"height {valid_until} and at most {hi_d} after {issued_at}")
+    lo_a, hi_a = _param(p, "policy.min-amount-sats"), _param(p, "policy.max-amount-sats")
+    if not lo_a <= req.amount <= hi_a:
+        raise Refused("amount", _u(RegistryError.BAD_AMOUNT), f"amount must be {lo_a}–{hi_a} sats")
+    slip = _param(p, "quote.max-slippage-bp")
+    s_lo, s_hi = pricing.band(spot, slip)
+    lo_k, hi_k = _param(p, "policy.min-strike-bp"), _param(p, "policy.max-strike-bp")
+    if not (req.strike * BP >= s_hi * lo_k and req.strike * BP <= s_lo * hi_k):
+        raise Refused("strike-band", _u(RegistryError.BAD_STRIKE),
+                           f"strike must stay within {lo_k}–{hi_k} bp of the BTC price over its slippage band "
+                           f"{s_lo}–{s_hi} (USD×1e8)")
+    limit = _param(p, "policy.max-active-per-owner")
+    if int(state["owner_active"]) >= limit:
+        raise Refused("owner-limit", _u(RegistryError.OWNER_LIMIT),
+                           f"{req.buyer} already has {state['owner_active']} active policies (limit {limit})")
+
+    pool_backing = backing(int(pool["assets"]), int(pool["shares"]), int(pool["pending"]))
+    inputs = pricing.PricingInputs(
+        token=req.token.value, strike=req.strike, amount=req.amount, spot=spot, collateral_price=coll_price,
+        blocks_to_expiry=req.expiry - issued_at,
+        realized_vol_144=_float(btc.get("vol_144")), realized_vol_1008=_float(btc.get("vol_1008")),
+        collateral_ratio_bp=int(btier["collateral_ratio_bp"]),
+        premium_adjustment_bp=int(btier["premium_adjustment_bp"]),
+        premium_min_bp=_param(p, "premium.min-bp"), premium_max_bp=_param(p, "premium.max-bp"),
+        stress_bp=_param(p, "stress.sbtc-price-bp" if req.token == Token.SBTC else "stress.stx-price-bp"),
+        fee_bp=_param(p, "fee.protocol-bp"), fund_bp=_param(p, "fund.premium-bp"), max_slippage_bp=slip,
+        pool_locked=int(pool["locked"]), pool_backing=pool_backing,
+        max_utilization_bp=int(ptier["max_utilization_bp"]),
+    )
+    try:
+        priced = pricing.price(inputs)
+    except pricing.Unpriceable as exc:
+        code = _u(RegistryError.BAD_STRIKE) if exc.rule == "strike-band" else "u411/u412"
+        raise Refused(exc.rule, code, str(exc)) from None
+
+    if not state.get("expiry_open") and int(state["open_expiries"]) >= MAX_OPEN_EXPIRIES:
+        raise Refused("pool-expiries", _u(VaultError.TOO_MANY_EXPIRIES),
+                           f"the pool already has {MAX_OPEN_EXPIRIES} outstanding expiries; pick one of them")
+    collateral = priced.low.collateral  # the most the chain may lock for it (lowest collateral price of the band)
+    cap = pool_cap_error(collateral, pool_backing, int(pool["locked"]), int(state["expiry_locked"]),
+                         int(ptier["max_exposure_policy_bp"]), int(ptier["max_utilization_bp"]),
+                         int(ptier["max_exposure_expiry_bp"]))
+    if cap is not None:
+        rule = {VaultError.EXPOSURE_POLICY: "pool-exposure-policy", VaultError.UTILIZATION: "pool-utilization",
+                VaultError.EXPOSURE_EXPIRY: "pool-exposure-expiry"}[cap]
+        raise Refused(rule, _u(cap), f"collateral {collateral} breaks the pool's {rule.removeprefix('pool-')} "
+                                          f"cap (backing {pool_backing}, locked {pool['locked']})")
+    quote = Quote(0, req.buyer, req.token.value, req.buyer_tier, req.pool_tier, req.strike, req.amount, req.expiry,
+                  priced.premium, issued_at=issued_at, spot=spot, valid_until=valid_until)
+    return quote, priced, {"coll_price": coll_price, "fee_bp": inputs.fee_bp, "fund_bp": inputs.fund_bp}
+
+
+def _float(v: object) -> float | None:
+    return None if v is None else float(v)
+
+
+async def issue(conn: Any, req: QuoteRequest, signer: Signer, life_blocks: int, requested_by: str | None = None) -> dict:
+    """Checks, prices, reserves an id, signs and stores one quote (one transaction); returns the response body."""
+    async with conn.transaction(isolation="repeatable_read"):
+        state = await read_state(conn, req, signer)
+        draft, priced, extra = check_and_price(req, state, life_blocks)
+        quote_id = await conn.fetchval("SELECT nextval('api.quote_ids')")
+        quote = replace(draft, quote_id=quote_id)
+        digest = quote_digest(quote, signer.registry, signer.chain_id)
+        signature = sign_quote(quote, signer.key, signer.registry, signer.chain_id)
+        terms = priced.terms
+        await conn.execute(
+            _INSERT_SQL, quote.quote_id, signer.chain_id, signer.registry, quote.buyer, quote.token, quote.buyer_tier,
+            quote.pool_tier, quote.strike, quote.amount, quote.expiry, quote.premium, quote.issued_at, quote.spot,
+            quote.valid_until, extra["coll_price"], terms.max_payout, terms.collateral, terms.min_premium,
+            terms.max_premium, signer.address, digest, signature, pricing.MODEL_NAME, pricing.MODEL_VERSION,
+            json.dumps(priced.record), requested_by)
+    return response(quote, signature, digest, signer, priced, extra)
+
+
+def response(quote: Quote, signature: bytes, digest: bytes, signer: Signer, priced: pricing.Priced, extra: dict) -> dict:
+    split = premium_split(quote.premium, extra["fee_bp"], extra["fund_bp"])
+    s, t = str, priced.terms
+    return {
+        "quote_id": s(quote.quote_id), "buyer": quote.buyer, "token": quote.token, "buyer_tier": quote.buyer_tier,
+        "pool_tier": quote.pool_tier, "strike": s(quote.strike), "amount": s(quote.amount), "expiry": quote.expiry,
+        "premium": s(quote.premium), "issued_at": quote.issued_at, "spot": s(quote.spot),
+        "valid_until": quote.valid_until, "signature": "0x" + signature.hex(), "digest": "0x" + digest.hex(),
+        "signer": signer.address, "registry": signer.registry, "chain_id": signer.chain_id,
+        "terms": {
+            "collateral_price": s(extra["coll_price"]), "max_payout": s(t.max_payout), "collateral": s(t.collateral),
+            "stress_price": s(t.stress_price), "coverage_floor": s(t.coverage_floor), "min_premium": s(t.min_premium),
+            "max_premium": s(t.max_premium), "protocol_fee": s(split.fee), "fund_share": s(split.fund),
+            "pool_premium": s(split.pool),
+        },
+        "model": {"name": pricing.MODEL_NAME, "version": pricing.MODEL_VERSION,
+                  "volatility": priced.record["volatility"],
+                  "volatility_window_blocks": priced.record["volatility_window_blocks"],
+                  "utilization_after": priced.record["utilization_after"],
+                  "utilization_loading_bp": priced.record["utilization_loading_bp"],
+                  "clamped": priced.record["clamped"]},
+    }
+
+
+#: DEVNET ONLY: the public Clarinet devnet account whose key holds `quote-signer` after `devnet-setup.json`.
+DEVNET_SIGNER_LABEL = "wallet_3"
+
+
+class SignerNotConfigured(RuntimeError):
+    """No quote-signer key for a network other than the local devnet."""
+
+
+def signer_from_settings(settings: Settings) -> Signer:
+    """The quote signer: `BITHEDGE_API_QUOTE_SIGNER_KEY`, or on the local devnet (no `BITHEDGE_NODE_URL`) the
+    devnet's public `wallet_3` key. Contracts from `BITHEDGE_TRANSFORMS_DEPLOYER`; the chain id follows the
+    deployer's network (SP/SM: mainnet)."""
+    deployment = Deployment(settings.transforms_deployer or DEVNET_DEPLOYER)
+    mainnet = deployment.deployer.startswith(("SP", "SM"))
+    if settings.api_quote_signer_key is not None:
+        key = parse_private_key(settings.api_quote_signer_key.get_secret_value())
+    elif settings.node_url is None and not mainnet:
+        accounts = json.loads(DEVNET_ACCOUNTS.read_text())["accounts"]
+        key = parse_private_key(next(a["privateKey"] for a in accounts if a["label"] == DEVNET_SIGNER_LABEL))
+    else:
+        raise SignerNotConfigured("BITHEDGE_API_QUOTE_SIGNER_KEY is required outside the local devnet")
+    version = AddressVersion.MAINNET_SINGLE_SIG if mainnet else AddressVersion.TESTNET_SINGLE_SIG
+    return Signer(key=key, registry=deployment.registry, chain_id=CHAIN_ID_MAINNET if mainnet else CHAIN_ID_TESTNET,
+                  address=key.address(version))
