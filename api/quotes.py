@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from api import pricing
+from api.problems import Problem
+from api.routing import BodyModel, Ctx, RouteTable
+from api.types import Sats, TokenAmount, UsdE8
 from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
 from bithedge.protocol.errors import RegistryError, VaultError
 from bithedge.protocol.formulas import backing, pool_cap_error, premium_split
@@ -31,50 +34,110 @@ from stacks.address import AddressVersion, is_valid_address
 from stacks.keys import PrivateKey, parse_private_key
 from stacks.transaction import CHAIN_ID_MAINNET, CHAIN_ID_TESTNET
 
+routes = RouteTable("quotes", "Signed premium quotes: every creation rule checked, priced, signed, stored")
+
 #: the marts may trail the indexer's tip by this many burn blocks before quotes stop (their pool and policy
 #: state would be too old to promise anything)
 MAX_ANALYTICS_LAG_BURN_BLOCKS = 2
 DEVNET_ACCOUNTS = REPO_ROOT / "contracts" / "settings" / "devnet-accounts.json"
 #: distinct outstanding expiries a pool can hold (the vault's open-expiry list, u314)
 MAX_OPEN_EXPIRIES = 200
-TIER_NAME = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9-]+$")]
-UINT = Annotated[int, Field(gt=0, lt=2**127)]
 
 
 def standard_principal(v: str) -> str:
-    """``v`` when it is a standard principal with a valid checksum (pydantic validators use it)."""
+    """``v`` when it is a standard principal with a valid checksum."""
     if not is_valid_address(v):
         raise ValueError("not a standard Stacks principal (bad c32 or checksum)")
     return v
 
 
-class QuoteRequest(BaseModel):
-    """What a buyer asks a premium for. ``strike`` USD×1e8, ``amount`` sats, ``expiry`` a burn height."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    buyer: str = Field(description="standard principal that will send create-policy (c32, checksum-checked)")
-    token: Token = Field(description="collateral and premium token: `STX` or `sBTC`")
-    buyer_tier: TIER_NAME = Field(description="buyer tier: `conservative`, `standard`, `flexible`")
-    pool_tier: TIER_NAME = Field(description="provider tier of the pool (token, pool_tier)")
-    strike: UINT = Field(description="strike, USD×1e8 per BTC")
-    amount: UINT = Field(description="protected amount, sats")
-    expiry: UINT = Field(description="expiry, burn height")
-
-    @field_validator("buyer")
-    @classmethod
-    def _standard_principal(cls, v: str) -> str:
-        return standard_principal(v)
+def positive_uint(v: int) -> int:
+    if v <= 0 or v >= 2**127:
+        raise ValueError("must be a positive uint")
+    return v
 
 
-class Refused(Exception):
-    """A contract rule the request would break (or why the service cannot answer now). ``rule`` is the stable
-    name clients match on, ``code`` the contract error the chain would return (``"u410"``); ``status`` 422,
-    or 503 when the service cannot quote."""
+#: a standard principal (`ST…`/`SP…`, c32 checksum checked): the sender of a user's transaction
+StandardAddress = Annotated[str, Field(min_length=28, max_length=42), AfterValidator(standard_principal)]
+TierName = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9-]+$")]
+BurnHeight = Annotated[int, Field(gt=0, lt=2**63, description="Bitcoin burn height")]
 
-    def __init__(self, rule: str, code: str | None, detail: str, status: int = 422) -> None:
-        super().__init__(detail)
-        self.rule, self.code, self.detail, self.status = rule, code, detail, status
+
+class QuoteRequest(BodyModel):
+    """What a buyer asks a premium for."""
+
+    buyer: StandardAddress = Field(description="The standard principal that will send create-policy.")
+    token: Token = Field(description="Collateral and premium token: `STX` or `sBTC`.")
+    buyer_tier: TierName = Field(description="Buyer tier: `conservative`, `standard`, `flexible`.")
+    pool_tier: TierName = Field(description="Provider tier of the pool (token × pool_tier).")
+    strike: Annotated[UsdE8, AfterValidator(positive_uint)] = Field(description="Strike, USD×1e8 per BTC.")
+    amount: Annotated[Sats, AfterValidator(positive_uint)] = Field(description="Protected amount, sats.")
+    expiry: BurnHeight = Field(description="Expiry (burn height).")
+
+
+class QuoteTerms(BaseModel):
+    """`policy-terms` at the quote's prices (what create-policy would lock and bound), and the premium's split."""
+
+    collateral_price: UsdE8 = Field(description="Latest price of the collateral token's feed.")
+    max_payout: TokenAmount = Field(description="Fully covered payout down to the stress price / coverage floor.")
+    collateral: TokenAmount = Field(description="Locked in the pool.")
+    stress_price: UsdE8 = Field(description="Collateral price down to which the payout is fully covered.")
+    coverage_floor: UsdE8 = Field(description="BTC price down to which an sBTC policy pays in full (0 for STX).")
+    min_premium: TokenAmount
+    max_premium: TokenAmount
+    protocol_fee: TokenAmount = Field(description="Part of the premium to the treasury.")
+    fund_share: TokenAmount = Field(description="Part of the premium to the insurance fund.")
+    pool_premium: TokenAmount = Field(description="The pool's unearned premium until settlement.")
+
+
+class PricingSummary(BaseModel):
+    """The model and the inputs that set the premium (all of them are stored with the quote)."""
+
+    name: str
+    version: str
+    volatility: float = Field(description="Annualized volatility used (realized BTC volatility, clamped).")
+    volatility_window_blocks: int = Field(description="Realized-volatility window used (0: none, the floor).")
+    utilization_after: float = Field(description="The pool's utilization of its backing with this policy.")
+    utilization_loading_bp: float
+    clamped: Literal["floor", "cap"] | None = Field(description="Set when the contract's bounds set the premium.")
+
+
+class QuoteResponse(BaseModel):
+    """A signed quote: pass its fields and `signature` to create-policy (or POST /v1/transactions/create-policy
+    with its `quote_id`) before `valid_until`."""
+
+    quote_id: int = Field(description="Unique quote id (once per registry).")
+    buyer: str
+    token: str
+    buyer_tier: str
+    pool_tier: str
+    strike: UsdE8
+    amount: Sats
+    expiry: int = Field(description="Burn height.")
+    premium: TokenAmount = Field(description="The whole premium the buyer pays.")
+    issued_at: int = Field(description="Burn height the quote was priced at.")
+    spot: UsdE8 = Field(description="BTC price the quote was priced at.")
+    valid_until: int = Field(description="Last burn height at which create-policy accepts it.")
+    signature: str = Field(description="65 bytes r ‖ s ‖ recovery-id, 0x hex: the create-policy argument.")
+    digest: str = Field(description="sha256 of the quote tuple's consensus serialization (`quote-hash`), 0x hex.")
+    signer: str = Field(description="Address of the quote-signer key.")
+    registry: str = Field(description="The policy registry the signature is valid for.")
+    chain_id: int
+    terms: QuoteTerms
+    model: PricingSummary
+
+
+class Refused(Problem):
+    """A contract rule the request would break, or why the service cannot answer now: problem+json with
+    ``rule`` (the stable name clients match on) and ``code`` (the contract error the chain would return, e.g.
+    ``"u410"``). 422 for a rule, 503 when the service cannot quote."""
+
+    def __init__(self, rule: str, code: str | None, detail: str, status: int = 422,
+                 title: str = "Request Refused") -> None:
+        kind = "refused" if status < 500 else "unavailable"
+        super().__init__(status, title if status < 500 else "Service Unavailable", detail,
+                         type=f"urn:bithedge:{kind}", rule=rule, code=code)
+        self.rule, self.code = rule, code
 
 
 def _u(code: RegistryError | VaultError) -> str:
@@ -240,7 +303,8 @@ def _float(v: object) -> float | None:
     return None if v is None else float(v)
 
 
-async def issue(conn: Any, req: QuoteRequest, signer: Signer, life_blocks: int, requested_by: str | None = None) -> dict:
+async def issue(conn: Any, req: QuoteRequest, signer: Signer, life_blocks: int,
+                requested_by: str | None = None) -> QuoteResponse:
     """Checks, prices, reserves an id, signs and stores one quote (one transaction); returns the response body."""
     async with conn.transaction(isolation="repeatable_read"):
         state = await read_state(conn, req, signer)
@@ -259,28 +323,25 @@ async def issue(conn: Any, req: QuoteRequest, signer: Signer, life_blocks: int, 
     return response(quote, signature, digest, signer, priced, extra)
 
 
-def response(quote: Quote, signature: bytes, digest: bytes, signer: Signer, priced: pricing.Priced, extra: dict) -> dict:
+def response(quote: Quote, signature: bytes, digest: bytes, signer: Signer, priced: pricing.Priced,
+             extra: dict) -> QuoteResponse:
     split = premium_split(quote.premium, extra["fee_bp"], extra["fund_bp"])
-    s, t = str, priced.terms
-    return {
-        "quote_id": s(quote.quote_id), "buyer": quote.buyer, "token": quote.token, "buyer_tier": quote.buyer_tier,
-        "pool_tier": quote.pool_tier, "strike": s(quote.strike), "amount": s(quote.amount), "expiry": quote.expiry,
-        "premium": s(quote.premium), "issued_at": quote.issued_at, "spot": s(quote.spot),
-        "valid_until": quote.valid_until, "signature": "0x" + signature.hex(), "digest": "0x" + digest.hex(),
-        "signer": signer.address, "registry": signer.registry, "chain_id": signer.chain_id,
-        "terms": {
-            "collateral_price": s(extra["coll_price"]), "max_payout": s(t.max_payout), "collateral": s(t.collateral),
-            "stress_price": s(t.stress_price), "coverage_floor": s(t.coverage_floor), "min_premium": s(t.min_premium),
-            "max_premium": s(t.max_premium), "protocol_fee": s(split.fee), "fund_share": s(split.fund),
-            "pool_premium": s(split.pool),
-        },
-        "model": {"name": pricing.MODEL_NAME, "version": pricing.MODEL_VERSION,
-                  "volatility": priced.record["volatility"],
-                  "volatility_window_blocks": priced.record["volatility_window_blocks"],
-                  "utilization_after": priced.record["utilization_after"],
-                  "utilization_loading_bp": priced.record["utilization_loading_bp"],
-                  "clamped": priced.record["clamped"]},
-    }
+    t, r = priced.terms, priced.record
+    return QuoteResponse(
+        quote_id=quote.quote_id, buyer=quote.buyer, token=quote.token, buyer_tier=quote.buyer_tier,
+        pool_tier=quote.pool_tier, strike=quote.strike, amount=quote.amount, expiry=quote.expiry,
+        premium=quote.premium, issued_at=quote.issued_at, spot=quote.spot, valid_until=quote.valid_until,
+        signature="0x" + signature.hex(), digest="0x" + digest.hex(), signer=signer.address,
+        registry=signer.registry, chain_id=signer.chain_id,
+        terms=QuoteTerms(collateral_price=extra["coll_price"], max_payout=t.max_payout, collateral=t.collateral,
+                         stress_price=t.stress_price, coverage_floor=t.coverage_floor, min_premium=t.min_premium,
+                         max_premium=t.max_premium, protocol_fee=split.fee, fund_share=split.fund,
+                         pool_premium=split.pool),
+        model=PricingSummary(name=pricing.MODEL_NAME, version=pricing.MODEL_VERSION, volatility=r["volatility"],
+                             volatility_window_blocks=r["volatility_window_blocks"],
+                             utilization_after=r["utilization_after"],
+                             utilization_loading_bp=r["utilization_loading_bp"], clamped=r["clamped"]),
+    )
 
 
 #: DEVNET ONLY: the public Clarinet devnet account whose key holds `quote-signer` after `devnet-setup.json`.
@@ -291,12 +352,17 @@ class SignerNotConfigured(RuntimeError):
     """No quote-signer key for a network other than the local devnet."""
 
 
+def signer_deployment(settings: Settings) -> tuple[Deployment, bool]:
+    """(the contracts, mainnet?): from `BITHEDGE_TRANSFORMS_DEPLOYER`; the network follows the deployer's
+    address (SP/SM: mainnet)."""
+    deployment = Deployment(settings.transforms_deployer or DEVNET_DEPLOYER)
+    return deployment, deployment.deployer.startswith(("SP", "SM"))
+
+
 def signer_from_settings(settings: Settings) -> Signer:
     """The quote signer: `BITHEDGE_API_QUOTE_SIGNER_KEY`, or on the local devnet (no `BITHEDGE_NODE_URL`) the
-    devnet's public `wallet_3` key. Contracts from `BITHEDGE_TRANSFORMS_DEPLOYER`; the chain id follows the
-    deployer's network (SP/SM: mainnet)."""
-    deployment = Deployment(settings.transforms_deployer or DEVNET_DEPLOYER)
-    mainnet = deployment.deployer.startswith(("SP", "SM"))
+    devnet's public `wallet_3` key (DEVNET ONLY)."""
+    deployment, mainnet = signer_deployment(settings)
     if settings.api_quote_signer_key is not None:
         key = parse_private_key(settings.api_quote_signer_key.get_secret_value())
     elif settings.node_url is None and not mainnet:
@@ -307,3 +373,38 @@ def signer_from_settings(settings: Settings) -> Signer:
     version = AddressVersion.MAINNET_SINGLE_SIG if mainnet else AddressVersion.TESTNET_SINGLE_SIG
     return Signer(key=key, registry=deployment.registry, chain_id=CHAIN_ID_MAINNET if mainnet else CHAIN_ID_TESTNET,
                   address=key.address(version))
+
+
+# ---- HTTP ------------------------------------------------------------------------------------------------------
+SIGNER = "quotes.signer"
+
+
+@routes.lifespan
+async def _signer(app):  # noqa: ANN001, ANN202 - an aiohttp cleanup context
+    """The signer is read from settings once; without one (a real node and no key) quotes answer 503."""
+    from api.state import STATE
+
+    state = app[STATE]
+    try:
+        state.extras[SIGNER] = signer_from_settings(state.settings)
+    except SignerNotConfigured as exc:
+        state.extras[SIGNER] = exc
+    yield
+
+
+@routes.post("/v1/quotes", scope="quote", status=201, errors=(422, 503))
+async def create_quote(ctx: Ctx, *, body: QuoteRequest) -> QuoteResponse:
+    """A signed premium quote.
+
+    Every creation rule of the policy registry is checked first, at every price the quote may meet on chain
+    (BTC within `quote.max-slippage-bp`); a broken rule answers 422 with `rule` (e.g. `strike-band`, `duration`,
+    `amount`, `price-freshness`, `owner-limit`, `pool-utilization`) and the contract's `code` (e.g. `u410`).
+    The quote is stored before it is returned; its `quote_id` is never issued again."""
+    signer = ctx.state.extras.get(SIGNER)
+    if not isinstance(signer, Signer):
+        raise Refused("signer-not-configured", None, str(signer or "no quote signer"), 503)
+    async with ctx.db.acquire() as conn:
+        quote = await issue(conn, body, signer, ctx.state.settings.api_quote_life_blocks,
+                            requested_by=getattr(ctx.principal, "prefix", None))
+    ctx.audit["quote_id"] = quote.quote_id
+    return quote

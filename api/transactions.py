@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
-from api.quotes import TIER_NAME, UINT, Refused, standard_principal
+from api.problems import Problem
+from api.quotes import Refused, StandardAddress, TierName, positive_uint
+from api.routing import BodyModel, Ctx, RouteTable
+from api.types import MicroStx, TokenAmount
 from bithedge.protocol.deployment import SBTC_TOKEN, Deployment
 from bithedge.protocol.errors import RegistryError, VaultError
 from bithedge.protocol.formulas import value_of_shares
@@ -46,7 +49,9 @@ from stacks.transaction import (
     TransactionVersion,
 )
 
+routes = RouteTable("transactions", "Wallet-ready unsigned transactions for every user action")
 A, U = clarity.StringAscii, clarity.UInt
+Positive = Annotated[TokenAmount, AfterValidator(positive_uint)]
 #: the sBTC SIP-010 token's fungible asset (`define-fungible-token sbtc-token` in the boot contract)
 SBTC_ASSET = AssetInfo(parse_principal(SBTC_TOKEN), "sbtc-token")
 #: the network's minimum relay fee rate (µSTX per byte): the fee when the node has no estimate
@@ -65,62 +70,91 @@ class Action(StrEnum):
     VOTE = "vote"
 
 
-class TxOptions(BaseModel):
+class TxOptions(BodyModel):
     """Options every action takes: an explicit nonce or fee overrides the node's."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    nonce: Annotated[int, Field(ge=0, lt=2**64)] | None = Field(None, description="nonce; default: the node's next")
-    fee: Annotated[int, Field(ge=1, lt=2**64)] | None = Field(None, description="fee, µSTX; default: the node's estimate")
+    nonce: Annotated[int, Field(ge=0, lt=2**64)] | None = Field(None, description="Nonce; default: the node's next.")
+    fee: Annotated[int, Field(ge=1, lt=2**64)] | None = Field(None, description="Fee in micro-STX; default: the node's estimate.")
     public_key: str | None = Field(None, pattern=r"^(0x)?([0-9a-fA-F]{66}|[0-9a-fA-F]{130})$",
-                                   description="the sender's public key (hex); sets the key encoding "
-                                               "(default compressed) and is checked against the sender")
+                                   description="The sender's public key (hex): sets the key encoding (default "
+                                               "compressed) and must hash to the sender.")
 
 
 class SenderBody(TxOptions):
-    sender: str = Field(description="standard principal that signs and sends the call")
-
-    @field_validator("sender")
-    @classmethod
-    def _standard_principal(cls, v: str) -> str:
-        return standard_principal(v)
+    sender: StandardAddress = Field(description="The standard principal that signs and sends the call.")
 
 
 class CreatePolicyBody(TxOptions):
-    quote_id: UINT = Field(description="a quote from POST /v1/quotes; the sender is its buyer")
+    quote_id: Annotated[int, Field(gt=0, lt=2**63)] = Field(description="A quote from POST /v1/quotes; the sender is its buyer.")
 
 
 class PoolBody(SenderBody):
     token: Token
-    tier: TIER_NAME = Field(description="provider tier (the pool is token × tier)")
+    tier: TierName = Field(description="Provider tier (the pool is token × tier).")
 
 
 class DepositBody(PoolBody):
-    amount: UINT = Field(description="deposit, token base units")
+    amount: Positive = Field(description="Deposit, token base units.")
 
 
 class SharesBody(PoolBody):
-    shares: UINT
+    shares: Annotated[int, Field(gt=0, lt=2**127, description="Vault shares.")]
 
 
 class WithdrawBody(SharesBody):
-    min_amount: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="least the vault must pay (token base units); default: the shares' value now")
+    min_amount: TokenAmount | None = Field(None, description="Least the vault must pay; default: the shares' value now.")
 
 
 class ExecuteWithdrawalBody(PoolBody):
-    min_amount: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="least the vault must pay (token base units); default: the request's value now")
+    min_amount: TokenAmount | None = Field(None, description="Least the vault must pay; default: the request's value now.")
 
 
 class FundDepositBody(SenderBody):
     token: Token
-    amount: UINT = Field(description="deposit into the insurance fund, token base units")
+    amount: Positive = Field(description="Deposit into the insurance fund, token base units.")
 
 
 class VoteBody(SenderBody):
-    proposal_id: UINT
+    proposal_id: Annotated[int, Field(gt=0, lt=2**127)]
     support: bool
+
+
+class PostConditionJson(BaseModel):
+    """A post-condition as stacks.js 7's `PostCondition` object."""
+
+    type: Literal["stx-postcondition", "ft-postcondition"]
+    address: str = Field(description="Principal whose transfer it bounds (the sender, or the vault contract).")
+    condition: Literal["eq", "gte"]
+    amount: TokenAmount
+    asset: str | None = Field(None, description="`contract::token` of a fungible token (sBTC).")
+
+
+class ContractCall(BaseModel):
+    """The options `openContractCall` of `@stacks/connect` takes (arguments as hex Clarity values)."""
+
+    contractAddress: str
+    contractName: str
+    functionName: str
+    functionArgs: list[str] = Field(description="Each argument: its consensus serialization, 0x hex.")
+    postConditionMode: Literal["deny"]
+    postConditions: list[PostConditionJson]
+    network: Literal["mainnet", "testnet"]
+    fee: MicroStx
+    nonce: str = Field(description="Decimal string.")
+
+
+class TransactionResponse(BaseModel):
+    """An unsigned transaction for the sender to sign (its signature field is empty)."""
+
+    action: str
+    sender: str
+    nonce: int
+    fee: MicroStx
+    fee_source: Literal["request", "node-estimate", "minimum"]
+    transaction: str = Field(description="The unsigned SIP-005 transaction, 0x hex.")
+    post_condition_mode: Literal["deny"]
+    post_conditions: list[PostConditionJson] = Field(description="What the call may move; everything else aborts it.")
+    contract_call: ContractCall
 
 
 BODIES: dict[Action, type[TxOptions]] = {
@@ -241,13 +275,11 @@ def _post_condition(principal: str, token: str, code: FungibleConditionCode, amo
     return FungiblePostCondition(who, SBTC_ASSET, code, amount)
 
 
-def _post_condition_json(principal: str, token: str, code: FungibleConditionCode, amount: int) -> dict:
-    """stacks.js 7's `PostCondition` object (what `openContractCall`'s `postConditions` takes)."""
-    pc = {"type": "stx-postcondition" if token == Token.STX else "ft-postcondition", "address": principal,
-          "condition": _CODES[code], "amount": str(amount)}
-    if token != Token.STX:
-        pc["asset"] = f"{SBTC_TOKEN}::{SBTC_ASSET.asset_name}"
-    return pc
+def _post_condition_json(principal: str, token: str, code: FungibleConditionCode, amount: int) -> PostConditionJson:
+    sbtc = token != Token.STX
+    return PostConditionJson(type="ft-postcondition" if sbtc else "stx-postcondition", address=principal,
+                             condition=_CODES[code], amount=amount,
+                             asset=f"{SBTC_TOKEN}::{SBTC_ASSET.asset_name}" if sbtc else None)
 
 
 def _signer_hash(sender: str, public_key: str | None) -> tuple[bytes, KeyEncoding]:
@@ -285,36 +317,80 @@ async def next_nonce(client: StacksClient, address: str) -> int:
         return (await client.account(address)).nonce
 
 
-async def estimate_fee(client: StacksClient, tx: Transaction) -> int:
-    """The node's middle estimate for this payload and length; the minimum relay fee when it has none."""
+async def estimate_fee(client: StacksClient, tx: Transaction) -> tuple[int, str]:
+    """(fee, source): the node's middle estimate for this payload and length, or the minimum relay fee when the
+    node has none."""
     out = bytearray()
     tx.payload.write(out)
     size = len(tx.serialize())
     try:
         estimations = (await client.fee_estimate(bytes(out), estimated_len=size))["estimations"]
-        return max(int(estimations[len(estimations) // 2]["fee"]), MIN_FEE)
+        return max(int(estimations[len(estimations) // 2]["fee"]), MIN_FEE), "node-estimate"
     except (RpcError, KeyError, IndexError, TypeError, ValueError):
-        return max(size * MIN_FEE_RATE, MIN_FEE)
+        return max(size * MIN_FEE_RATE, MIN_FEE), "minimum"
 
 
-async def build(action: Action, body: TxOptions, ctx: Context, conn: Any) -> dict:
+async def build(action: Action, body: TxOptions, ctx: Context, conn: Any) -> TransactionResponse:
     """The response of `POST /v1/transactions/{action}`."""
     call = await plan(action, body, ctx, conn)
     nonce = body.nonce if body.nonce is not None else await next_nonce(ctx.client, call.sender)
     tx = unsigned(call, nonce=nonce, fee=body.fee or 0, mainnet=ctx.mainnet, public_key=body.public_key)
-    fee = body.fee or await estimate_fee(ctx.client, tx)
+    fee, source = (body.fee, "request") if body.fee else await estimate_fee(ctx.client, tx)
     tx = unsigned(call, nonce=nonce, fee=fee, mainnet=ctx.mainnet, public_key=body.public_key)
     address, name = call.contract.split(".")
     pcs = [_post_condition_json(*m) for m in call.moves]
-    return {
-        "action": action.value, "sender": call.sender, "nonce": str(nonce), "fee": str(fee),
-        "fee_source": "request" if body.fee else "node-estimate",
-        "transaction": "0x" + tx.serialize().hex(),
-        "post_condition_mode": "deny", "post_conditions": pcs,
-        "contract_call": {
-            "contractAddress": address, "contractName": name, "functionName": call.function,
-            "functionArgs": ["0x" + clarity.encode(a).hex() for a in call.args],
-            "postConditionMode": "deny", "postConditions": pcs,
-            "network": "mainnet" if ctx.mainnet else "testnet", "fee": str(fee), "nonce": str(nonce),
-        },
-    }
+    return TransactionResponse(
+        action=action.value, sender=call.sender, nonce=nonce, fee=fee, fee_source=source,
+        transaction="0x" + tx.serialize().hex(), post_condition_mode="deny", post_conditions=pcs,
+        contract_call=ContractCall(
+            contractAddress=address, contractName=name, functionName=call.function,
+            functionArgs=["0x" + clarity.encode(a).hex() for a in call.args], postConditionMode="deny",
+            postConditions=pcs, network="mainnet" if ctx.mainnet else "testnet", fee=fee, nonce=str(nonce)),
+    )
+
+
+# ---- HTTP ------------------------------------------------------------------------------------------------------
+CONTEXT = "transactions.context"
+
+
+@routes.lifespan
+async def _node(app):  # noqa: ANN001, ANN202 - an aiohttp cleanup context
+    """One node client for the app (nonces, fee estimates, read-only pre-checks)."""
+    from api.quotes import signer_deployment
+    from api.state import STATE
+
+    state = app[STATE]
+    deployment, mainnet = signer_deployment(state.settings)
+    async with StacksClient(state.settings.resolved_node_url, retries=2) as client:
+        state.extras[CONTEXT] = Context(client, deployment, mainnet)
+        yield
+
+
+_SUMMARIES = {
+    Action.CREATE_POLICY: "create-policy with a stored quote; pins the premium the buyer pays",
+    Action.DEPOSIT: "vault deposit; pins the deposit",
+    Action.WITHDRAW: "immediate withdrawal (pool without outstanding expiries); the vault pays at least min_amount",
+    Action.REQUEST_WITHDRAWAL: "request a withdrawal after the pool's outstanding expiries; moves nothing",
+    Action.CANCEL_WITHDRAWAL: "cancel a withdrawal request; moves nothing",
+    Action.EXECUTE_WITHDRAWAL: "execute a withdrawal request; the vault pays at least min_amount",
+    Action.FUND_DEPOSIT: "insurance-fund deposit; pins the deposit",
+    Action.VOTE: "governance vote; moves nothing",
+}
+
+
+def _route(action: Action, body_model: type[TxOptions]) -> None:
+    async def handler(ctx: Ctx, *, body: TxOptions) -> TransactionResponse:
+        try:
+            async with ctx.db.acquire() as conn:
+                return await build(action, body, ctx.state.extras[CONTEXT], conn)
+        except RpcError as exc:
+            raise Problem(502, "Bad Gateway", f"the Stacks node did not answer: {type(exc).__name__}") from None
+
+    handler.__name__ = handler.__qualname__ = "transaction_" + action.value.replace("-", "_")
+    handler.__doc__ = f"Unsigned {action.value}: {_SUMMARIES[action]}."
+    handler.__annotations__ = {"ctx": Ctx, "body": body_model, "return": TransactionResponse}
+    routes.post(f"/v1/transactions/{action.value}", scope="quote", errors=(404, 409, 410, 422, 502))(handler)
+
+
+for _action, _model in BODIES.items():
+    _route(_action, _model)

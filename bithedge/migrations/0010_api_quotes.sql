@@ -5,7 +5,7 @@
 CREATE SCHEMA IF NOT EXISTS api;
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 
--- The API's own role (migration 0009 of the API service may have made it already), as 0001 makes roles.
+-- The API's own role (migration 0009 makes it too), as 0001 makes roles.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bithedge_api') THEN
@@ -55,7 +55,9 @@ CREATE TABLE IF NOT EXISTS api.quotes (
 CREATE INDEX IF NOT EXISTS quotes_buyer ON api.quotes (buyer, created_at);
 CREATE INDEX IF NOT EXISTS quotes_model ON api.quotes (model_name, model_version);
 
+-- A stored quote is a record of what was signed: the API inserts and reads, never changes or deletes one.
 GRANT USAGE ON SCHEMA api TO bithedge_api, bithedge_transform;
 GRANT SELECT, INSERT ON api.quotes TO bithedge_api;
+REVOKE UPDATE, DELETE, TRUNCATE ON api.quotes FROM bithedge_api;
 GRANT USAGE ON SEQUENCE api.quote_ids TO bithedge_api;
 GRANT SELECT ON api.quotes TO bithedge_transform;
