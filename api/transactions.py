@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from api.problems import Problem
 from api.quotes import Refused, StandardAddress, TierName, positive_uint
 from api.routing import BodyModel, Ctx, RouteTable
-from api.types import MicroStx, TokenAmount
+from api.types import MicroStx, Sats, TokenAmount
 from bithedge.protocol.deployment import SBTC_TOKEN, Deployment
 from bithedge.protocol.errors import RegistryError, VaultError
 from bithedge.protocol.formulas import value_of_shares
@@ -119,14 +119,26 @@ class VoteBody(SenderBody):
     support: bool
 
 
-class PostConditionJson(BaseModel):
-    """A post-condition as stacks.js 7's `PostCondition` object."""
+class StxPostConditionJson(BaseModel):
+    """An STX post-condition as stacks.js 7's `StxPostCondition` object."""
 
-    type: Literal["stx-postcondition", "ft-postcondition"]
+    type: Literal["stx-postcondition"]
     address: str = Field(description="Principal whose transfer it bounds (the sender, or the vault contract).")
     condition: Literal["eq", "gte"]
-    amount: TokenAmount
-    asset: str | None = Field(None, description="`contract::token` of a fungible token (sBTC).")
+    amount: MicroStx
+
+
+class FtPostConditionJson(BaseModel):
+    """A fungible-token (sBTC) post-condition as stacks.js 7's `FungiblePostCondition` object."""
+
+    type: Literal["ft-postcondition"]
+    address: str = Field(description="Principal whose transfer it bounds (the sender, or the vault contract).")
+    condition: Literal["eq", "gte"]
+    asset: str = Field(description="`contract::token`.")
+    amount: Sats
+
+
+PostConditionJson = Annotated[StxPostConditionJson | FtPostConditionJson, Field(discriminator="type")]
 
 
 class ContractCall(BaseModel):
@@ -275,11 +287,12 @@ def _post_condition(principal: str, token: str, code: FungibleConditionCode, amo
     return FungiblePostCondition(who, SBTC_ASSET, code, amount)
 
 
-def _post_condition_json(principal: str, token: str, code: FungibleConditionCode, amount: int) -> PostConditionJson:
-    sbtc = token != Token.STX
-    return PostConditionJson(type="ft-postcondition" if sbtc else "stx-postcondition", address=principal,
-                             condition=_CODES[code], amount=amount,
-                             asset=f"{SBTC_TOKEN}::{SBTC_ASSET.asset_name}" if sbtc else None)
+def _post_condition_json(principal: str, token: str, code: FungibleConditionCode,
+                         amount: int) -> StxPostConditionJson | FtPostConditionJson:
+    if token == Token.STX:
+        return StxPostConditionJson(type="stx-postcondition", address=principal, condition=_CODES[code], amount=amount)
+    return FtPostConditionJson(type="ft-postcondition", address=principal, condition=_CODES[code],
+                               asset=f"{SBTC_TOKEN}::{SBTC_ASSET.asset_name}", amount=amount)
 
 
 def _signer_hash(sender: str, public_key: str | None) -> tuple[bytes, KeyEncoding]:
