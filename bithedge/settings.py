@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     api_quote_life_blocks: int = Field(
         default=3, ge=1, le=144, description="Burn blocks a quote stays valid (at most quote.max-life-blocks)."
     )
+    simulator_api_key: SecretStr | None = Field(
+        default=None, description="API key (scope quote) of `bithedge simulate --api`; default: one made in the database."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

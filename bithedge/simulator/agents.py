@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import math
 import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
+
 from bithedge.protocol.deployment import DEVNET, Deployment
 from bithedge.protocol.errors import RegistryError
 from bithedge.protocol.formulas import allowed_deviation_bp, guard_bounds, payout_terms, policy_terms
+from bithedge.protocol.pricing import bs_put
 from bithedge.protocol.quotes import Quote, sign_quote
 from bithedge.protocol.settlement import settlement_price_error
 from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, PauseAction, token_scale
@@ -29,7 +31,7 @@ from stacks.address import AddressVersion
 from stacks.keys import parse_private_key
 from stacks.principal import parse_principal
 from stacks.rpc import BadNonce, RpcError, StacksClient, TransactionRejected
-from stacks.transaction import PostConditionMode, make_contract_call
+from stacks.transaction import PostConditionMode, decode_transaction, make_contract_call, sign
 
 U = clarity.UInt
 A = clarity.StringAscii
@@ -54,17 +56,50 @@ class Pending:
     sent_at: float = field(default_factory=time.monotonic)
 
 
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+class BitHedgeApi:
+    """The BitHedge API as the simulator's buyers and providers use it (``--api``): JSON POSTs with a key of
+    scope ``quote``."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {key}"}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, path: str, body: dict) -> tuple[int, dict]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        try:
+            async with self._session.post(self.url + path, json=body, headers=self._headers) as r:
+                return r.status, await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return 0, {"rule": f"unreachable:{type(exc).__name__}"}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
-def bs_put(spot: float, strike: float, vol: float, years: float) -> float:
-    """Black-Scholes put value (USD per BTC), zero rates."""
-    if years <= 0 or vol <= 0:
-        return max(0.0, strike - spot)
-    sd = vol * math.sqrt(years)
-    d1 = (math.log(spot / strike) + 0.5 * sd * sd) / sd
-    return strike * _norm_cdf(-(d1 - sd)) - spot * _norm_cdf(-d1)
+async def simulator_api_key() -> str:
+    """`BITHEDGE_SIMULATOR_API_KEY`, or else a new key of scope ``quote`` that expires in a day, made in the
+    database of `DATABASE_URL` (what `bithedge up` gives the simulator)."""
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from api import keys
+    from bithedge.settings import get_settings
+
+    settings = get_settings()
+    if settings.simulator_api_key is not None:
+        return settings.simulator_api_key.get_secret_value()
+    if settings.database_url is None:
+        raise RuntimeError("--api needs BITHEDGE_SIMULATOR_API_KEY (a key of scope quote) or DATABASE_URL")
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        made = await keys.create(conn, "simulator", ["quote"], expires_at=datetime.now(UTC) + timedelta(days=1))
+    finally:
+        await conn.close()
+    return made.key
 
 
 class Simulator:
@@ -80,6 +115,8 @@ class Simulator:
         extra_buyers: int = 4,
         activity: float = 1.0,
         crash_at: int | None = None,
+        api: str | None = None,
+        api_key: str | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.client = client
@@ -93,6 +130,8 @@ class Simulator:
         self.extra_buyers = extra_buyers
         self.activity = activity
         self.log = log
+        self.api_url, self.api_key = api, api_key
+        self.api: BitHedgeApi | None = None  # set by setup() when api_url is given
         self.pending: list[Pending] = []
         self.stats: Counter = Counter()
         self.open_policies: dict[int, set[int]] = {}  # expiry -> policy ids not yet settled
@@ -108,6 +147,8 @@ class Simulator:
 
     # ---- setup -----------------------------------------------------------------------------------
     async def setup(self) -> None:
+        if self.api_url is not None and self.api is None:
+            self.api = BitHedgeApi(self.api_url, self.api_key or await simulator_api_key())
         accounts = await self._accounts()
         by = {a["label"]: a for a in accounts}
 
@@ -199,6 +240,10 @@ class Simulator:
         fee = self.rng.randint(2_000, 6_000)
         tx = make_contract_call(contract=contract, function_name=fn, function_args=args, sender_key=actor.key,
                                 nonce=actor.nonce, fee=fee, mainnet=False, post_condition_mode=PostConditionMode.ALLOW)
+        return await self.submit(actor, kind, tx, meta)
+
+    async def submit(self, actor: Actor, kind: str, tx, meta: dict | None = None) -> str | None:
+        """Broadcasts ``actor``'s signed ``tx``, keeping its nonce and the pending list."""
         try:
             txid = await self.client.broadcast(tx)
         except BadNonce as exc:
@@ -289,7 +334,8 @@ class Simulator:
         if 0 < nxt <= self.burn_height:  # an expiry has passed unsettled: deposits wait for its settlement
             self.stats["skipped:deposit:settlement-pending"] += 1
             return
-        await self.send(p, "deposit", self.deployment.vault, "deposit", [A(token), A(tier), U(amount)])
+        await self.act(p, "deposit", {"token": token, "tier": tier, "amount": str(amount)},
+                       (self.deployment.vault, "deposit", [A(token), A(tier), U(amount)]))
 
     async def withdraw(self, p: Actor) -> None:
         """Withdrawals by the v2 rules: immediate only while the pool has no outstanding expiry,
@@ -299,25 +345,25 @@ class Simulator:
         who = parse_principal(p.address)
         request = await self._read(vault, "get-withdrawal-request", [A(token), A(tier), who])
         nxt = (await self._pool(token, tier))["next-expiry"]
+        pool = {"token": token, "tier": tier}
         if request:
             if nxt == 0 or nxt > int(request["after"]):
-                await self.send(p, "execute-withdrawal", vault, "execute-withdrawal", [A(token), A(tier)])
+                await self.act(p, "execute-withdrawal", pool, (vault, "execute-withdrawal", [A(token), A(tier)]))
             elif r.random() < 0.1:
-                await self.send(p, "cancel-withdrawal", vault, "cancel-withdrawal", [A(token), A(tier)])
+                await self.act(p, "cancel-withdrawal", pool, (vault, "cancel-withdrawal", [A(token), A(tier)]))
             return
         shares = await self._read_uint(vault, "get-shares", [A(token), A(tier), who])
         if shares <= 20:
             return
-        if nxt == 0:
-            await self.send(p, "withdraw", vault, "withdraw", [A(token), A(tier), U(shares // 20)])
-        else:
-            await self.send(p, "request-withdrawal", vault, "request-withdrawal", [A(token), A(tier), U(shares // 20)])
+        kind = "withdraw" if nxt == 0 else "request-withdrawal"
+        await self.act(p, kind, {**pool, "shares": str(shares // 20)}, (vault, kind, [A(token), A(tier), U(shares // 20)]))
 
     async def fund_deposit(self, who: Actor) -> None:
         """Anyone may top up the insurance fund (never pausable)."""
         token = "STX" if who.label not in self.sbtc_buyers or self.rng.random() < 0.6 else "sBTC"
         amount = self.rng.randint(100, 5_000) * 1_000_000 if token == "STX" else self.rng.randint(1, 10) * 1_000_000
-        await self.send(who, "fund-deposit", self.deployment.insurance_fund, "deposit", [A(token), U(amount)])
+        await self.act(who, "fund-deposit", {"token": token, "amount": str(amount)},
+                       (self.deployment.insurance_fund, "deposit", [A(token), U(amount)]))
 
     # ---- guardian and admin ----------------------------------------------------------------------------
     async def guard(self) -> None:
@@ -347,40 +393,76 @@ class Simulator:
         if not spot:
             return
         token = "sBTC" if buyer.label in self.sbtc_buyers and r.random() < 0.3 else "STX"
-        coll_price = spot if token == "sBTC" else await self.latest_price("STX")
-        if not coll_price:
-            return
         buyer_tier = r.choice([t for t in BUYER_TIERS if t in self.tiers] or ["standard"])
-        tier = self.tiers.get(buyer_tier)
-        if not tier:
-            return
         pool_tier = r.choice(PROVIDER_TIERS)
         strike = int(spot * r.uniform(0.80, 1.05))
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        cfg = self.cfg
+        if self.api is not None:
+            await self.buy_from_api(buyer, {"buyer": buyer.address, "token": token, "buyer_tier": buyer_tier,
+                                            "pool_tier": pool_tier, "strike": str(strike), "amount": str(amount),
+                                            "expiry": expiry})
+            return
+        coll_price = spot if token == "sBTC" else await self.latest_price("STX")
+        tier = self.tiers.get(buyer_tier)
+        if not coll_price or not tier:
+            return
+        quote = self.local_quote(buyer, token, buyer_tier, pool_tier, strike, amount, expiry, spot, coll_price, tier)
+        if quote is None:
+            return
+        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
+        self.stats["quotes"] += 1
+        await self.send(buyer, "create-policy", self.deployment.registry, "create-policy", [
+            U(quote.quote_id), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry),
+            U(quote.premium), U(quote.issued_at), U(quote.spot), U(quote.valid_until), clarity.Buffer(signature)],
+            {"expiry": expiry})
+
+    def local_quote(self, buyer: Actor, token: str, buyer_tier: str, pool_tier: str, strike: int, amount: int,
+                    expiry: int, spot: int, coll_price: int, tier: dict) -> Quote | None:
+        """Without ``--api``: a Black-Scholes premium on the market's own volatility, clamped to the contract's
+        bounds, for the devnet quote-signer key to sign here (the fast test suites run this way)."""
+        r, cfg = self.rng, self.cfg
         terms = policy_terms(token, strike, amount, spot, coll_price, tier["collateral-ratio-bp"],
                              tier["premium-adjustment-bp"], cfg["premium-min-bp"], cfg["premium-max-bp"],
                              cfg["stress-sbtc-bp" if token == "sBTC" else "stress-stx-bp"])
-        years = duration * 600 / (365 * 24 * 3600)
+        years = (expiry - self.burn_height) * 600 / (365 * 24 * 3600)
         fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
         scale = token_scale(token)
         fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
         lo, hi = terms.min_premium, terms.max_premium
         if terms.max_payout == 0 or lo > hi or hi <= 0:
             self.stats["quote:unpriceable"] += 1
-            return
+            return None
         premium = min(max(fair_units, lo * 103 // 100, 1), hi)  # margin: prices move within a block
         self.quote_seq += 1
-        quote = Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
-                      issued_at=self.burn_height, spot=spot,
-                      valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
-        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
+        return Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
+                     issued_at=self.burn_height, spot=spot,
+                     valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
+
+    async def buy_from_api(self, buyer: Actor, request: dict) -> None:
+        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction."""
+        status, body = await self.api.post("/v1/quotes", request)
+        if status != 201:
+            self.stats[f"refused:quote:{body.get('rule') or status}"] += 1
+            return
         self.stats["quotes"] += 1
-        await self.send(buyer, "create-policy", self.deployment.registry, "create-policy", [
-            U(quote.quote_id), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
-            U(quote.issued_at), U(quote.spot), U(quote.valid_until), clarity.Buffer(signature)], {"expiry": expiry})
+        await self.act(buyer, "create-policy", {"quote_id": body["quote_id"]}, None, {"expiry": request["expiry"]})
+
+    async def act(self, actor: Actor, kind: str, body: dict, call: tuple | None, meta: dict | None = None) -> str | None:
+        """One user action: with ``--api`` the API's unsigned transaction (``POST /v1/transactions/{kind}``),
+        signed here with the actor's key; otherwise ``call`` (contract, function, args) built and signed here."""
+        if self.api is None:
+            assert call is not None
+            return await self.send(actor, kind, *call, meta)
+        body = {**body, "nonce": actor.nonce} if "quote_id" in body else {**body, "sender": actor.address,
+                                                                          "nonce": actor.nonce}
+        status, tx = await self.api.post(f"/v1/transactions/{kind}", body)
+        if status != 200:
+            self.stats[f"refused:{kind}:{tx.get('code') or tx.get('rule') or status}"] += 1
+            return None
+        signed = sign(decode_transaction(bytes.fromhex(tx["transaction"][2:])), actor.key)
+        return await self.submit(actor, kind, signed, meta)
 
     # ---- settlement ------------------------------------------------------------------------------------
     async def price_height(self, asset: str, expiry: int) -> int | None:
@@ -521,6 +603,8 @@ class Simulator:
             await self.client.mine()
         await self.refresh_chain()
         await self.check_pending()
+        if self.api is not None:
+            await self.api.close()
         return self.summary()
 
     def summary(self) -> dict:

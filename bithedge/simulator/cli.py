@@ -25,7 +25,9 @@ from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
 @click.option("--crash-at", type=click.IntRange(min=0), default=None,
               help="Start an STX crash (both coins fall, STX faster) at this step.")
 @click.option("--deployer", default=DEVNET_DEPLOYER, show_default=True, help="Address that deployed the contracts.")
-def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, activity, crash_at, deployer) -> None:
+@click.option("--api", default=None, metavar="URL",
+              help="BitHedge API: buyers take its quotes, buyers and providers sign its transactions.")
+def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, activity, crash_at, deployer, api) -> None:
     """Simulate a market: prices, a price feed, providers, buyers, governance (and oracle/keeper duties)."""
     from bithedge.cli import settings_or_exit
 
@@ -36,7 +38,7 @@ def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, ac
     if not is_valid_address(deployer):
         raise click.BadParameter(f"{deployer!r} is not a Stacks address", param_hint="--deployer")
     options = dict(seed=seed, oracle=oracle, settle=settle, mine=mine, extra_buyers=buyers, activity=activity,
-                   crash_at=crash_at, deployment=Deployment(deployer))
+                   crash_at=crash_at, deployment=Deployment(deployer), api=api)
     summary = asyncio.run(_main(url, blocks, None if no_feed else (s.host, feed_port or s.price_feed_port), options))
     click.echo(json.dumps({"event": "summary", **summary}))
 

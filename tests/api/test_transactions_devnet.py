@@ -1,12 +1,13 @@
 """`POST /v1/transactions/*` against the devnet: each unsigned call, signed with a devnet key and broadcast, is
 accepted by the node, succeeds in the Clarity VM with deny-mode post-conditions that pin what the user pays, and
-shows up in `analytics`."""
+shows up in `analytics`; the simulator's buyers and providers use these endpoints with `--api`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from bithedge.protocol.deployment import DEVNET
+from bithedge.protocol.deployment import DEVNET, SBTC_TOKEN
+from bithedge.simulator.agents import Simulator
 from stacks.transaction import (
     FungibleConditionCode,
     PostConditionMode,
@@ -21,6 +22,7 @@ api_chain = chain_support.api_chain  # this module's chain
 PROVIDER = "ST2REHHS5J3CERCRBEPMGH7921Q6PYKAADT7JP2VB"  # devnet wallet_5
 BUYER = "ST3NBRSFKX28FQ2ZJ1MAKX58HKHSDGNV5N7R21XCP"  # devnet wallet_8
 DEPOSIT = 50_000 * 1_000_000
+API_IDS = 2**48  # api.quote_ids starts here
 
 
 async def unsigned(chain, action: str, body: dict) -> dict:
@@ -58,6 +60,11 @@ async def test_deposit_and_withdrawal_request_appear_in_analytics(api_chain):
     assert tx["post_conditions"] == [] and int(tx["nonce"]) == decoded.auth.origin.nonce + 1
     assert (await sign_send_mine(chain, tx, "wallet_5"))[0] == "success"
     tx = await unsigned(chain, "fund-deposit", {"sender": PROVIDER, "token": "STX", "amount": "1000000"})
+    assert (await sign_send_mine(chain, tx, "wallet_5"))[0] == "success"
+    # sBTC moves are pinned with a fungible-token post-condition on the sbtc-token asset
+    tx = await unsigned(chain, "deposit", {"sender": PROVIDER, "token": "sBTC", "tier": "balanced", "amount": "1000000"})
+    assert tx["post_conditions"] == [{"type": "ft-postcondition", "address": PROVIDER, "condition": "eq",
+                                      "asset": f"{SBTC_TOKEN}::sbtc-token", "amount": "1000000"}]
     assert (await sign_send_mine(chain, tx, "wallet_5"))[0] == "success"
     await chain.settle()
     provider = await chain.rows("SELECT shares, deposited FROM analytics.providers WHERE provider = $1 AND "
@@ -133,3 +140,32 @@ async def test_refusals_name_the_rule(api_chain):
     bad = await chain.post("/v1/transactions/deposit",
                            {"sender": DEVNET.vault, "token": "STX", "tier": "balanced", "amount": "1"})
     assert bad.status == 400
+
+
+async def test_simulator_buys_and_provides_through_the_api(api_chain):
+    """`bithedge simulate --api`: buyers take the API's quotes, buyers and providers sign its transactions."""
+    chain = api_chain
+    sim = Simulator(chain.client, seed=3, mine=True, extra_buyers=0, activity=3.0, log=lambda _: None,
+                    api=str(chain.http.make_url("")), api_key=chain.key)
+    await sim.setup()
+    count = "SELECT count(*) FROM api.quotes WHERE buyer = ANY($1::text[])"
+    before = (await chain.rows(count, [b.address for b in sim.buyers]))[0][0]
+    await chain.mine()
+    await chain.settle()
+    for _ in range(6):
+        await chain.push_prices()  # the oracle submitter is not the simulator's job here
+        await sim.wait_next_block()
+        await chain.settle()
+        await sim.step()
+    await chain.mine()
+    await sim.refresh_chain()
+    await sim.check_pending()
+    stats = sim.summary()
+    assert stats.get("success:create-policy", 0) >= 2, stats
+    assert stats.get("success:deposit", 0) + stats.get("success:fund-deposit", 0) >= 1, stats
+    assert not [k for k in stats if k.startswith(("rejected:", "refused:create-policy", "refused:deposit"))], stats
+    await chain.settle()
+    assert (await chain.rows(count, [b.address for b in sim.buyers]))[0][0] - before == stats["quotes"]
+    ids = [r["quote_id"] for r in await chain.rows(
+        "SELECT quote_id FROM analytics.policies WHERE owner = ANY($1::text[])", [b.address for b in sim.buyers])]
+    assert len(ids) >= stats["success:create-policy"] and all(i >= API_IDS for i in ids)
