@@ -3,13 +3,14 @@ real indexer, the analytics built by dbt as `bithedge_transform`, and the API ap
 with the devnet's quote-signer key, its node the devnet). Prices are pushed by the devnet oracle submitter and a
 provider backs the STX pools, so quotes can be priced.
 
-`api_chain` is module scoped: each test module that imports it gets its own chain."""
+`api_chain` is module scoped: each test module that imports it gets its own chain; `benchmarks/bench_quotes.py`
+starts the same chain with `start_api_chain`."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -88,6 +89,12 @@ class ApiChain:
         assert tx is not None and tx["tx_status"] != "pending", tx
         return tx["tx_status"], clarity.to_plain(clarity.decode(bytes.fromhex(tx["tx_result"]["hex"][2:])))
 
+    async def stop(self) -> None:
+        await self.http.close()
+        await self.client.close()
+        self.devnet.stop()
+        await self.indexer.stop()
+
     async def rows(self, sql: str, *args) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.db)
         try:
@@ -96,14 +103,8 @@ class ApiChain:
             await conn.close()
 
 
-@pytest.fixture(scope="module")
-async def api_chain(pg_server, migrated_template, tmp_path_factory):
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
-    db = create_database(pg_server, migrated_template)
-    with psycopg.connect(db, autocommit=True) as conn:  # a clone does not copy the database's grants
-        conn.execute("SELECT public.bithedge_database_grants()")
-    work = tmp_path_factory.mktemp("api-chain")
+async def start_api_chain(db: str, work: Path) -> ApiChain:
+    """The chain over ``db`` (migrated, grants applied): devnet, indexer, API app, liquidity, prices, analytics."""
     srv, url = await start_indexer(db)
     devnet = await start_devnet_async(work / "devnet", observers=[url])
     client = StacksClient(devnet.rpc_url, retries=2)
@@ -125,10 +126,17 @@ async def api_chain(pg_server, migrated_template, tmp_path_factory):
         await chain.mine(2)
     await wait_indexed(srv, (await client.status())["chain_tip"]["index_block_hash"])
     await build(chain.dbt, "deploy")
+    return chain
+
+
+@pytest.fixture(scope="module")
+async def api_chain(pg_server, migrated_template, tmp_path_factory):
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    db = create_database(pg_server, migrated_template)
+    with psycopg.connect(db, autocommit=True) as conn:  # a clone does not copy the database's grants
+        conn.execute("SELECT public.bithedge_database_grants()")
+    chain = await start_api_chain(db, tmp_path_factory.mktemp("api-chain"))
     yield chain
-    await http.close()
-    await client.close()
-    devnet.stop()
-    await srv.stop()
-    await asyncio.sleep(0)
+    await chain.stop()
     drop_database(pg_server, db)
