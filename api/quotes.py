@@ -157,28 +157,32 @@ class Signer:
         return f"Signer(address={self.address!r}, registry={self.registry!r})"
 
 
-# One snapshot of everything a quote depends on; numbers come back as JSON numbers (exact for integers).
-_STATE_SQL = """
+# What every request reads: how current the analytics are (the cache key of the block state, and "now").
+_FRESHNESS_SQL = "SELECT raw_burn_height, marts_stacks_height, built_at, marts_burn_height FROM analytics.freshness"
+
+# The state of one analytics build that every quote shares; numbers come back as JSON numbers (exact for integers).
+BLOCK_SQL = """
 SELECT json_build_object(
-  'freshness', (SELECT json_build_object('raw', raw_burn_height, 'marts', marts_burn_height) FROM analytics.freshness),
   'params', (SELECT json_object_agg(key, value) FROM analytics.parameters),
-  'buyer_tier', (SELECT row_to_json(t) FROM analytics.tiers t WHERE tier_kind = 'buyer' AND tier = $1),
-  'pool_tier', (SELECT row_to_json(t) FROM analytics.tiers t WHERE tier_kind = 'provider' AND tier = $2),
+  'tiers', (SELECT json_object_agg(tier_kind || ':' || tier, row_to_json(t)) FROM analytics.tiers t),
   'prices', (SELECT json_object_agg(asset, json_build_object('price', latest_price, 'height', latest_burn_height,
                                     'vol_144', realized_vol_144, 'vol_1008', realized_vol_1008))
              FROM analytics.oracle_stats),
-  'pool', (SELECT json_build_object('assets', assets, 'shares', shares, 'locked', locked, 'pending', pending_shares)
-           FROM analytics.pools WHERE token = $3 AND tier = $2),
+  'pools', (SELECT json_object_agg(token || ':' || tier, json_build_object('assets', assets, 'shares', shares,
+                                   'locked', locked, 'pending', pending_shares)) FROM analytics.pools),
   'paused', (SELECT paused FROM analytics.pauses WHERE action = 'create-policy'),
-  'signer_role', EXISTS (SELECT 1 FROM analytics.roles WHERE who = $4 AND role = $5),
-  'owner_active', (SELECT count(*) FROM analytics.policies WHERE owner = $6 AND status_onchain = 'active'),
-  'expiry_locked', (SELECT coalesce(sum(collateral), 0) FROM analytics.policies
-                    WHERE token = $3 AND pool_tier = $2 AND expiry = $7 AND status_onchain = 'active'),
-  'open_expiries', (SELECT count(DISTINCT expiry) FROM analytics.policies
-                    WHERE token = $3 AND pool_tier = $2 AND status_onchain = 'active'),
-  'expiry_open', EXISTS (SELECT 1 FROM analytics.policies
-                         WHERE token = $3 AND pool_tier = $2 AND expiry = $7 AND status_onchain = 'active')
+  'signer_role', EXISTS (SELECT 1 FROM analytics.roles WHERE who = $1 AND role = $2)
 )
+"""
+
+# The request's own rows: the buyer's active policies, and the pool's at the quote's expiry.
+_REQUEST_SQL = """
+SELECT count(*) FILTER (WHERE owner = $1) AS owner_active,
+       coalesce(sum(collateral) FILTER (WHERE token = $2 AND pool_tier = $3 AND expiry = $4), 0) AS expiry_locked,
+       count(DISTINCT expiry) FILTER (WHERE token = $2 AND pool_tier = $3) AS open_expiries,
+       coalesce(bool_or(token = $2 AND pool_tier = $3 AND expiry = $4), false) AS expiry_open
+FROM analytics.policies
+WHERE status_onchain = 'active' AND (owner = $1 OR (token = $2 AND pool_tier = $3))
 """
 
 _INSERT_SQL = """
@@ -198,10 +202,53 @@ def _param(params: dict, key: str) -> int:
                            503) from None
 
 
-async def read_state(conn: Any, req: QuoteRequest, signer: Signer) -> dict:
-    row = await conn.fetchval(_STATE_SQL, req.buyer_tier, req.pool_tier, req.token.value, signer.address,
-                              Role.QUOTE_SIGNER.value, req.buyer, req.expiry)
-    return json.loads(row)
+class Quoter:
+    """The quote service: the signer, the quote life, and the state every quote of one analytics build shares
+    (parameters, tiers, prices, pools, the pause flag, the signer's role), read once per build. Every request
+    still reads `analytics.freshness` (its "now", and whether the build changed) and its own policy rows."""
+
+    def __init__(self, signer: Signer, life_blocks: int) -> None:
+        self.signer, self.life_blocks = signer, life_blocks
+        self._block: tuple[tuple, dict] | None = None
+
+    async def read_state(self, conn: Any, req: QuoteRequest) -> dict:
+        """The snapshot `check_and_price` takes (call inside one repeatable-read transaction)."""
+        fresh = await conn.fetchrow(_FRESHNESS_SQL)
+        if fresh is None:
+            return {}
+        key = (fresh["raw_burn_height"], fresh["marts_stacks_height"], fresh["built_at"])
+        if self._block is None or self._block[0] != key:
+            block = json.loads(await conn.fetchval(BLOCK_SQL, self.signer.address, Role.QUOTE_SIGNER.value))
+            self._block = key, block
+        block = self._block[1]
+        mine = await conn.fetchrow(_REQUEST_SQL, req.buyer, req.token.value, req.pool_tier, req.expiry)
+        return {
+            "freshness": {"raw": fresh["raw_burn_height"], "marts": fresh["marts_burn_height"]},
+            "params": block["params"], "prices": block["prices"], "paused": block["paused"],
+            "signer_role": block["signer_role"],
+            "buyer_tier": (block["tiers"] or {}).get(f"buyer:{req.buyer_tier}"),
+            "pool_tier": (block["tiers"] or {}).get(f"provider:{req.pool_tier}"),
+            "pool": (block["pools"] or {}).get(f"{req.token.value}:{req.pool_tier}"),
+            **dict(mine),
+        }
+
+    async def issue(self, conn: Any, req: QuoteRequest, requested_by: str | None = None) -> QuoteResponse:
+        """Checks, prices, reserves an id, signs and stores one quote (one transaction)."""
+        signer = self.signer
+        async with conn.transaction(isolation="repeatable_read"):
+            state = await self.read_state(conn, req)
+            draft, priced, extra = check_and_price(req, state, self.life_blocks)
+            quote = replace(draft, quote_id=await conn.fetchval("SELECT nextval('api.quote_ids')"))
+            digest = quote_digest(quote, signer.registry, signer.chain_id)
+            signature = sign_quote(quote, signer.key, signer.registry, signer.chain_id)
+            t = priced.terms
+            await conn.execute(
+                _INSERT_SQL, quote.quote_id, signer.chain_id, signer.registry, quote.buyer, quote.token,
+                quote.buyer_tier, quote.pool_tier, quote.strike, quote.amount, quote.expiry, quote.premium,
+                quote.issued_at, quote.spot, quote.valid_until, extra["coll_price"], t.max_payout, t.collateral,
+                t.min_premium, t.max_premium, signer.address, digest, signature, pricing.MODEL_NAME,
+                pricing.MODEL_VERSION, json.dumps(priced.record), requested_by)
+        return response(quote, signature, digest, signer, priced, extra)
 
 
 def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Quote, pricing.Priced, dict]:
@@ -303,26 +350,6 @@ def _float(v: object) -> float | None:
     return None if v is None else float(v)
 
 
-async def issue(conn: Any, req: QuoteRequest, signer: Signer, life_blocks: int,
-                requested_by: str | None = None) -> QuoteResponse:
-    """Checks, prices, reserves an id, signs and stores one quote (one transaction); returns the response body."""
-    async with conn.transaction(isolation="repeatable_read"):
-        state = await read_state(conn, req, signer)
-        draft, priced, extra = check_and_price(req, state, life_blocks)
-        quote_id = await conn.fetchval("SELECT nextval('api.quote_ids')")
-        quote = replace(draft, quote_id=quote_id)
-        digest = quote_digest(quote, signer.registry, signer.chain_id)
-        signature = sign_quote(quote, signer.key, signer.registry, signer.chain_id)
-        terms = priced.terms
-        await conn.execute(
-            _INSERT_SQL, quote.quote_id, signer.chain_id, signer.registry, quote.buyer, quote.token, quote.buyer_tier,
-            quote.pool_tier, quote.strike, quote.amount, quote.expiry, quote.premium, quote.issued_at, quote.spot,
-            quote.valid_until, extra["coll_price"], terms.max_payout, terms.collateral, terms.min_premium,
-            terms.max_premium, signer.address, digest, signature, pricing.MODEL_NAME, pricing.MODEL_VERSION,
-            json.dumps(priced.record), requested_by)
-    return response(quote, signature, digest, signer, priced, extra)
-
-
 def response(quote: Quote, signature: bytes, digest: bytes, signer: Signer, priced: pricing.Priced,
              extra: dict) -> QuoteResponse:
     split = premium_split(quote.premium, extra["fee_bp"], extra["fund_bp"])
@@ -376,7 +403,7 @@ def signer_from_settings(settings: Settings) -> Signer:
 
 
 # ---- HTTP ------------------------------------------------------------------------------------------------------
-SIGNER = "quotes.signer"
+QUOTER = "quotes.quoter"
 
 
 @routes.lifespan
@@ -386,9 +413,9 @@ async def _signer(app):  # noqa: ANN001, ANN202 - an aiohttp cleanup context
 
     state = app[STATE]
     try:
-        state.extras[SIGNER] = signer_from_settings(state.settings)
+        state.extras[QUOTER] = Quoter(signer_from_settings(state.settings), state.settings.api_quote_life_blocks)
     except SignerNotConfigured as exc:
-        state.extras[SIGNER] = exc
+        state.extras[QUOTER] = exc
     yield
 
 
@@ -400,11 +427,10 @@ async def create_quote(ctx: Ctx, *, body: QuoteRequest) -> QuoteResponse:
     (BTC within `quote.max-slippage-bp`); a broken rule answers 422 with `rule` (e.g. `strike-band`, `duration`,
     `amount`, `price-freshness`, `owner-limit`, `pool-utilization`) and the contract's `code` (e.g. `u410`).
     The quote is stored before it is returned; its `quote_id` is never issued again."""
-    signer = ctx.state.extras.get(SIGNER)
-    if not isinstance(signer, Signer):
-        raise Refused("signer-not-configured", None, str(signer or "no quote signer"), 503)
+    quoter = ctx.state.extras.get(QUOTER)
+    if not isinstance(quoter, Quoter):
+        raise Refused("signer-not-configured", None, str(quoter or "no quote signer"), 503)
     async with ctx.db.acquire() as conn:
-        quote = await issue(conn, body, signer, ctx.state.settings.api_quote_life_blocks,
-                            requested_by=getattr(ctx.principal, "prefix", None))
+        quote = await quoter.issue(conn, body, requested_by=getattr(ctx.principal, "prefix", None))
     ctx.audit["quote_id"] = quote.quote_id
     return quote
