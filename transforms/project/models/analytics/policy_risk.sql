@@ -63,10 +63,11 @@ select
     vol,
     seconds_to_expiry,
     amount / 1e8 * put_value as value_usd_e8,
-    -amount * put_delta as delta_sats,
-    -amount * put_gamma * 1e8 as gamma_sats_per_usd,
-    -amount / 1e8 * put_vega * 0.01 as vega_usd_e8,
-    -amount / 1e8 * put_theta * 86400 / 31557600 as theta_usd_e8_per_day,
+    -- the pool is short: its Greeks are the long put's negated (0 − x, so a zero stays +0)
+    0 - amount * put_delta as delta_sats,
+    0 - amount * put_gamma * 1e8 as gamma_sats_per_usd,
+    0 - amount / 1e8 * put_vega * 0.01 as vega_usd_e8,
+    0 - amount / 1e8 * put_theta * 86400 / 31557600 as theta_usd_e8_per_day,
     -- NULL without a return history (no scenario)
     case when z_95 is not null then {{ scenario_payout('spot', 'strike', 'amount', 'z_95', 'seconds_to_expiry') }}
     end as payout_var_95_usd_e8,
