@@ -17,19 +17,23 @@ from tests.transforms.chain import build, first_difference, mart_rows, start_cha
 pytestmark = needs_node
 
 DEPTH = 200
+EMPTY_RUN = 25  # empty blocks between two bursts of simulator traffic
 
 
 @pytest.fixture
 async def deep_chain(pg_server, migrated_template, tmp_path):
-    """A chain of its own, more than DEPTH blocks above genesis (simulator steps mine one or two blocks each)."""
+    """A chain of its own, more than DEPTH blocks above genesis. Cheap: after the simulator's first steps, runs of
+    empty blocks (``/devnet/mine``) each followed by two simulator steps, so BitHedge events are spread over the
+    blocks the fork orphans."""
     db = create_database(pg_server, migrated_template)
     with psycopg.connect(db, autocommit=True) as conn:  # a clone does not copy the database's grants
         conn.execute("SELECT public.bithedge_database_grants()")
-    chain = await start_chain(db, tmp_path / "devnet", steps=20)
+    chain = await start_chain(db, tmp_path / "devnet", steps=12)
     try:
         genesis = (await chain.client.devnet_status())["genesis_height"]
         while (await chain.client.devnet_status())["tip"] - genesis < DEPTH + 15:
-            await chain.advance(10)
+            await chain.client.mine(EMPTY_RUN)
+            await chain.advance(2)
         yield chain
     finally:
         await chain.stop()
