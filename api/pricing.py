@@ -4,7 +4,7 @@ Changing a constant or a step here is a new ``MODEL_VERSION`` (api/README.md, "P
 
 Model ``bs-realized-vol`` version 1, for a put of strike K on A sats, collateral token priced P:
 
-1. fair value: Black–Scholes put (`bithedge.protocol.pricing.bs_put`, zero rate) at the latest oracle BTC
+1. fair value: Black–Scholes put (`bithedge.protocol.risk.bs_put`, zero rate: the pool-risk Greeks' formula) at the latest oracle BTC
    price S, on BTC's realized volatility from `analytics.oracle_stats` (the 1,008-block window, else the
    144-block one), clamped to [VOL_MIN, VOL_MAX], over (expiry − issued-at) burn blocks of 600 s; converted
    to base units of the token at P like every contract amount (`usd-diff-to-units`);
@@ -23,7 +23,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from bithedge.protocol.formulas import PolicyTerms, policy_terms
-from bithedge.protocol.pricing import YEAR_S, bs_put
+from bithedge.protocol.risk import YEAR_S, bs_put
 from bithedge.protocol.units import BP, ONE8, Token, token_scale
 
 MODEL_NAME = "bs-realized-vol"
@@ -121,7 +121,7 @@ def price(i: PricingInputs) -> Priced:
                                             f"(minimum {floor} > maximum {cap}; u411/u412)")
     vol, window, raw_vol = volatility(i)
     years = i.blocks_to_expiry * BURN_BLOCK_S / YEAR_S
-    fair_usd_e8 = bs_put(float(i.spot), float(i.strike), vol, years)
+    fair_usd_e8 = bs_put(float(i.spot), float(i.strike), vol, years).value
     fair_units = fair_usd_e8 * i.amount * token_scale(i.token) / (ONE8 * i.collateral_price)
     adjusted = fair_units * i.premium_adjustment_bp / BP
     util_before = i.pool_locked / i.pool_backing if i.pool_backing > 0 else 1.0

@@ -20,8 +20,8 @@ import aiohttp
 from bithedge.protocol.deployment import DEVNET, Deployment
 from bithedge.protocol.errors import RegistryError
 from bithedge.protocol.formulas import allowed_deviation_bp, guard_bounds, payout_terms, policy_terms
-from bithedge.protocol.pricing import bs_put
 from bithedge.protocol.quotes import Quote, sign_quote
+from bithedge.protocol.risk import bs_put
 from bithedge.protocol.settlement import settlement_price_error
 from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, PauseAction, token_scale
 from bithedge.settings import REPO_ROOT
@@ -427,7 +427,7 @@ class Simulator:
                              tier["premium-adjustment-bp"], cfg["premium-min-bp"], cfg["premium-max-bp"],
                              cfg["stress-sbtc-bp" if token == "sBTC" else "stress-stx-bp"])
         years = (expiry - self.burn_height) * 600 / (365 * 24 * 3600)
-        fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
+        fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years).value
         scale = token_scale(token)
         fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
         lo, hi = terms.min_premium, terms.max_premium

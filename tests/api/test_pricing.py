@@ -1,10 +1,9 @@
-"""The pricing model (api/pricing.py) and the Black–Scholes put it uses (bithedge/protocol/pricing.py): the
-premium always fits the contract's bounds at every price the quote may meet, and each loading moves it the
-documented way."""
+"""The pricing model (api/pricing.py; its Black–Scholes put is `bithedge.protocol.risk.bs_put`, tested with the
+risk formulas): the premium always fits the contract's bounds at every price the quote may meet, and each
+loading moves it the documented way."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pytest
@@ -13,7 +12,6 @@ from hypothesis import strategies as st
 
 from api import pricing
 from bithedge.protocol.formulas import policy_terms
-from bithedge.protocol.pricing import bs_put, norm_cdf
 
 SPOT = 60_000 * 10**8  # USD×1e8
 STX = 2 * 10**8
@@ -27,26 +25,6 @@ def inputs(**kw) -> pricing.PricingInputs:
         fund_bp=500, max_slippage_bp=100, pool_locked=0, pool_backing=10**15, max_utilization_bp=7_000,
     )
     return pricing.PricingInputs(**{**base, **kw})
-
-
-def test_black_scholes_put_known_values() -> None:
-    # at the money, zero rate: S · (2 N(σ√T / 2) − 1); σ = 0.2, T = 1 → 7.9656
-    assert bs_put(100.0, 100.0, 0.2, 1.0) == pytest.approx(7.965567, abs=1e-6)
-    # put–call parity with a rate: C − P = S − K e^{−rT}, the call from the same d1/d2
-    s, k, v, t, r = 100.0, 90.0, 0.5, 0.5, 0.05
-    p = bs_put(s, k, v, t, r)
-    d1 = (math.log(s / k) + (r + v * v / 2) * t) / (v * math.sqrt(t))
-    call = s * norm_cdf(d1) - k * math.exp(-r * t) * norm_cdf(d1 - v * math.sqrt(t))
-    assert call - p == pytest.approx(s - k * math.exp(-r * t), abs=1e-9)
-    assert bs_put(100.0, 120.0, 0.5, 0.0) == 20.0 and bs_put(100.0, 80.0, 0.0, 1.0) == 0.0
-
-
-def test_black_scholes_put_grows_with_strike_volatility_and_time() -> None:
-    assert bs_put(100, 90, 0.5, 0.1) < bs_put(100, 100, 0.5, 0.1) < bs_put(100, 110, 0.5, 0.1)
-    assert bs_put(100, 90, 0.3, 0.1) < bs_put(100, 90, 0.6, 0.1)
-    assert bs_put(100, 90, 0.5, 0.05) < bs_put(100, 90, 0.5, 0.2)
-    with pytest.raises(ValueError):
-        bs_put(0.0, 90.0, 0.5, 0.1)
 
 
 def test_premium_is_the_loaded_model_price_and_records_every_input() -> None:
