@@ -199,7 +199,7 @@ def _param(params: dict, key: str) -> int:
         return int(params[key])
     except (KeyError, TypeError):
         raise Refused("analytics-not-ready", None, f"parameter {key} is not in analytics.parameters",
-                           503) from None
+                      503) from None
 
 
 class Quoter:
@@ -260,23 +260,23 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
         raise Refused("analytics-not-ready", None, "the analytics views are not built yet", 503)
     if now - marts > MAX_ANALYTICS_LAG_BURN_BLOCKS:
         raise Refused("analytics-stale", None, f"the analytics trail the chain by {now - marts} burn blocks "
-                                                   f"(at most {MAX_ANALYTICS_LAG_BURN_BLOCKS})", 503)
+                                              f"(at most {MAX_ANALYTICS_LAG_BURN_BLOCKS})", 503)
     if not state.get("signer_role"):
         raise Refused("signer-not-authorized", _u(RegistryError.SIGNER_NOT_AUTHORIZED),
-                           "the service's quote-signer key does not hold the quote-signer role", 503)
+                      "the service's quote-signer key does not hold the quote-signer role", 503)
     p = state["params"]
     if state.get("paused"):
         raise Refused("create-policy-paused", _u(RegistryError.PAUSED), "create-policy is paused")
     btier = state.get("buyer_tier")
     if not btier or not btier.get("active"):
         raise Refused("buyer-tier", _u(RegistryError.TIER_INVALID),
-                           f"buyer tier {req.buyer_tier!r} is unknown or inactive")
+                      f"buyer tier {req.buyer_tier!r} is unknown or inactive")
     ptier, pool = state.get("pool_tier"), state.get("pool")
     if pool is None:
         raise Refused("pool", _u(VaultError.NO_POOL), f"there is no pool ({req.token.value}, {req.pool_tier})")
     if not ptier or not ptier.get("active"):
         raise Refused("pool-tier", _u(VaultError.TIER_INACTIVE),
-                           f"provider tier {req.pool_tier!r} is unknown or inactive")
+                      f"provider tier {req.pool_tier!r} is unknown or inactive")
 
     life = min(life_blocks, _param(p, "quote.max-life-blocks"))
     issued_at, valid_until = now, now + life
@@ -287,14 +287,14 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
         if rec is None or now - rec["height"] > max_age:
             age = "no price" if rec is None else f"price {now - rec['height']} burn blocks old"
             raise Refused("price-freshness", _u(RegistryError.PRICE_STALE),
-                               f"{asset}: {age} (policy.max-price-age-blocks = {max_age})")
+                          f"{asset}: {age} (policy.max-price-age-blocks = {max_age})")
     spot, coll_price = int(btc["price"]), int(coll["price"])
 
     lo_d, hi_d = _param(p, "policy.min-duration-blocks"), _param(p, "policy.max-duration-blocks")
     if req.expiry - valid_until < lo_d or req.expiry - issued_at > hi_d:
         raise Refused("duration", _u(RegistryError.BAD_DURATION),
-                           f"expiry {req.expiry} must be at least {lo_d} burn blocks after the quote's last valid "
-                           f"height {valid_until} and at most {hi_d} after {issued_at}")
+                      f"expiry {req.expiry} must be at least {lo_d} burn blocks after the quote's last valid "
+                      f"height {valid_until} and at most {hi_d} after {issued_at}")
     lo_a, hi_a = _param(p, "policy.min-amount-sats"), _param(p, "policy.max-amount-sats")
     if not lo_a <= req.amount <= hi_a:
         raise Refused("amount", _u(RegistryError.BAD_AMOUNT), f"amount must be {lo_a}–{hi_a} sats")
@@ -303,12 +303,12 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
     lo_k, hi_k = _param(p, "policy.min-strike-bp"), _param(p, "policy.max-strike-bp")
     if not (req.strike * BP >= s_hi * lo_k and req.strike * BP <= s_lo * hi_k):
         raise Refused("strike-band", _u(RegistryError.BAD_STRIKE),
-                           f"strike must stay within {lo_k}–{hi_k} bp of the BTC price over its slippage band "
-                           f"{s_lo}–{s_hi} (USD×1e8)")
+                      f"strike must stay within {lo_k}–{hi_k} bp of the BTC price over its slippage band "
+                      f"{s_lo}–{s_hi} (USD×1e8)")
     limit = _param(p, "policy.max-active-per-owner")
     if int(state["owner_active"]) >= limit:
         raise Refused("owner-limit", _u(RegistryError.OWNER_LIMIT),
-                           f"{req.buyer} already has {state['owner_active']} active policies (limit {limit})")
+                      f"{req.buyer} already has {state['owner_active']} active policies (limit {limit})")
 
     pool_backing = backing(int(pool["assets"]), int(pool["shares"]), int(pool["pending"]))
     inputs = pricing.PricingInputs(
@@ -331,7 +331,7 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
 
     if not state.get("expiry_open") and int(state["open_expiries"]) >= MAX_OPEN_EXPIRIES:
         raise Refused("pool-expiries", _u(VaultError.TOO_MANY_EXPIRIES),
-                           f"the pool already has {MAX_OPEN_EXPIRIES} outstanding expiries; pick one of them")
+                      f"the pool already has {MAX_OPEN_EXPIRIES} outstanding expiries; pick one of them")
     collateral = priced.low.collateral  # the most the chain may lock for it (lowest collateral price of the band)
     cap = pool_cap_error(collateral, pool_backing, int(pool["locked"]), int(state["expiry_locked"]),
                          int(ptier["max_exposure_policy_bp"]), int(ptier["max_utilization_bp"]),

@@ -212,7 +212,7 @@ async def _request(ctx: Context, b: PoolBody) -> dict:
     r = await _read(ctx, ctx.deployment.vault, "get-withdrawal-request", [*_pool_args(b), parse_principal(b.sender)])
     if not r:
         raise Refused("no-request", f"u{int(VaultError.NO_REQUEST)}",
-                           f"{b.sender} has no withdrawal request in ({b.token.value}, {b.tier})")
+                      f"{b.sender} has no withdrawal request in ({b.token.value}, {b.tier})")
     return {k: int(v) for k, v in r.items()}
 
 
@@ -228,11 +228,11 @@ async def plan(action: Action, body: TxOptions, ctx: Context, conn: Any) -> Call
         burn = (await ctx.client.info())["burn_block_height"]
         if burn > q["valid_until"]:
             raise Refused("quote-expired", f"u{int(RegistryError.QUOTE_EXPIRED)}",
-                               f"quote {body.quote_id} was valid until burn height {q['valid_until']} (now {burn})", 410)
+                          f"quote {body.quote_id} was valid until burn height {q['valid_until']} (now {burn})", 410)
         used = await _read(ctx, d.registry, "get-quote-policy", [U(body.quote_id)])
         if used is not None:
             raise Refused("quote-used", f"u{int(RegistryError.QUOTE_USED)}",
-                               f"quote {body.quote_id} was used by policy {used}", 409)
+                          f"quote {body.quote_id} was used by policy {used}", 409)
         args = [U(q["quote_id"]), A(q["token"]), A(q["buyer_tier"]), A(q["pool_tier"]), U(int(q["strike"])),
                 U(int(q["amount"])), U(q["expiry"]), U(int(q["premium"])), U(q["issued_at"]), U(int(q["spot"])),
                 U(q["valid_until"]), clarity.Buffer(bytes(q["signature"]))]
@@ -263,13 +263,17 @@ async def plan(action: Action, body: TxOptions, ctx: Context, conn: Any) -> Call
     if action == Action.WITHDRAW:
         assert isinstance(body, WithdrawBody)
         shares = body.shares
-        held = int(await _read(ctx, d.vault, "get-shares", [*_pool_args(body), parse_principal(body.sender)]) or 0)
-        if shares > held:
+        who = parse_principal(body.sender)
+        held = int(await _read(ctx, d.vault, "get-shares", [*_pool_args(body), who]) or 0)
+        requested = await _read(ctx, d.vault, "get-withdrawal-request", [*_pool_args(body), who])
+        free = held - (int(requested["shares"]) if requested else 0)
+        if shares > free:
             raise Refused("shares", f"u{int(VaultError.INSUFFICIENT_SHARES)}",
-                               f"{body.sender} holds {held} shares of ({body.token.value}, {body.tier})")
+                          f"{body.sender} holds {free} shares of ({body.token.value}, {body.tier}) not requested "
+                          "for withdrawal")
         if pool["next-expiry"] != 0:
             raise Refused("outstanding-expiries", f"u{int(VaultError.OUTSTANDING_EXPIRIES)}",
-                               "the pool has outstanding expiries: use request-withdrawal")
+                          "the pool has outstanding expiries: use request-withdrawal")
         fn, args = "withdraw", [*_pool_args(body), U(shares)]
     else:
         shares = (await _request(ctx, body))["shares"]
