@@ -26,7 +26,7 @@ from api.routing import BodyModel, Ctx, RouteTable
 from api.types import Sats, TokenAmount, UsdE8
 from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
 from bithedge.protocol.errors import RegistryError, VaultError
-from bithedge.protocol.formulas import backing, pool_cap_error, premium_split
+from bithedge.protocol.formulas import ClarityAbort, backing, pool_cap_error, premium_split
 from bithedge.protocol.quotes import Quote, quote_digest, sign_quote
 from bithedge.protocol.units import BP, TOKEN_ASSET, Role, Token
 from bithedge.settings import REPO_ROOT, Settings
@@ -328,6 +328,8 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
     except pricing.Unpriceable as exc:
         code = _u(RegistryError.BAD_STRIKE) if exc.rule == "strike-band" else "u411/u412"
         raise Refused(exc.rule, code, str(exc)) from None
+    except ClarityAbort:
+        raise Refused("arithmetic", None, "the contract's arithmetic would overflow for these terms") from None
 
     if not state.get("expiry_open") and int(state["open_expiries"]) >= MAX_OPEN_EXPIRIES:
         raise Refused("pool-expiries", _u(VaultError.TOO_MANY_EXPIRIES),
@@ -340,7 +342,7 @@ def check_and_price(req: QuoteRequest, state: dict, life_blocks: int) -> tuple[Q
         rule = {VaultError.EXPOSURE_POLICY: "pool-exposure-policy", VaultError.UTILIZATION: "pool-utilization",
                 VaultError.EXPOSURE_EXPIRY: "pool-exposure-expiry"}[cap]
         raise Refused(rule, _u(cap), f"collateral {collateral} breaks the pool's {rule.removeprefix('pool-')} "
-                                          f"cap (backing {pool_backing}, locked {pool['locked']})")
+                                     f"cap (backing {pool_backing}, locked {pool['locked']})")
     quote = Quote(0, req.buyer, req.token.value, req.buyer_tier, req.pool_tier, req.strike, req.amount, req.expiry,
                   priced.premium, issued_at=issued_at, spot=spot, valid_until=valid_until)
     return quote, priced, {"coll_price": coll_price, "fee_bp": inputs.fee_bp, "fund_bp": inputs.fund_bp}

@@ -51,7 +51,15 @@ from stacks.transaction import (
 
 routes = RouteTable("transactions", "Wallet-ready unsigned transactions for every user action")
 A, U = clarity.StringAscii, clarity.UInt
-Positive = Annotated[TokenAmount, AfterValidator(positive_uint)]
+def _u64(v: int) -> int:
+    if v >= 2**64:
+        raise ValueError("must be below 2^64 (a post-condition amount is a u64)")
+    return v
+
+
+#: an amount a post-condition pins: token base units, 0 < amount < 2^64
+Positive = Annotated[TokenAmount, AfterValidator(positive_uint), AfterValidator(_u64)]
+Bound = Annotated[TokenAmount, AfterValidator(_u64)]
 #: the sBTC SIP-010 token's fungible asset (`define-fungible-token sbtc-token` in the boot contract)
 SBTC_ASSET = AssetInfo(parse_principal(SBTC_TOKEN), "sbtc-token")
 #: the network's minimum relay fee rate (µSTX per byte): the fee when the node has no estimate
@@ -102,11 +110,11 @@ class SharesBody(PoolBody):
 
 
 class WithdrawBody(SharesBody):
-    min_amount: TokenAmount | None = Field(None, description="Least the vault must pay; default: the shares' value now.")
+    min_amount: Bound | None = Field(None, description="Least the vault must pay; default: the shares' value now.")
 
 
 class ExecuteWithdrawalBody(PoolBody):
-    min_amount: TokenAmount | None = Field(None, description="Least the vault must pay; default: the request's value now.")
+    min_amount: Bound | None = Field(None, description="Least the vault must pay; default: the request's value now.")
 
 
 class FundDepositBody(SenderBody):
