@@ -28,7 +28,12 @@ from bithedge.settings import Settings
 #: route modules, mounted in this order (one line each; a module that does not exist yet is skipped)
 ROUTE_MODULES: tuple[str, ...] = (
     "api.meta",
-    "api.freshness",
+    "api.platform",
+    "api.policies",
+    "api.pools",
+    "api.oracle",
+    "api.governance",
+    "api.risk",
     "api.quotes",
     "api.transactions",
     "notify.routes",
