@@ -34,6 +34,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "api.oracle",
     "api.governance",
     "api.risk",
+    "api.stream",
     "api.quotes",
     "api.transactions",
     "notify.routes",

@@ -103,3 +103,25 @@ async def reader(analytics_db):
     client.session.headers["x-api-key"] = key
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def analytics_client(analytics_db):
+    """``await analytics_client(**settings)``: a fresh app on the populated database and a read key for it
+    (``client.key``)."""
+    clients: list[TestClient] = []
+    conn = await asyncpg.connect(analytics_db.url)
+
+    async def make(**overrides: object) -> TestClient:
+        client = TestClient(TestServer(create_app(api_settings(**overrides),
+                                                  db_url=role_url(analytics_db.url, "bithedge_api")),
+                                       host="127.0.0.1"))
+        await client.start_server()
+        client.key = (await keys.create(conn, "stream", ["read"])).key
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        await c.close()
+    await conn.close()
