@@ -67,6 +67,8 @@ class Ctx:
 
 
 Handler = Callable[..., Awaitable[Any]]
+#: the audit detail of the request being handled (quote and admin actions)
+AUDIT: web.RequestKey[dict[str, Any]] = web.RequestKey("bithedge_api_audit", dict)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ async def call(route: Route, request: web.Request, principal: Any) -> web.Stream
             raise _invalid("path", exc) from None
     if route.body is not None:
         kwargs["body"] = await _body(route, request)
-    ctx = Ctx(request=request, principal=principal, status=route.status, audit=request.get("audit", {}))
+    ctx = Ctx(request=request, principal=principal, status=route.status, audit=request.get(AUDIT, {}))
     result = await route.handler(ctx, **kwargs)
     if route.raw is not None:
         return result

@@ -86,6 +86,12 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_transform",
     ),
     Service(
+        name="api",
+        argv=lambda s: bithedge_cmd("api", "serve"),
+        url=lambda s: f"http://{s.host}:{s.api_port}/docs",
+        db_role="bithedge_api",
+    ),
+    Service(
         name="simulator",
         argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle", *_api_option(s)),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
