@@ -10,6 +10,7 @@ from stacks import clarity
 from stacks.principal import parse_principal
 from tests.api import chain_support
 from tests.api.chain_support import BTC
+from transforms import interface
 
 A, U = clarity.StringAscii, clarity.UInt
 api_chain = chain_support.api_chain  # this module's chain
@@ -63,6 +64,12 @@ async def test_an_api_quote_is_accepted_by_create_policy_and_converts(api_chain)
     perf = await chain.rows("SELECT * FROM analytics.pricing_model_performance WHERE model_version = $1 "
                             "AND token = 'STX'", q["model"]["version"])
     assert perf[0]["policies"] >= 1 and perf[0]["premium_written"] >= int(q["premium"])
+    # both views have exactly the documented interface (transforms/README.md)
+    documented = interface.views()
+    for view in ("quote_conversion", "pricing_model_performance"):
+        cols = await chain.rows("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                "table_schema = 'analytics' AND table_name = $1 ORDER BY ordinal_position", view)
+        assert [(c["column_name"], c["data_type"]) for c in cols] == [(c, t) for c, t, _, _ in documented[view]["columns"]]
 
 
 async def test_a_tampered_quote_is_refused_by_the_contract(api_chain):

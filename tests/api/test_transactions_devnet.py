@@ -31,6 +31,16 @@ async def unsigned(chain, action: str, body: dict) -> dict:
     return await r.json()
 
 
+async def fresh_quote(chain, buyer_tier: str, pool_tier: str, strike_pct: int, amount: int) -> dict:
+    """A quote for BUYER after fresh prices, expiring 15 burn blocks out."""
+    await chain.tick()
+    r = await chain.post("/v1/quotes", {"buyer": BUYER, "token": "STX", "buyer_tier": buyer_tier,
+                                        "pool_tier": pool_tier, "strike": str(BTC * strike_pct // 100),
+                                        "amount": str(amount), "expiry": await chain.burn_height() + 15})
+    assert r.status == 201, await r.text()
+    return await r.json()
+
+
 async def sign_send_mine(chain, tx: dict, label: str) -> tuple[str, object]:
     txid = await chain.broadcast_signed(tx["transaction"], label)
     await chain.mine()
@@ -84,13 +94,7 @@ async def test_deposit_and_withdrawal_request_appear_in_analytics(api_chain):
 
 async def test_create_policy_from_a_quote_pins_the_premium_and_appears_in_analytics(api_chain):
     chain = api_chain
-    await chain.tick()
-    now = await chain.burn_height()
-    r = await chain.post("/v1/quotes", {"buyer": BUYER, "token": "STX", "buyer_tier": "flexible",
-                                        "pool_tier": "conservative", "strike": str(BTC * 97 // 100),
-                                        "amount": "2000000", "expiry": now + 15})
-    assert r.status == 201, await r.text()
-    q = await r.json()
+    q = await fresh_quote(chain, "flexible", "conservative", 97, 2_000_000)
     tx = await unsigned(chain, "create-policy", {"quote_id": q["quote_id"]})
     assert tx["sender"] == BUYER and tx["post_conditions"] == [
         {"type": "stx-postcondition", "address": BUYER, "condition": "eq", "amount": q["premium"]}]
@@ -109,12 +113,7 @@ async def test_create_policy_from_a_quote_pins_the_premium_and_appears_in_analyt
 async def test_a_premium_other_than_the_pinned_one_aborts_the_transaction(api_chain):
     """Deny mode: the post-condition is the buyer's protection; a call moving a different amount aborts."""
     chain = api_chain
-    await chain.tick()
-    now = await chain.burn_height()
-    r = await chain.post("/v1/quotes", {"buyer": BUYER, "token": "STX", "buyer_tier": "standard",
-                                        "pool_tier": "balanced", "strike": str(BTC * 90 // 100),
-                                        "amount": "1000000", "expiry": now + 15})
-    q = await r.json()
+    q = await fresh_quote(chain, "standard", "balanced", 90, 1_000_000)
     tx = await unsigned(chain, "create-policy", {"quote_id": q["quote_id"]})
     decoded = decode_transaction(bytes.fromhex(tx["transaction"][2:]))
     pc = decoded.post_conditions[0]
