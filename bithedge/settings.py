@@ -91,6 +91,39 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
     )
 
+    # keeper oracle (keeper/oracle/, bithedge/simulator/feed.py): price sources, aggregation, publishing rule
+    keeper_sources: str = Field(
+        default="coinbase,kraken,bitstamp,binance,okx,pyth",
+        description="Price sources: `venue` or `venue=base-url`, comma-separated (venues: coinbase, kraken, "
+                    "bitstamp, binance, okx, pyth, coingecko); a bare venue is the simulator's copy on the devnet "
+                    "and the real API when node_url is set.",
+    )
+    keeper_price_feed_url: str | None = Field(
+        default=None, description="Base URL of the simulator's venues; default: http://<host>:<price_feed_port>."
+    )
+    keeper_source_timeout_s: float = Field(default=2.0, gt=0, le=60, description="Per-source request timeout.")
+    keeper_price_stale_s: float = Field(
+        default=60.0, gt=0, description="A quote whose venue timestamp is older than this is dropped (seconds)."
+    )
+    keeper_price_band_bp: int = Field(
+        default=200, ge=1, le=5000, description="Quotes further than this from the round's median are outliers."
+    )
+    keeper_min_sources: int = Field(
+        default=3, ge=1, description="Quorum: at least this many usable sources (and a majority of those configured)."
+    )
+    keeper_usdt_depeg_bp: int = Field(
+        default=100, ge=1, le=5000, description="USDT-quoted sources are dropped while |USDT/USD - 1| exceeds this."
+    )
+    keeper_deviation_bp: int = Field(
+        default=50, ge=1, le=5000, description="Publish when the median moved this far from the on-chain price."
+    )
+    keeper_heartbeat_blocks: int = Field(
+        default=2, ge=1, description="Publish when the on-chain price is this many burn blocks old."
+    )
+    price_feed_loopback_only: bool = Field(
+        default=True, description="The simulator's price feed refuses a non-loopback host unless this is false."
+    )
+
     # keeper (keeper/): signs oracle prices and settlements; keys are secrets (never logged, printed or stored)
     keeper_port: int = Field(default=4000, ge=1, le=65535, description="The keeper's /health, /ready, /metrics.")
     keeper_oracle_key: SecretStr | None = Field(
