@@ -81,8 +81,14 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_transform",
     ),
     Service(
+        name="keeper",
+        argv=lambda s: bithedge_cmd("keeper", "run"),
+        url=lambda s: f"http://{s.host}:{s.keeper_port}/ready",
+        db_role="bithedge_keeper",
+    ),
+    Service(
         name="simulator",
-        argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle"),
+        argv=lambda s: bithedge_cmd("simulate"),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
         enabled=lambda s: s.node_url is None,
     ),

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -25,6 +24,7 @@ from bithedge.protocol.deployment import Deployment
 from keeper.expiries import AnalyticsExpiries, ChainExpiries
 from keeper.keys import Signer
 from keeper.metrics import Metrics
+from keeper.oracle.publish import PublishRules
 from keeper.publisher import Collect, Publisher
 from keeper.settlement import Settler
 from keeper.store import Alerts
@@ -48,10 +48,10 @@ class KeeperConfig:
 
 
 class Keeper:
-    def __init__(self, cfg: KeeperConfig, signers: dict[str, Signer], *, collect: Collect, decide, rules: Any,
+    def __init__(self, cfg: KeeperConfig, signers: dict[str, Signer], *, collect: Collect, rules: PublishRules,
                  client: StacksClient | None = None) -> None:
         self.cfg, self.signers = cfg, signers
-        self._collect, self._decide, self._rules = collect, decide, rules
+        self._collect, self._rules = collect, rules
         self.client = client or StacksClient(cfg.node_url, retries=3)
         self.metrics = Metrics()
         self.log = logs.get("keeper")
@@ -75,7 +75,7 @@ class Keeper:
                   else ChainExpiries(self.client, self.cfg.deployment))
         self.settler = Settler(self.pool, self.settler_txm, source, self.cfg.deployment, self.alerts,
                                settle_lag_blocks=self.cfg.settle_lag_blocks)
-        self.publisher = Publisher(self.pool, self.oracle_txm, self._collect, self._decide, self._rules,
+        self.publisher = Publisher(self.pool, self.oracle_txm, self._collect, self._rules,
                                    self.cfg.deployment, self.alerts)
 
     @property
@@ -123,9 +123,7 @@ class Keeper:
         m.open_alerts.set(len(self.alerts.open))
         m.decision_seconds.set(self.publisher.decision_seconds)
         m.node_seconds.set(self.publisher.node_seconds)
-        heartbeat = getattr(self.publisher.rules_for([]), "heartbeat_blocks", None)
-        if heartbeat is not None:
-            m.oracle_heartbeat.set(heartbeat)
+        m.oracle_heartbeat.set(self._rules.heartbeat_blocks)
         for asset, onchain in self.publisher.onchain.items():
             if onchain.height is not None:
                 m.oracle_age.labels(asset).set(self.burn_height - onchain.height)

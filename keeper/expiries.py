@@ -60,7 +60,9 @@ class ChainExpiries:
     def __init__(self, client: StacksClient, deployment: Deployment) -> None:
         self.client, self.d = client, deployment
         self.scanned_to = 0  # every height below is in ``open``
-        self.open: dict[int, dict[int, dict]] = {}  # expiry -> policy id -> policy
+        self.open: dict[int, dict[int, dict]] = {}  # expiry -> policy id -> policy (terms never change)
+        self.closed: set[int] = set()  # ids the keeper saw settled or voided
+        self.records: dict[tuple[str, int], dict | None] = {}  # final oracle records (below the burn tip)
 
     async def _read(self, contract: str, fn: str, *args):
         return clarity.to_plain(await self.client.call_read(contract, fn, list(args)))
@@ -71,18 +73,15 @@ class ChainExpiries:
             count = int(await self._read(reg, "get-expiry-policy-count", U(h)) or 0)
             if count:
                 ids = [int(await self._read(reg, "get-expiry-policy", U(h), U(i))) for i in range(count)]
-                self.open[h] = {i: {} for i in ids}
+                policies = {i: await self._read(reg, "get-policy", U(i)) for i in ids}
+                self.open[h] = {i: p for i, p in policies.items() if p and p["status"] == "active"}
         self.scanned_to = max(self.scanned_to, burn_height)
         out = []
         latest = {a: await self._read(self.d.oracle, "get-latest", A(a)) for a in ("BTC", "STX")}
         for expiry in sorted(self.open):
             policies = self.open[expiry]
-            for pid in list(policies):
-                p = await self._read(reg, "get-policy", U(pid))
-                if not p or p["status"] != "active":
-                    del policies[pid]
-                else:
-                    policies[pid] = p
+            for pid in [p for p in policies if p in self.closed]:
+                del policies[pid]
             if not policies:
                 del self.open[expiry]
                 continue
@@ -105,7 +104,7 @@ class ChainExpiries:
     async def _settlement_height(self, asset: str, expiry: int, burn_height: int, delay: int) -> tuple[int | None, int]:
         """(the height settle-expired accepts or None, the first recorded height at or after the expiry or 0)."""
         for h in range(expiry, burn_height + 1):
-            v = await self._read(self.d.oracle, "get-price-at", A(asset), U(h))
+            v = await self._record(asset, h, burn_height)
             if v:
                 err = settlement_price_error(expiry, h, int(v["prev-height"]), burn_height, delay)
                 return (None if err else h), h
@@ -114,6 +113,22 @@ class ChainExpiries:
     async def _no_price(self, asset: str, expiry: int, hint: int, latest, burn_height: int, delay: int) -> bool:
         prev = None
         if hint:
-            v = await self._read(self.d.oracle, "get-price-at", A(asset), U(hint))
+            v = await self._record(asset, hint, burn_height)
             prev = int(v["prev-height"]) if v else None
         return no_settlement_price(expiry, hint, prev, int(latest["height"]) if latest else None, burn_height, delay)
+
+    async def _record(self, asset: str, h: int, burn_height: int) -> dict | None:
+        """The oracle record at ``h``; remembered once final (its burn block is over), re-read while not."""
+        if (asset, h) in self.records:
+            return self.records[(asset, h)]
+        v = await self._read(self.d.oracle, "get-price-at", A(asset), U(h))
+        if h < burn_height - 1:  # one block of margin: a record may still be replaced within its burn block
+            self.records[(asset, h)] = v
+        return v
+
+    def forget(self, ids, *, retry: bool = False) -> None:
+        """Policies settled or voided (their intents are done) are no longer listed; a retry (the contract refused
+        the price heights, e.g. after a fork) drops the remembered oracle records."""
+        self.closed.update(ids)
+        if retry:
+            self.records.clear()

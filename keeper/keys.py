@@ -1,7 +1,8 @@
 """The keeper's two signing keys: the oracle submitter and the settler.
 
 A key comes from its ``SecretStr`` setting or from a key file that only its owner can read (mode 0600, checked);
-on the local devnet (no ``BITHEDGE_NODE_URL``) the labelled DEVNET-ONLY keys are the default. A :class:`Signer`
+on a devnet (the local one, or a node that serves the BitHedge devnet's ``/devnet/status``, as in
+docker-compose) the labelled DEVNET-ONLY keys are the default; against any other node a missing key is an error. A :class:`Signer`
 never shows its key: its repr, str and every error name the account, not the secret."""
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _devnet_key(label: str) -> str:
     return next(a["privateKey"] for a in accounts if a["label"] == label)
 
 
-def load_signer(settings: Settings, role: str) -> Signer:
+def load_signer(settings: Settings, role: str, *, devnet: bool) -> Signer:
     env = f"BITHEDGE_KEEPER_{role.upper()}_KEY"
     secret = getattr(settings, f"keeper_{role}_key")
     path = getattr(settings, f"keeper_{role}_key_file")
@@ -68,14 +69,13 @@ def load_signer(settings: Settings, role: str) -> Signer:
         key, source = _parse(secret.get_secret_value(), env), "env"
     elif path is not None:
         key, source = _parse(_from_file(Path(path), f"{env}_FILE"), f"{env}_FILE"), "file"
-    elif settings.node_url is None:
+    elif devnet:
         key, source = _parse(_devnet_key(DEVNET_LABELS[role]), "devnet"), f"devnet {DEVNET_LABELS[role]} (DEVNET ONLY)"
     else:
-        raise KeyConfigError(f"{env} (or {env}_FILE) must be set: BITHEDGE_NODE_URL names a real node, so no devnet key "
-                        f"is used")
+        raise KeyConfigError(f"{env} (or {env}_FILE) must be set: the node is not a devnet, so no devnet key is used")
     # testnet/devnet addresses: the contracts are not deployed on mainnet (transactions are signed mainnet=False)
     return Signer(role, key.address(AddressVersion.TESTNET_SINGLE_SIG), source, key)
 
 
-def load_signers(settings: Settings) -> dict[str, Signer]:
-    return {role: load_signer(settings, role) for role in ("oracle", "settler")}
+def load_signers(settings: Settings, *, devnet: bool) -> dict[str, Signer]:
+    return {role: load_signer(settings, role, devnet=devnet) for role in ("oracle", "settler")}

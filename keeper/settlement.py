@@ -119,6 +119,9 @@ class Settler:
         return dict(r) if r else None
 
     async def _finish(self, intent: dict, status: str, results: dict, txid: str, tx_status: str) -> None:
+        closed = [int(p) for p, r in results.items() if r["outcome"] != "retry"]
+        if hasattr(self.source, "forget"):
+            self.source.forget(closed, retry=len(closed) < len(results) or status == "retry")
         await self.pool.execute("UPDATE keeper.intents SET status = $2, results = $3, updated_at = now() WHERE id = $1",
                                 intent["id"], status, json.dumps(results))
         await audit(self.pool, "result", signer=self.txm.address, txid=txid, intent_id=intent["id"],

@@ -26,9 +26,10 @@ the node will never accept (e.g. a bad argument) gives its nonce to a fill trans
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -99,7 +100,6 @@ class SignerState:
     oldest_pending_blocks: int = 0
     bumps: int = 0
     paused: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class TxManager:
@@ -306,7 +306,11 @@ class TxManager:
                 if not row:
                     continue
                 await audit(self.pool, "nonce-fill", signer=self.address, txid=row["txid"], inputs={"nonce": nonce})
-            elif row["status"] not in OPEN:
+            elif row["status"] == "superseded":  # its intent was released: the nonce only needs filling now
+                await self._replace_with_fill(row, "gap at a superseded nonce")
+                continue
+            elif row["status"] == "confirmed":  # the node lost it: orphaned deeper than reorg_depth
+                await self._orphaned(row)
                 continue
             await self._broadcast(row)
 
@@ -315,21 +319,27 @@ class TxManager:
         """Once per Stacks block: follow every open transaction, and recently confirmed ones for reorgs."""
         self.tip = tip
         account = await self.client.account(self.address)
+        nonces = await self.client.nonces(self.address)
         self.state.balance, self.state.confirmed_nonce = account.balance, account.nonce
+        self.state.node_next_nonce = int(nonces["possible_next_nonce"])
         await self._check_balance()
         rows = [dict(r) for r in await self.pool.fetch(
             "SELECT * FROM keeper.transactions WHERE address = $1 AND (status = ANY($2) OR (status = 'confirmed' "
             "AND confirmed_stacks_height > $3)) ORDER BY nonce", self.address, list(OPEN), tip - self.cfg.reorg_depth)]
+        recent = [r for r in rows if r["status"] == "confirmed"]
+        if recent and await self._reorged(recent):
+            for row in recent:
+                found = await self._lookup(row)
+                if found is None or found[0] != "mined" or found[1] != row["confirmed_txid"]:
+                    await self._orphaned(row)
         oldest = 0
         for row in rows:
+            if row["status"] == "confirmed":
+                continue
             if row["status"] == "signed":
                 await self._broadcast(row)
                 continue
             found = await self._lookup(row)
-            if row["status"] == "confirmed":
-                if found is None or found[0] != "mined" or found[1] != row["confirmed_txid"]:
-                    await self._orphaned(row)
-                continue
             if found and found[0] == "mined":
                 await self._confirmed(row, found[1], found[2])
             elif found:
@@ -343,6 +353,13 @@ class TxManager:
                 await self._broadcast(row)
         open_count = sum(1 for r in rows if r["status"] in OPEN)
         self.state.pending, self.state.oldest_pending_blocks = open_count, oldest
+
+    async def _reorged(self, recent: list[dict]) -> bool:
+        """Whether a reorg may have orphaned a recently confirmed transaction: one call, the canonical block at the
+        highest height they were confirmed at (if it is the same block, every lower one is too)."""
+        top = max(recent, key=lambda r: r["confirmed_stacks_height"])
+        block = await self.client.block(top["confirmed_stacks_height"])
+        return block is None or _hex0x(block.get("index_block_hash")) != top["confirmed_block_hash"]
 
     async def _check_balance(self) -> None:
         low = self.state.balance is not None and self.state.balance < self.cfg.min_balance
@@ -376,6 +393,7 @@ class TxManager:
         result = clarity.decode(bytes.fromhex(tx["tx_result"]["hex"].removeprefix("0x")))
         await self._set(row, status="confirmed", tx_status=status, result=json.dumps(clarity.to_json(result)),
                         confirmed_txid=txid, confirmed_stacks_height=tx.get("block_height"),
+                        confirmed_block_hash=_hex0x(tx.get("index_block_hash")),
                         confirmed_burn_height=tx.get("burn_block_height"), confirmed_at=_now(), error=None)
         await audit(self.pool, "confirm", signer=self.address, txid=txid, intent_id=row.get("intent_id"),
                     inputs={"nonce": row["nonce"], "fee": row["fee"], "stacks_height": tx.get("block_height")},
@@ -424,18 +442,19 @@ class TxManager:
             await self.on_release[row["kind"]](row, "superseded")
 
     async def nonce_gap(self) -> int:
-        """Ledger next nonce minus the node's possible next nonce: > 0 while signed transactions are not at the node."""
+        """Ledger next nonce minus the node's possible next nonce at the last poll: > 0 while transactions the
+        ledger signed are not at the node."""
         nxt = await self.pool.fetchval("SELECT next_nonce FROM keeper.signers WHERE address = $1", self.address)
-        node = int((await self.client.nonces(self.address))["possible_next_nonce"])
-        self.state.node_next_nonce = node
-        return (nxt or 0) - node
+        return (nxt or 0) - (self.state.node_next_nonce or 0)
+
+
+def _hex0x(value: str | None) -> str | None:
+    return None if value is None else "0x" + value.removeprefix("0x")
 
 
 def _bumped(fee: int) -> int:
     return -(-fee * BUMP_NUM // BUMP_DEN)
 
 
-def _now():
-    import datetime as dt
-
+def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

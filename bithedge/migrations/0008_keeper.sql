@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS keeper.transactions (
     first_sent_stacks_height bigint,                  -- Stacks tip at the first broadcast (tx-stuck alert)
     sent_stacks_height      bigint,                   -- Stacks tip when this version was (re)broadcast (fee bump)
     confirmed_txid          text,
+    confirmed_block_hash    text,                     -- index block hash of the confirming block (reorg check)
     confirmed_stacks_height bigint,
     confirmed_burn_height   bigint,
     confirmed_at            timestamptz,
