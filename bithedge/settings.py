@@ -95,8 +95,8 @@ class Settings(BaseSettings):
     keeper_sources: str = Field(
         default="coinbase,kraken,bitstamp,binance,okx,pyth",
         description="Price sources: `venue` or `venue=base-url`, comma-separated (venues: coinbase, kraken, "
-                    "bitstamp, binance, okx, pyth, coingecko); a bare venue is the simulator's copy on the devnet "
-                    "and the real API when node_url is set.",
+                    "bitstamp, binance, okx, pyth, coingecko); a bare venue is the simulator's copy when "
+                    "keeper_price_feed_url is set or node_url is not, else the venue's real API.",
     )
     keeper_price_feed_url: str | None = Field(
         default=None, description="Base URL of the simulator's venues; default: http://<host>:<price_feed_port>."

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import aiohttp
@@ -64,11 +64,7 @@ async def collect_round(session: aiohttp.ClientSession, sources: list[Source], a
         usdt = judge(USDT, [f.quote(_units(f.reading)) for f in fetched[len(asking):]], len(rate_asking),
                      config, now)
     quotes = [_convert(f, usdt, config) for f in fetched[: len(asking)]]
-    return _with_usdt(judge(asset, quotes, len(asking), config, now), usdt if asset != USDT else None)
-
-
-def _with_usdt(rnd: Round, usdt: Round | None) -> Round:
-    return rnd if usdt is None else Round(rnd.asset, rnd.median, rnd.quotes, rnd.quorum, rnd.reason, rnd.at, usdt)
+    return replace(judge(asset, quotes, len(asking), config, now), usdt=usdt if asset != USDT else None)
 
 
 def _units(reading: Reading | None) -> int | None:
@@ -99,9 +95,9 @@ async def _fetch(session: aiohttp.ClientSession, source: Source, pair: Pair, con
     try:
         async with asyncio.timeout(source.timeout_s):
             async with session.get(source.base_url + path, params=params, allow_redirects=False) as resp:
-                body = await resp.content.read(config.max_body_bytes + 1)
+                body = await _read_capped(resp, config.max_body_bytes)
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
-        if len(body) > config.max_body_bytes:
+        if body is None:
             return done(None, f"reply longer than {config.max_body_bytes} bytes")
         text = body.decode("utf-8", errors="replace")
         if status != 200:
@@ -117,6 +113,17 @@ async def _fetch(session: aiohttp.ClientSession, source: Source, pair: Pair, con
         return done(None, f"request failed: {short(type(exc).__name__ + ': ' + str(exc))}")
     except Exception as exc:  # noqa: BLE001 - a source must never take the round down with it
         return done(None, f"unexpected {type(exc).__name__}: {short(str(exc))}")
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _http_failure(venue: Venue, status: int, text: str, retry_after: str | None) -> str:

@@ -41,9 +41,10 @@ class OracleConfig:
 
     @classmethod
     def from_settings(cls, settings) -> OracleConfig:
-        """From `bithedge.settings`: `keeper_sources` lists `venue` or `venue=base-url` entries; a
-        venue without a URL is the simulator's copy of it on the devnet (`keeper_price_feed_url`), or
-        the venue's real API when `node_url` points at a real node."""
+        """From `bithedge.settings`: `keeper_sources` lists `venue` or `venue=base-url` entries. A venue
+        without a URL is the simulator's copy of it when `keeper_price_feed_url` is set or `node_url`
+        is not (the local devnet), and the venue's real API otherwise."""
+        simulated = bool(settings.keeper_price_feed_url) or not settings.node_url
         feed = settings.keeper_price_feed_url or f"http://{settings.host}:{settings.price_feed_port}"
         sources = []
         for entry in filter(None, (e.strip() for e in settings.keeper_sources.split(","))):
@@ -51,7 +52,7 @@ class OracleConfig:
             if not url:
                 known = VENUES.get(venue)
                 real = known.real_base if known else ""
-                url = real if settings.node_url else f"{feed.rstrip('/')}/{venue}"
+                url = f"{feed.rstrip('/')}/{venue}" if simulated else real
             sources.append(SourceConfig(venue, url.rstrip("/"), settings.keeper_source_timeout_s))
         return cls(tuple(sources), stale_s=settings.keeper_price_stale_s, band_bp=settings.keeper_price_band_bp,
                    min_sources=settings.keeper_min_sources, usdt_depeg_bp=settings.keeper_usdt_depeg_bp)

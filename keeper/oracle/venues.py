@@ -43,6 +43,14 @@ class Venue:
         raise NotImplementedError
 
     def parse(self, body: str, pair: Pair) -> Reading:
+        """The reading in a 200 reply; an error envelope (some venues send errors with a 200) is refused."""
+        doc = _obj(parse_json(body), "reply")
+        if err := self.error_text(doc):
+            raise BadResponse(f"{self.name} error: {err}")
+        return self.read(doc, pair)
+
+    def read(self, doc: dict, pair: Pair) -> Reading:
+        """The reading in a reply document that is not an error."""
         raise NotImplementedError
 
     def error_text(self, doc: Any) -> str | None:
@@ -105,14 +113,11 @@ class Coinbase(Venue):
     def request(self, pair):
         return f"/products/{pair.symbol}/ticker", {}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if "message" in doc and "price" not in doc:
-            raise BadResponse(f"coinbase error: {short(str(doc['message']))}")
+    def read(self, doc, pair):
         return _reading(_field(doc, "price"), _iso(_field(doc, "time")))
 
     def error_text(self, doc):
-        return str(doc["message"]) if isinstance(doc, dict) and "message" in doc else None
+        return short(str(doc["message"])) if isinstance(doc, dict) and "message" in doc else None
 
 
 class Kraken(Venue):
@@ -126,10 +131,7 @@ class Kraken(Venue):
     def request(self, pair):
         return "/0/public/Ticker", {"pair": pair.symbol}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if self.error_text(doc):
-            raise BadResponse(f"kraken error: {self.error_text(doc)}")
+    def read(self, doc, pair):
         result = _obj(_field(doc, "result"), "result")
         if len(result) != 1:
             raise BadResponse(f"result holds {len(result)} pairs, not 1")
@@ -154,10 +156,7 @@ class Bitstamp(Venue):
     def request(self, pair):
         return f"/api/v2/ticker/{pair.symbol}/", {}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if self.error_text(doc):
-            raise BadResponse(f"bitstamp error: {self.error_text(doc)}")
+    def read(self, doc, pair):
         return _reading(_field(doc, "last"), _epoch(_field(doc, "timestamp"), 1))
 
     def error_text(self, doc):
@@ -177,10 +176,7 @@ class Binance(Venue):
     def request(self, pair):
         return "/api/v3/ticker/price", {"symbol": pair.symbol}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if self.error_text(doc):
-            raise BadResponse(f"binance error: {self.error_text(doc)}")
+    def read(self, doc, pair):
         _same_pair(_field(doc, "symbol"), pair)
         return _reading(_field(doc, "price"), None)
 
@@ -200,10 +196,7 @@ class Okx(Venue):
     def request(self, pair):
         return "/api/v5/market/ticker", {"instId": pair.symbol}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if self.error_text(doc):
-            raise BadResponse(f"okx error: {self.error_text(doc)}")
+    def read(self, doc, pair):
         data = _field(doc, "data")
         if not isinstance(data, list) or len(data) != 1:
             raise BadResponse("'data' is not a one-ticker list")
@@ -229,8 +222,7 @@ class Pyth(Venue):
     def request(self, pair):
         return "/v2/updates/price/latest", {"ids[]": pair.symbol, "parsed": "true"}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
+    def read(self, doc, pair):
         feeds = _field(doc, "parsed")
         if not isinstance(feeds, list):
             raise BadResponse("'parsed' is not a list")
@@ -256,10 +248,7 @@ class CoinGecko(Venue):
     def request(self, pair):
         return "/api/v3/simple/price", {"ids": pair.symbol, "vs_currencies": "usd", "include_last_updated_at": "true"}
 
-    def parse(self, body, pair):
-        doc = _obj(parse_json(body), "reply")
-        if self.error_text(doc):
-            raise BadResponse(f"coingecko error: {self.error_text(doc)}")
+    def read(self, doc, pair):
         coin = doc.get(pair.symbol)
         if not isinstance(coin, dict) or "usd" not in coin:
             raise BadResponse(f"reply has no {pair.symbol}/usd (got {short(str(sorted(doc)), 60)})")

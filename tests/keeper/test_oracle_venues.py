@@ -144,3 +144,24 @@ def test_numbers_never_pass_through_float():
     body = json.dumps({"bitcoin": {"usd": 1}}).replace("1}", "70123.123456789}")
     r = VENUES["coingecko"].parse(body, VENUES["coingecko"].pair("BTC"))
     assert r.price == Decimal("70123.123456789") and to_units(r.price) == 7012312345679
+
+
+@needs_fixtures
+@pytest.mark.parametrize("venue, path, edit, price", [
+    ("binance", "binance/ticker-price-btcusdt-2025-07-02.json",
+     lambda d: d.update(symbol="STXUSDT", price="0.62140000"), "0.62140000"),
+    ("okx", "okx/market-ticker-btc-usdt-ccxt-2024-03-13.json",
+     lambda d: d["data"][0].update(instId="STX-USDT", last="2.9871"), "2.9871"),
+    ("kraken", "kraken/ticker-xbtusdt-2025-11-11.json",
+     lambda d: d.update(result={"STXUSD": {**d["result"]["XBTUSDT"], "c": ["0.61230", "12.5"]}}), "0.61230"),
+    ("coinbase", "coinbase/exchange-ticker-btc-usdt-ccxt-2024-03-13.json", lambda d: d.update(price="0.6125"),
+     "0.6125"),
+    ("pyth", "pyth/hermes-latest-btc-usd-2024-02-19.json", lambda d: d["parsed"][0].update(
+        id=VENUES["pyth"].pair("STX").symbol, price={**d["parsed"][0]["price"], "price": "61230000"}), "61230000e-8"),
+    ("coingecko", "coingecko/simple-price-bitcoin-usd-2025-07-02.json",
+     lambda d: d.update(blockstack={"usd": 0.612345}), "0.612345"),
+])
+def test_stx_pairs_on_the_recorded_shapes(venue, path, edit, price):
+    # no STX reply was ever recorded: the same endpoints' replies with the STX pair's name and a price
+    r = VENUES[venue].parse(_mutate(path, edit), VENUES[venue].pair("STX"))
+    assert r.raw == price and Decimal("0.6") < r.price < Decimal("3")
