@@ -72,6 +72,10 @@ class Settler:
         claimed = {r[0] for r in await self.pool.fetch(_CLAIMED_SQL)}
         self.due_unsettled = sum(len(e.unsettled_ids) for e in due)
         self.lag_blocks = max((burn_height - e.expiry for e in due), default=0)
+        lagging = {f"expiry {e.expiry}" for e in due}
+        for kind, subject in list(self.alerts.open):  # settled since (or before a restart): the alert clears
+            if kind == "settlement-lag" and subject not in lagging:
+                await self.alerts.resolve(kind, subject)
         try:
             for e in due:
                 await self._lag_alert(e, burn_height)

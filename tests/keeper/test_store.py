@@ -122,3 +122,20 @@ def test_devnet_keys_only_on_a_devnet():
     assert load_signer(_settings(), "oracle", devnet=True).address == "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG"
     with pytest.raises(KeyConfigError, match="not a devnet"):
         load_signer(_settings(), "oracle", devnet=False)
+
+
+def test_status_prints_the_keepers_state_as_json(db_url):
+    import os
+    import subprocess
+    import sys
+
+    with _keeper(db_url) as conn:
+        conn.execute("INSERT INTO keeper.signers (address, label, next_nonce) VALUES ('ST1', 'oracle', 4)")
+        conn.execute("INSERT INTO keeper.alerts (kind, subject, message) VALUES ('tx-stuck', '0xab', 'stuck')")
+    env = {**os.environ, "DATABASE_URL": role_url(db_url, "bithedge_keeper"), "BITHEDGE_LOG_LEVEL": "warning"}
+    out = subprocess.run([sys.executable, "-m", "bithedge", "keeper", "status"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    status = json.loads(out.stdout)
+    assert status["signers"][0]["next_nonce"] == 4 and status["open_alerts"][0]["kind"] == "tx-stuck"
+    assert set(status) == {"signers", "transactions", "intents", "open_alerts", "last_rounds"}

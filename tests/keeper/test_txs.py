@@ -225,3 +225,10 @@ async def test_an_intent_is_sent_once(env):
     assert again is not None and again["intent_id"] == first["intent_id"]
     assert await pool.fetchval("SELECT attempts FROM keeper.intents") == 2
     await mine_and_poll(client, txm)
+
+
+async def test_dry_run_signs_and_stores_nothing(env):
+    pool, client, manager = env
+    txm = await manager(dry_run=True)
+    assert await txm.submit(*price_call()) is None
+    assert await pool.fetchval("SELECT count(*) FROM keeper.transactions") == 0
