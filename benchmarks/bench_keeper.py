@@ -124,6 +124,7 @@ async def fill(client, sim: Simulator, keeper, who: list[Actor], expiries: list[
 
 async def main(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-keeper-"))
+    work.chmod(0o755)  # the embedded server's unprivileged user must traverse it
     pg = EmbeddedPostgres(work / "pg", durable=False)
     db = pg.start()
     migrate(db)

@@ -222,6 +222,7 @@ async def record(args) -> dict:
 
     rec = await TsvRecorder(out).start()
     data = Path(tempfile.mkdtemp(prefix="record-devnet-"))
+    data.chmod(0o755)  # the embedded server's unprivileged user must traverse it
     proc = await asyncio.to_thread(start_devnet, data, observers=[rec.url], blocking=True, max_chaining=100_000,
                                    max_block_txs=args.block_txs)
     # the keeper publishes prices and settles (the simulator does neither); its ledger needs a database

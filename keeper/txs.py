@@ -283,7 +283,7 @@ class TxManager:
             "intent_id = NULL WHERE id = $1", row["id"], "0x" + tx.txid, tx.serialize(), why)
         await audit(self.pool, "replace-with-fill", signer=self.address, txid="0x" + tx.txid,
                     intent_id=row.get("intent_id"), inputs={"nonce": row["nonce"], "why": why, "was": row["txid"]})
-        if kind in self.on_release:
+        if kind in self.on_release and row["status"] != "superseded":  # a superseded tx released its intent already
             await self.on_release[kind](dict(row), why)
         row.update(kind="nonce-fill", contract_id=None, function_name=None, function_args="[]", txid="0x" + tx.txid,
                    raw_tx=tx.serialize(), intent_id=None)

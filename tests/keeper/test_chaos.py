@@ -123,6 +123,7 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
         chaos_at = sorted(rng.sample(range(2, 4 * len(actions)), len(actions)))
         rng.shuffle(actions)
         plan = dict(zip(chaos_at, actions, strict=True))
+        depths = rng.sample(range(1, 7), 6)  # every depth 1-6 once per six forks
         last_id = int(clarity.to_plain(await client.call_read(DEVNET.registry, "get-last-policy-id")))
         for step in range(400):
             action = plan.get(step)
@@ -131,7 +132,7 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
                 keeper.kill9()
                 keeper.start(client.base_url)
             elif action == "fork":
-                await client.fork(rng.randint(1, 6))
+                await client.fork(depths[events["fork"] % 6])
             elif action == "restart":  # the devnet restarts: the chain log replays, the mempool is gone
                 keeper.kill9()
                 devnet.stop()
