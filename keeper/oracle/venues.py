@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from bithedge.protocol.units import BP
 from keeper.oracle.model import BadResponse, decimal_price, parse_json, short
 
 
@@ -211,10 +212,12 @@ class Okx(Venue):
 
 
 class Pyth(Venue):
-    """Pyth Hermes `GET /v2/updates/price/latest?ids[]=`: `parsed[].price` = {price: str, expo: int,
-    publish_time: s}, id hex without 0x; errors are plain text (404 `Price ids not found`)."""
+    """Pyth Hermes `GET /v2/updates/price/latest?ids[]=`: `parsed[].price` = {price: str, conf: str,
+    expo: int, publish_time: s}, id hex without 0x; errors are plain text (404 `Price ids not found`)."""
 
     name, real_base = "pyth", "https://hermes.pyth.network"
+    #: Pyth's publishers disagree more than this (conf, same exponent as the price): not a usable price
+    MAX_CONF_BP = 100
     pairs = (Pair("BTC", "e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43", "USD"),
              Pair("STX", "ec7a775f46379b5e943c3526b1c8d54cd49749176b0b98e02dde68d1bd335c17", "USD"),
              Pair("USDT", "2b89b9dc8fdf9f34709a5b106b472f0f39bb6ca9ce04b0fd7f2e971688e2e53b", "USD"))
@@ -234,8 +237,11 @@ class Pyth(Venue):
         mantissa, expo = _field(p, "price"), _field(p, "expo")
         if not isinstance(expo, int) or isinstance(expo, bool) or not -30 <= expo <= 30:
             raise BadResponse(f"expo {short(str(expo))!r} is not a small integer")
-        value = decimal_price(mantissa).scaleb(expo)
-        return Reading(f"{mantissa}e{expo}", value, _epoch(_field(p, "publish_time"), 1, "publish_time"))
+        value = decimal_price(mantissa)
+        conf = decimal_price(_field(p, "conf"), "conf") if p.get("conf") not in ("0", 0) else Decimal(0)
+        if conf * BP > value * self.MAX_CONF_BP:
+            raise BadResponse(f"confidence ±{conf * BP / value:.0f} bp is wider than {self.MAX_CONF_BP} bp")
+        return Reading(f"{mantissa}e{expo}", value.scaleb(expo), _epoch(_field(p, "publish_time"), 1, "publish_time"))
 
 
 class CoinGecko(Venue):

@@ -157,7 +157,7 @@ def test_numbers_never_pass_through_float():
     ("coinbase", "coinbase/exchange-ticker-btc-usdt-ccxt-2024-03-13.json", lambda d: d.update(price="0.6125"),
      "0.6125"),
     ("pyth", "pyth/hermes-latest-btc-usd-2024-02-19.json", lambda d: d["parsed"][0].update(
-        id=VENUES["pyth"].pair("STX").symbol, price={**d["parsed"][0]["price"], "price": "61230000"}), "61230000e-8"),
+        id=VENUES["pyth"].pair("STX").symbol, price={**d["parsed"][0]["price"], "price": "61230000", "conf": "31000"}), "61230000e-8"),
     ("coingecko", "coingecko/simple-price-bitcoin-usd-2025-07-02.json",
      lambda d: d.update(blockstack={"usd": 0.612345}), "0.612345"),
 ])
@@ -165,3 +165,12 @@ def test_stx_pairs_on_the_recorded_shapes(venue, path, edit, price):
     # no STX reply was ever recorded: the same endpoints' replies with the STX pair's name and a price
     r = VENUES[venue].parse(_mutate(path, edit), VENUES[venue].pair("STX"))
     assert r.raw == price and Decimal("0.6") < r.price < Decimal("3")
+
+
+@needs_fixtures
+def test_a_pyth_price_with_a_wide_confidence_interval_is_refused():
+    path, pair = "pyth/hermes-latest-btc-usd-2024-02-19.json", VENUES["pyth"].pair("BTC")
+    wide = _mutate(path, lambda d: d["parsed"][0]["price"].update(conf="60000000000"))  # ±600 USD of 51,900: 115 bp
+    with pytest.raises(BadResponse, match="confidence ±116 bp is wider than 100 bp"):
+        VENUES["pyth"].parse(wide, pair)
+    assert VENUES["pyth"].parse(fixture(path), pair).price > 0  # the recorded one: ±5 bp
