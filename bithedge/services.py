@@ -86,6 +86,12 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_transform",
     ),
     Service(
+        name="keeper",
+        argv=lambda s: bithedge_cmd("keeper", "run"),
+        url=lambda s: f"http://{s.host}:{s.keeper_port}/ready",
+        db_role="bithedge_keeper",
+    ),
+    Service(
         name="api",
         argv=lambda s: bithedge_cmd("api", "serve"),
         url=lambda s: f"http://{s.host}:{s.api_port}/docs",
@@ -93,7 +99,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         name="simulator",
-        argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle", *_api_option(s)),
+        argv=lambda s: bithedge_cmd("simulate", *_api_option(s)),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
         enabled=lambda s: s.node_url is None,
     ),

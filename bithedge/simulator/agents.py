@@ -1,8 +1,9 @@
 """Agents that use the real contracts on the devnet: liquidity providers (deposits, withdrawals by
 request), policy buyers (with quotes signed by the devnet quote-signer key), insurance-fund
-depositors, a guardian that sometimes pauses an action and the admin who unpauses it, the oracle
-submitter (``--oracle``), settlement (``--settle``; permissionless, sent by the devnet keeper account)
-and governance (proposals, votes, execution). One :meth:`Simulator.step` per block."""
+depositors, a guardian that sometimes pauses an action and the admin who unpauses it, and governance
+(proposals, votes, execution). One :meth:`Simulator.step` per block. Oracle prices and settlement are
+the keeper's (``bithedge keeper run``): the simulator never signs with the oracle-submitter or keeper
+accounts, so each account has one signer and their nonces never collide."""
 
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bithedge.protocol.deployment import DEVNET, Deployment
-from bithedge.protocol.errors import RegistryError
-from bithedge.protocol.formulas import allowed_deviation_bp, guard_bounds, payout_terms, policy_terms
+from bithedge.protocol.formulas import policy_terms
 from bithedge.protocol.quotes import Quote, sign_quote
 from bithedge.protocol.risk import bs_put
-from bithedge.protocol.settlement import settlement_price_error
 from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, PauseAction, token_scale
 from bithedge.settings import REPO_ROOT
 from bithedge.simulator.market import Feed, Market
@@ -35,8 +34,9 @@ from stacks.transaction import PostConditionMode, decode_transaction, make_contr
 
 U = clarity.UInt
 A = clarity.StringAscii
-#: settle-expired item errors after which a policy is no longer open (settled, or not this expiry's)
-_CLOSED = {str(int(e)) for e in (RegistryError.POLICY_NOT_FOUND, RegistryError.ALREADY_SETTLED, RegistryError.WRONG_EXPIRY)}
+#: DEVNET ONLY: the labelled account that holds the guardian role for the simulator (granted at setup);
+#: wallet_1, the guardian of devnet-setup.json, is the keeper's settler
+GUARDIAN_LABEL = "faucet"
 
 
 @dataclass
@@ -109,8 +109,6 @@ class Simulator:
         *,
         seed: int = 0,
         deployment: Deployment = DEVNET,
-        oracle: bool = False,
-        settle: bool = False,
         mine: bool = False,
         extra_buyers: int = 4,
         activity: float = 1.0,
@@ -124,8 +122,6 @@ class Simulator:
         self.rng = random.Random(seed)
         self.market = Market(seed=seed, crash_at=crash_at)
         self.feed = Feed(self.market)
-        self.oracle = oracle
-        self.settle = settle
         self.mine = mine
         self.extra_buyers = extra_buyers
         self.activity = activity
@@ -134,9 +130,6 @@ class Simulator:
         self.api: BitHedgeApi | None = None  # set by setup() when api_url is given
         self.pending: list[Pending] = []
         self.stats: Counter = Counter()
-        self.open_policies: dict[int, set[int]] = {}  # expiry -> policy ids not yet settled
-        self.settling: set[int] = set()
-        self.last_price: dict[str, int] = {}
         self.quote_seq = self.rng.randrange(1, 2**40)
         self.proposal: dict | None = None
         self.paused: dict[str, int] = {}  # paused action -> step at which the admin unpauses it
@@ -157,8 +150,7 @@ class Simulator:
             return Actor(label, k, k.address(AddressVersion.TESTNET_SINGLE_SIG))
 
         self.admin = actor("deployer")
-        self.submitter = actor("wallet_2")
-        self.keeper = actor("wallet_1")  # settles (anyone may) and holds the guardian role
+        self.guardian = actor(GUARDIAN_LABEL)
         self.quote_key = parse_private_key(by["wallet_3"]["private_key"])
         self.providers = [actor(x) for x in ("wallet_4", "wallet_5", "wallet_6")]
         self.buyers = [actor(x) for x in ("wallet_7", "wallet_8")]
@@ -166,7 +158,7 @@ class Simulator:
         for i in range(self.extra_buyers):
             k = parse_private_key(hashlib.sha256(f"bithedge-sim-buyer:{i}".encode()).hexdigest() + "01")
             self.buyers.append(Actor(f"buyer-{i}", k, k.address(AddressVersion.TESTNET_SINGLE_SIG)))
-        self.actors = [self.admin, self.submitter, self.keeper, *self.providers, *self.buyers]
+        self.actors = [self.admin, self.guardian, *self.providers, *self.buyers]
         await self.sync_nonces()
         await self.refresh_chain()
         # fund generated buyers (devnet faucet), give the pools initial liquidity
@@ -178,6 +170,11 @@ class Simulator:
                 except RpcError as exc:
                     self.log(f"faucet unavailable for {b.label}: {exc}")
         await self.refresh_config()
+        params = self.deployment.parameters
+        if not clarity.to_plain(await self.client.call_read(params, "has-role", [
+                parse_principal(self.guardian.address), A("guardian")])):
+            await self.send(self.admin, "grant-role", params, "grant-role",
+                            [parse_principal(self.guardian.address), A("guardian")])
         vault = self.deployment.vault
         for p in self.providers:
             for tier in PROVIDER_TIERS:
@@ -189,8 +186,6 @@ class Simulator:
         for who, token, amount in ((self.admin, "STX", 20_000 * 1_000_000), (self.providers[0], "sBTC", ONE8 // 10)):
             if not await self._read_uint(fund, "get-balance", [A(token)]):
                 await self.send(who, "fund-deposit", fund, "deposit", [A(token), U(amount)])
-        if self.oracle:
-            await self.push_prices()
 
     async def _accounts(self) -> list[dict]:
         try:
@@ -210,13 +205,9 @@ class Simulator:
         self.tip = info["stacks_tip_height"]
 
     async def refresh_config(self) -> None:
-        """Everything the agents obey that governance can change: policy config, oracle guard, tiers."""
+        """Everything the agents obey that governance can change: policy config, tiers."""
         params = self.deployment.parameters
         self.cfg = {k: int(v) for k, v in (await self._read(params, "get-policy-config")).items()}
-        self.oracle_cfg = {key: await self._read_uint(params, "get-param", [A(f"oracle.{key}")])
-                           for key in ("max-deviation-bp", "stale-after-blocks", "max-gap-deviation-bp",
-                                       "max-updates-per-block")}
-        self.max_batch = await self._read_uint(self.deployment.registry, "get-max-batch", [])
         self.tiers = {}
         for t in BUYER_TIERS:
             v = await self._read(params, "get-tier", [A("buyer"), A(t)])
@@ -266,8 +257,6 @@ class Simulator:
         self.step_no += 1
         await self.refresh_chain()
         await self.check_pending()
-        if self.oracle:
-            await self.push_prices()
         r = self.rng
         for p in self.providers:
             if r.random() < 0.08 * self.activity:
@@ -279,43 +268,10 @@ class Simulator:
         for b in self.buyers:
             if r.random() < 0.25 * self.activity:
                 await self.buy(b)
-        if self.settle:
-            await self.settle_due()
         await self.guard()
         await self.governance()
 
-    async def push_prices(self) -> None:
-        """Submits the feed's median, moved no further than the oracle's guard allows against every
-        reference the transaction may meet (the latest record of an earlier burn block)."""
-        oracle, cfg = self.deployment.oracle, self.oracle_cfg
-        for asset in ("BTC", "STX"):
-            target = int(round(self.feed.median(asset) * ONE8)) if self.feed.quotes else int(self.market.prices[asset] * ONE8)
-            latest = await self._read(oracle, "get-latest", [A(asset)])
-            if latest:
-                height, references = int(latest["height"]), [int(latest["price"])]
-                if height >= self.burn_height:  # may land in this burn block: then its predecessor is the reference
-                    record = await self._read(oracle, "get-price-at", [A(asset), U(height)])
-                    if int(record["updates"]) >= cfg["max-updates-per-block"]:
-                        self.stats["skipped:submit-price:updates"] += 1
-                        continue
-                    before = await self._read(oracle, "get-price-at", [A(asset), U(int(record["prev-height"]))])
-                    if before:
-                        references.append(int(before["price"]))
-                # a tenth of the allowed move in reserve: prices of the last block may still be replaced
-                allowed = allowed_deviation_bp(cfg["max-deviation-bp"], cfg["stale-after-blocks"],
-                                               cfg["max-gap-deviation-bp"], 0) * 9 // 10
-                bounds = [guard_bounds(ref, allowed) for ref in references]
-                lo, hi = max(b[0] for b in bounds), min(b[1] for b in bounds)
-                if lo > hi:
-                    self.stats["skipped:submit-price:guard"] += 1
-                    continue
-                target = min(max(target, lo), hi)
-            if await self.send(self.submitter, "submit-price", oracle, "submit-price", [A(asset), U(target)]):
-                self.last_price[asset] = target
-
     async def latest_price(self, asset: str) -> int | None:
-        if asset in self.last_price:  # what this simulator just submitted lands before its own quotes
-            return self.last_price[asset]
         v = await self._read(self.deployment.oracle, "get-latest", [A(asset)])
         return int(v["price"]) if v else None
 
@@ -380,7 +336,7 @@ class Simulator:
         action = PauseAction.CREATE_POLICY if crash_started else None
         if action is None and r.random() < 0.02 * self.activity:
             action = r.choice(list(PauseAction))
-        if action and await self.send(self.keeper, "pause", params, "set-paused", [A(action), clarity.Bool(True)]):
+        if action and await self.send(self.guardian, "pause", params, "set-paused", [A(action), clarity.Bool(True)]):
             self.paused[action] = self.step_no + r.randint(3, 6)
 
     # ---- buyers ----------------------------------------------------------------------------------------
@@ -464,46 +420,6 @@ class Simulator:
         signed = sign(decode_transaction(bytes.fromhex(tx["transaction"][2:])), actor.key)
         return await self.submit(actor, kind, signed, meta)
 
-    # ---- settlement ------------------------------------------------------------------------------------
-    async def price_height(self, asset: str, expiry: int) -> int | None:
-        """The height of the price that settles ``expiry`` (the first at or after it), once final."""
-        delay = self.cfg["price-delay-blocks"]
-        for h in range(expiry, min(self.burn_height, expiry + delay + 1)):
-            v = await self._read(self.deployment.oracle, "get-price-at", [A(asset), U(h)])
-            if v:
-                err = settlement_price_error(expiry, h, int(v["prev-height"]), self.burn_height, delay)
-                return None if err else h
-        return None
-
-    async def settle_due(self) -> None:
-        for expiry in sorted(e for e in self.open_policies if e < self.burn_height):
-            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:self.max_batch]
-            if not ids:
-                continue
-            hb = await self.price_height("BTC", expiry)
-            hs = await self.price_height("STX", expiry)
-            if hb is None or hs is None:
-                continue
-            txid = await self.send(self.keeper, "settle-expired", self.deployment.registry, "settle-expired",
-                                   [U(expiry), U(hb), U(hs), clarity.List([U(i) for i in ids])],
-                                   {"expiry": expiry, "ids": ids})
-            if txid:
-                self.settling.update(ids)
-
-    async def record_settlement(self, policy_id: int) -> None:
-        """Counts shortfalls and fund cover, and checks the chain's payout against the Python formula."""
-        p = await self._read(self.deployment.registry, "get-policy", [U(policy_id)])
-        terms = payout_terms(p["token"], int(p["strike"]), int(p["amount"]), int(p["settlement-price"]),
-                             int(p["settlement-collateral-price"]), int(p["collateral"]))
-        if terms.payout != int(p["payout"]):
-            self.stats["mismatch:payout"] += 1
-        if terms.shortfall:
-            cover = int(p["fund-cover"])
-            self.stats["shortfalls"] += 1
-            self.stats[f"shortfall:{p['token']}"] += terms.shortfall
-            self.stats[f"fund_cover:{p['token']}"] += cover
-            if cover > terms.shortfall:
-                self.stats["mismatch:cover"] += 1
     async def governance(self) -> None:
         r = self.rng
         gov = self.deployment.governance
@@ -525,7 +441,7 @@ class Simulator:
                     await self.send(p, "vote", gov, "vote", [U(pid), clarity.Bool(r.random() < 0.8)])
         elif state == "executable" and not self.proposal.get("executing"):
             self.proposal["executing"] = True
-            await self.send(self.keeper, "execute", gov, "execute", [U(pid)])
+            await self.send(r.choice(self.providers), "execute", gov, "execute", [U(pid)])
         elif state not in ("pending", "queued", "executable"):  # closed: executed, defeated, expired, ...
             self.stats[f"proposal:{state}"] += 1
             self.proposal = None
@@ -549,23 +465,7 @@ class Simulator:
             if status == "abort_by_response":
                 self.stats[f"err:{p.kind}:{clarity.to_repr(result)}"] += 1
             if p.kind == "create-policy" and status == "success":
-                pid = int(clarity.to_plain(result)["ok"])
-                self.open_policies.setdefault(p.meta["expiry"], set()).add(pid)
                 self.stats["policies_created"] += 1
-            elif p.kind == "settle-expired":
-                ids = p.meta["ids"]
-                self.settling.difference_update(ids)
-                if status == "success":
-                    items = clarity.to_plain(result)["ok"]
-                    for pid, item in zip(ids, items, strict=False):
-                        if "ok" in item:
-                            self.stats["policies_settled"] += 1
-                            self.stats["settled_itm" if int(item["ok"]) > 0 else "settled_otm"] += 1
-                            await self.record_settlement(pid)
-                        if "ok" in item or str(item.get("err")) in _CLOSED:
-                            self.open_policies.get(p.meta["expiry"], set()).discard(pid)
-                    if not self.open_policies.get(p.meta["expiry"]):
-                        self.open_policies.pop(p.meta["expiry"], None)
             elif p.kind == "propose" and self.proposal is not None:
                 if status == "success":
                     self.proposal["id"] = int(clarity.to_plain(result)["ok"])
@@ -611,6 +511,5 @@ class Simulator:
         return {
             "tip": self.tip, "burn_height": self.burn_height, "btc": round(self.market.btc, 2),
             "stx": round(self.market.stx, 4), "regime": self.market.regime.name,
-            "open_policies": sum(len(v) for v in self.open_policies.values()),
             **dict(sorted(self.stats.items())),
         }
