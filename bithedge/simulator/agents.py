@@ -355,10 +355,9 @@ class Simulator:
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        if self.api is not None:
-            await self.buy_from_api(buyer, {"buyer": buyer.address, "token": token, "buyer_tier": buyer_tier,
-                                            "pool_tier": pool_tier, "strike": str(strike), "amount": str(amount),
-                                            "expiry": expiry})
+        if self.api is not None and await self.buy_from_api(buyer, {
+                "buyer": buyer.address, "token": token, "buyer_tier": buyer_tier, "pool_tier": pool_tier,
+                "strike": str(strike), "amount": str(amount), "expiry": expiry}):
             return
         coll_price = spot if token == "sBTC" else await self.latest_price("STX")
         tier = self.tiers.get(buyer_tier)
@@ -396,14 +395,20 @@ class Simulator:
                      issued_at=self.burn_height, spot=spot,
                      valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
 
-    async def buy_from_api(self, buyer: Actor, request: dict) -> None:
-        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction."""
+    async def buy_from_api(self, buyer: Actor, request: dict) -> bool:
+        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction. False
+        when the API cannot quote now (503: its analytics are not built or trail the chain, as on a devnet
+        mining faster than the transforms build; or unreachable): the buyer then signs a local quote."""
         status, body = await self.api.post("/v1/quotes", request)
+        if status in (0, 503):
+            self.stats[f"fallback:local-quote:{body.get('rule') or status}"] += 1
+            return False
         if status != 201:
             self.stats[f"refused:quote:{body.get('rule') or status}"] += 1
-            return
+            return True
         self.stats["quotes"] += 1
         await self.act(buyer, "create-policy", {"quote_id": body["quote_id"]}, None, {"expiry": request["expiry"]})
+        return True
 
     async def act(self, actor: Actor, kind: str, body: dict, call: tuple | None, meta: dict | None = None) -> str | None:
         """One user action: with ``--api`` the API's unsigned transaction (``POST /v1/transactions/{kind}``),

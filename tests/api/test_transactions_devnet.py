@@ -162,7 +162,8 @@ async def test_simulator_buys_and_provides_through_the_api(api_chain):
     stats = sim.summary()
     assert stats.get("success:create-policy", 0) >= 2, stats
     assert stats.get("success:deposit", 0) + stats.get("success:fund-deposit", 0) >= 1, stats
-    assert not [k for k in stats if k.startswith(("rejected:", "refused:create-policy", "refused:deposit"))], stats
+    assert not [k for k in stats if k.startswith(("rejected:", "refused:create-policy", "refused:deposit",
+                                                  "fallback:"))], stats
     await chain.settle()
     assert (await chain.rows(count, [b.address for b in sim.buyers]))[0][0] - before == stats["quotes"]
     ids = [r["quote_id"] for r in await chain.rows(
