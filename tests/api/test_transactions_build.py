@@ -3,6 +3,8 @@ hold, who may sign them, and which bodies are refused before anything is built."
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from pydantic import ValidationError
 
@@ -29,9 +31,10 @@ from stacks.transaction import (
     verify,
 )
 
-KEY = parse_private_key("7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801")
+#: throwaway keys derived from labels (no key material in the repository)
+KEY = parse_private_key(hashlib.sha256(b"bithedge-test:sender").hexdigest() + "01")
 SENDER = KEY.address(26)
-OTHER = parse_private_key("530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101")
+OTHER = parse_private_key(hashlib.sha256(b"bithedge-test:other").hexdigest() + "01")
 
 
 def call(token: str = "STX", amount: int = 5_000) -> Call:
