@@ -41,6 +41,8 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
+from bithedge.migrate import migrate  # noqa: E402
 from bithedge.protocol.deployment import DEVNET  # noqa: E402
 from bithedge.simulator.agents import Simulator  # noqa: E402
 from indexer.tsv import copy_unescape  # noqa: E402
@@ -48,7 +50,9 @@ from stacks import clarity  # noqa: E402
 from stacks.keys import parse_private_key  # noqa: E402
 from stacks.rpc import StacksClient  # noqa: E402
 from stacks.transaction import PostConditionMode, make_contract_call, make_token_transfer  # noqa: E402
+from tests.indexer.devnet_support import simulate  # noqa: E402
 from tests.support.devnet import start_devnet  # noqa: E402
+from tests.support.keeper import keeper_for  # noqa: E402
 
 VAULT = DEVNET.vault
 TIERS = ("conservative", "balanced", "aggressive")
@@ -218,19 +222,26 @@ async def record(args) -> dict:
 
     rec = await TsvRecorder(out).start()
     data = Path(tempfile.mkdtemp(prefix="record-devnet-"))
+    data.chmod(0o755)  # the embedded server's unprivileged user must traverse it
     proc = await asyncio.to_thread(start_devnet, data, observers=[rec.url], blocking=True, max_chaining=100_000,
                                    max_block_txs=args.block_txs)
+    # the keeper publishes prices and settles (the simulator does neither); its ledger needs a database
+    pg = EmbeddedPostgres(data / "pg", durable=False)
+    db = pg.start()
+    migrate(db)
     t0 = time.perf_counter()
     try:
         async with StacksClient(proc.rpc_url, retries=3, timeout=300) as client:
-            sim = Simulator(client, seed=args.seed, oracle=True, settle=True, mine=True, extra_buyers=4,
-                            activity=2.0, log=log)
-            await sim.run(args.sim_blocks)
+            sim = Simulator(client, seed=args.seed, mine=True, extra_buyers=4, activity=2.0, log=log)
+            await sim.setup()
+            async with keeper_for(sim, db) as keeper:
+                await simulate(sim, args.sim_blocks, keeper)
             sim_events = rec.events
             await storm(client, rec, args, log)
     finally:
         proc.stop()
         await rec.stop()
+        pg.stop()
         shutil.rmtree(data, ignore_errors=True)
     summary = {"file": str(out), "requests": rec.n, "blocks": rec.blocks, "txs": rec.txs, "events": rec.events,
                "simulator_events": sim_events, "seconds": round(time.perf_counter() - t0, 1),

@@ -15,8 +15,10 @@ collateral so the insurance fund covers part, and one STX outage whose expiries 
 ``--per-block`` policies a block until ``--policies`` exist, durations sized so at most ~50k are active at
 once; each expiry settled in the block after its price is final (ITM/OTM), or voided; withdrawal requests
 executed once their expiries settled; one governance proposal (`fee.protocol-bp`) voted and executed; one
-pause and unpause. Transactions carry a placeholder ``raw_tx`` (``0x00``): the prints are real, the
-transactions are not signed, so ``analytics.contract_calls`` stays empty for this chain.
+pause and unpause. Every transaction is the contract call that emits its prints (function and arguments as the
+contracts define them, from the account the event names as sender, with per-sender nonces), serialized as an
+unsigned testnet transaction (the accounts have no keys; quote signatures are placeholders), so the indexer
+decodes it and ``analytics.contract_calls`` holds the chain's calls.
 
 :func:`cached` builds a file once under ``.bithedge/bench/`` keyed by its parameters (with a ``.json``
 summary holding the generator's own final state, which the test compares with the marts)."""
@@ -41,12 +43,24 @@ from bithedge.protocol import settlement as S  # noqa: E402
 from bithedge.protocol.deployment import DEVNET, Deployment  # noqa: E402
 from bithedge.protocol.units import BUYER_TIERS, PROVIDER_TIERS, token_asset  # noqa: E402
 from stacks import clarity  # noqa: E402
-from stacks.c32 import c32_address  # noqa: E402
+from stacks.c32 import c32_address, c32_address_decode  # noqa: E402
 from stacks.principal import parse_principal  # noqa: E402
+from stacks.transaction import (  # noqa: E402
+    CHAIN_ID_TESTNET,
+    AnchorMode,
+    Authorization,
+    ContractCallPayload,
+    HashMode,
+    KeyEncoding,
+    PostConditionMode,
+    SingleSigSpendingCondition,
+    Transaction,
+    TransactionVersion,
+)
 from transforms import catalog  # noqa: E402
 
 #: bump when the generated chain changes, so cached files are rebuilt
-VERSION = 2
+VERSION = 3
 BENCH_DIR = REPO / ".bithedge" / "bench"
 BURN0 = 1000  # burn height of Stacks block 1
 T0 = 1_760_000_000
@@ -64,6 +78,27 @@ def h32(*parts: object) -> str:
 def account(label: str) -> str:
     """A testnet single-sig address (devnet-only: no key exists for it)."""
     return c32_address(26, hashlib.new("ripemd160", hashlib.sha256(label.encode()).digest()).digest())
+
+
+A, U = clarity.StringAscii, clarity.UInt
+#: the per-call cap of `settle-expired`'s `policy-ids` list
+SETTLE_BATCH = 50
+FEE = 3_000  # µSTX per transaction
+
+
+@dataclass
+class Tx:
+    """One contract call and the print events it emits (contract id, SIP-005 hex)."""
+
+    sender: str
+    contract: str  # the BitHedge contract's name
+    function: str
+    args: tuple
+    events: list[tuple[str, str]]
+
+
+def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]]) -> Tx:
+    return Tx(sender, contract, function, args, events)
 
 
 _PRINCIPALS: dict[str, clarity.ClarityValue] = {}
@@ -171,27 +206,49 @@ class Generator:
         self.req_id = 0
         self.stats = Counter()
         self.active = 0
+        self.nonces: Counter = Counter()
+        self.calls: Counter = Counter()  # contract calls by function
+        self.hash160: dict[str, bytes] = {}
 
     # ------------------------------------------------------------ output
     def write(self, path: str, payload: dict) -> None:
         self.req_id += 1
         self.out.write(f"{self.req_id}\t2026-01-01 00:00:00+00\t{path}\t{json.dumps(payload, separators=(',', ':'))}\n")
 
-    def emit_block(self, h: int, txs: list[list[tuple[str, str]]]) -> None:
+    def raw_tx(self, tx: Tx) -> bytes:
+        """The call serialized as a testnet single-sig transaction from ``tx.sender`` with its next nonce. Unsigned
+        (an empty signature): the generator's accounts have no keys, and the indexer reads the origin's hash, the
+        nonce, the fee and the payload, not the signature."""
+        signer = self.hash160.get(tx.sender)
+        if signer is None:
+            signer = self.hash160[tx.sender] = c32_address_decode(tx.sender)[1]
+        nonce = self.nonces[tx.sender]
+        self.nonces[tx.sender] += 1
+        self.calls[tx.function] += 1
+        contract = parse_principal(self.d.contract_id(f"bithedge-{tx.contract}"))
+        return Transaction(
+            version=TransactionVersion.TESTNET, chain_id=CHAIN_ID_TESTNET,
+            auth=Authorization(SingleSigSpendingCondition(HashMode.P2PKH, signer, nonce, FEE, KeyEncoding.COMPRESSED)),
+            anchor_mode=AnchorMode.ANY, post_condition_mode=PostConditionMode.ALLOW, post_conditions=(),
+            payload=ContractCallPayload(contract, tx.function, tx.args),
+        ).serialize()
+
+    def emit_block(self, h: int, txs: list[Tx]) -> None:
         burn = BURN0 + h - 1
         self.write("/new_burn_block", {"burn_block_hash": h32("burn", burn), "burn_block_height": burn,
                                        "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0})
         ibh = h32("block", h)
         events, transactions = [], []
         for i, tx in enumerate(txs):
-            txid = h32("tx", h, i)
+            raw = self.raw_tx(tx)
+            txid = "0x" + hashlib.new("sha512_256", raw).hexdigest()
             transactions.append({"txid": txid, "tx_index": i, "status": "success", "raw_result": "0x0703",
-                                 "raw_tx": "0x00", "contract_abi": None, "burnchain_op": None,
+                                 "raw_tx": "0x" + raw.hex(), "contract_abi": None, "burnchain_op": None,
                                  "execution_cost": {"read_count": 0, "read_length": 0, "runtime": 0,
                                                     "write_count": 0, "write_length": 0},
                                  "microblock_sequence": None, "microblock_hash": None,
                                  "microblock_parent_hash": None})
-            for contract, value in tx:
+            for contract, value in tx.events:
                 events.append({"txid": txid, "event_index": len(events), "committed": True, "type": "contract_event",
                                "contract_event": {"contract_identifier": contract, "topic": "print",
                                                   "raw_value": value}})
@@ -216,13 +273,15 @@ class Generator:
     def setup(self, txs) -> None:
         for who, role in ((self.oracle_key, "oracle-submitter"), (self.signer, "quote-signer"),
                           (self.keeper, "guardian")):
-            txs.append([self.ev("parameters", "role-granted", who=who, role=role, sender=self.admin)])
+            txs.append(call(self.admin, "parameters", "grant-role", _principal(who), A(role), events=[
+                self.ev("parameters", "role-granted", who=who, role=role, sender=self.admin)]))
         for key in ("settle.max-price-delay-blocks", "settle.void-grace-blocks"):
-            txs.append([self.ev("parameters", "param-updated", key=key, old_value=self.params[key], value=6,
-                                sender=self.admin)])
+            txs.append(call(self.admin, "parameters", "set-param", A(key), U(6), events=[
+                self.ev("parameters", "param-updated", key=key, old_value=self.params[key], value=6, sender=self.admin)]))
             self.params[key] = 6
         for pool in self.pools.values():
-            txs.append([self.ev("vault", "pool-created", token=pool.token, tier=pool.tier, sender=self.admin)])
+            txs.append(call(self.admin, "vault", "create-pool", A(pool.token), A(pool.tier), events=[
+                self.ev("vault", "pool-created", token=pool.token, tier=pool.tier, sender=self.admin)]))
         scale = {"STX": 10**6, "sBTC": 10**8}
         for pool in self.pools.values():  # enough backing for the per-block flow at every tier's caps
             whole = (150_000_000 if pool.token == "STX" else 1_500) * self.per_block // 100
@@ -231,16 +290,18 @@ class Generator:
         for t in TOKENS:
             amount = scale[t] * (1000 if t == "STX" else 1)
             self.fund[t] += amount
-            txs.append([self.ev("insurance-fund", "fund-deposit", token=t, amount=amount, source="direct",
-                                policy_id=0, depositor=self.admin, balance=self.fund[t])])
+            txs.append(call(self.admin, "insurance-fund", "deposit", A(t), U(amount), events=[
+                self.ev("insurance-fund", "fund-deposit", token=t, amount=amount, source="direct", policy_id=0,
+                        depositor=self.admin, balance=self.fund[t])]))
 
     def deposit(self, txs, pool: Pool, provider: str, amount: int) -> None:
         shares = F.shares_for_deposit(amount, pool.assets, pool.unearned, pool.shares)
         pool.assets += amount
         pool.shares += shares
         pool.providers[provider] += shares
-        txs.append([self.ev("vault", "pool-deposit", token=pool.token, tier=pool.tier, provider=provider,
-                            amount=amount, shares=shares, provider_shares=pool.providers[provider], **_t(pool))])
+        txs.append(call(provider, "vault", "deposit", A(pool.token), A(pool.tier), U(amount), events=[
+            self.ev("vault", "pool-deposit", token=pool.token, tier=pool.tier, provider=provider, amount=amount,
+                    shares=shares, provider_shares=pool.providers[provider], **_t(pool))]))
 
     def submit_prices(self, txs) -> None:
         crash0, crash_len = self.crash
@@ -262,10 +323,11 @@ class Generator:
                 price = min(max(price, lo), hi)
             self.prices[asset] = price
             prev = self.price_at[asset].get(ref_h, 0) if ref_h is not None else 0
-            txs.append([self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
-                                previous_height=ref_h or 0, reference_price=prev, reference_height=ref_h or 0,
-                                allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref_h is None,
-                                submitter=self.oracle_key)])
+            txs.append(call(self.oracle_key, "oracle", "submit-price", A(asset), U(price), events=[
+                self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
+                        previous_height=ref_h or 0, reference_price=prev, reference_height=ref_h or 0,
+                        allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref_h is None,
+                        submitter=self.oracle_key)]))
             self.history[asset][self.burn] = ref_h or 0
             self.price_at[asset][self.burn] = price
             self.latest[asset] = self.burn
@@ -288,16 +350,20 @@ class Generator:
                     hint = min((h for h in self.history[missing] if h >= expiry), default=0)
                     if S.no_settlement_price(expiry, hint, self.history[missing].get(hint), self.latest[missing],
                                              self.burn, p.price_delay):
-                        txs.append([self.void(p, missing)])
+                        heights = {"BTC": btc_h or 0, "STX": stx_h or 0, missing: hint}  # the missing one: its proof
+                        txs.append(call(self.keeper, "policy-registry", "void-policy", U(p.id), U(heights["BTC"]),
+                                        U(heights["STX"]), events=[self.void(p, missing)]))
                     else:
                         rest.append(p)
                 else:
                     rest.append(p)
             for ps in by_pool.values():
-                tx = []
-                for p in ps:
-                    tx.extend(self.settle(p, btc_h, btc_h if p.pool.token == "sBTC" else stx_h))
-                txs.append(tx)
+                for i in range(0, len(ps), SETTLE_BATCH):
+                    batch, events = ps[i:i + SETTLE_BATCH], []
+                    for p in batch:
+                        events.extend(self.settle(p, btc_h, btc_h if p.pool.token == "sBTC" else stx_h))
+                    txs.append(call(self.keeper, "policy-registry", "settle-expired", U(expiry), U(btc_h),
+                                    U(stx_h or 0), clarity.List([U(p.id) for p in batch]), events=events))
             if rest:
                 self.due[expiry] = rest
             else:
@@ -396,7 +462,7 @@ class Generator:
                        delay, S.void_after(expiry, delay, params["settle.void-grace-blocks"]))
             self.policies.append(p)
             self.due[expiry].append(p)
-            tx = []
+            tx: list[tuple[str, str]] = []
             if split.fee:
                 self.treasury[token] += split.fee
                 self.fees[token] += split.fee
@@ -423,7 +489,11 @@ class Generator:
                 collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
                 expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
                 owner_active=self.owner_active[owner], **_t(pool)))
-            txs.append(tx)
+            # the quote's signature is a placeholder (the generator's quote signer has no key either)
+            signature = clarity.Buffer(hashlib.sha512(f"quote|{pid}".encode()).digest()[:65])
+            txs.append(call(owner, "policy-registry", "create-policy", U(pid), A(token), A(buyer_tier), A(pool.tier),
+                            U(strike), U(amount), U(expiry), U(premium), U(self.burn), U(spot),
+                            U(self.burn + params["quote.max-life-blocks"]), signature, events=tx))
             want -= 1
 
     def withdrawals(self, txs) -> None:
@@ -438,9 +508,9 @@ class Generator:
                 after = max(pool.open_expiries, default=0)
                 pool.pending += shares
                 self.requests.append((pool, who, shares, after))
-                txs.append([self.ev("vault", "withdrawal-requested", token=pool.token, tier=pool.tier, provider=who,
-                                    shares=shares, after_expiry=after, provider_shares=pool.providers[who],
-                                    **_t(pool))])
+                txs.append(call(who, "vault", "request-withdrawal", A(pool.token), A(pool.tier), U(shares), events=[
+                    self.ev("vault", "withdrawal-requested", token=pool.token, tier=pool.tier, provider=who,
+                            shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
         keep = []
         for req in self.requests:
             pool, who, shares, after = req
@@ -455,9 +525,9 @@ class Generator:
             pool.assets -= paid
             pool.providers[who] -= shares
             self.stats["withdrawals"] += 1
-            txs.append([self.ev("vault", "withdrawal-executed", token=pool.token, tier=pool.tier, provider=who,
-                                amount=paid, shares=shares, after_expiry=after, provider_shares=pool.providers[who],
-                                **_t(pool))])
+            txs.append(call(who, "vault", "execute-withdrawal", A(pool.token), A(pool.tier), events=[
+                self.ev("vault", "withdrawal-executed", token=pool.token, tier=pool.tier, provider=who, amount=paid,
+                        shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
         self.requests = keep
         if flowing and rng.random() < 0.5:  # new liquidity, scaled to the flow
             pool = self.pools[(rng.choice(TOKENS), rng.choice(PROVIDER_TIERS))]
@@ -477,12 +547,13 @@ class Generator:
                              "total": total, "yes": 0, "no": 0, "voters": self.providers[:6],
                              "power": {v: sum(F.value_of_shares(p.providers[v], p.assets, p.shares) for p in stx)
                                        for v in self.providers[:6]}}
-            txs.append([self.ev("governance", "proposal-created", proposal_id=1, proposer=proposer, kind="param",
-                                key="fee.protocol-bp", tier_kind="", tier="", value=250, recipient=None,
-                                proposer_power=power, snapshot_height=self.h + GOV["voting-delay"],
-                                start_burn_height=self.burn, end_burn_height=end, eta_burn_height=eta,
-                                expires_burn_height=eta + GOV["grace"], quorum_bp=self.params["gov.quorum-bp"],
-                                threshold_bp=self.params["gov.threshold-bp"])])
+            txs.append(call(proposer, "governance", "propose-param", A("fee.protocol-bp"), U(250), events=[
+                self.ev("governance", "proposal-created", proposal_id=1, proposer=proposer, kind="param",
+                        key="fee.protocol-bp", tier_kind="", tier="", value=250, recipient=None,
+                        proposer_power=power, snapshot_height=self.h + GOV["voting-delay"],
+                        start_burn_height=self.burn, end_burn_height=end, eta_burn_height=eta,
+                        expires_burn_height=eta + GOV["grace"], quorum_bp=self.params["gov.quorum-bp"],
+                        threshold_bp=self.params["gov.threshold-bp"])]))
             return
         pr = self.proposal
         if pr is None:
@@ -491,23 +562,24 @@ class Generator:
             voter = pr["voters"].pop(0)
             support = voter != self.providers[5]
             pr["yes" if support else "no"] += pr["power"][voter]
-            txs.append([self.ev("governance", "vote-cast", proposal_id=1, voter=voter, support=support,
-                                power=pr["power"][voter], yes=pr["yes"], no=pr["no"], total_power=pr["total"])])
+            txs.append(call(voter, "governance", "vote", U(1), clarity.Bool(support), events=[
+                self.ev("governance", "vote-cast", proposal_id=1, voter=voter, support=support,
+                        power=pr["power"][voter], yes=pr["yes"], no=pr["no"], total_power=pr["total"])]))
         elif self.burn == pr["eta"] and F.proposal_passed(pr["yes"], pr["no"], pr["total"], self.params["gov.quorum-bp"],
                                                           self.params["gov.threshold-bp"]):
             old = self.params[pr["key"]]
             self.params[pr["key"]] = pr["value"]
             self.stats["proposals-executed"] += 1
-            txs.append([self.ev("parameters", "param-updated", key=pr["key"], old_value=old, value=pr["value"],
-                                sender=gov),
-                        self.ev("governance", "proposal-executed", proposal_id=1, kind="param", key=pr["key"],
-                                tier_kind="", tier="", value=pr["value"], recipient=None, yes=pr["yes"], no=pr["no"],
-                                total_power=pr["total"], executor=self.keeper)])
+            txs.append(call(self.keeper, "governance", "execute", U(1), events=[
+                self.ev("parameters", "param-updated", key=pr["key"], old_value=old, value=pr["value"], sender=gov),
+                self.ev("governance", "proposal-executed", proposal_id=1, kind="param", key=pr["key"], tier_kind="",
+                        tier="", value=pr["value"], recipient=None, yes=pr["yes"], no=pr["no"],
+                        total_power=pr["total"], executor=self.keeper)]))
             # a guardian pause and the admin's unpause of deposits, in the same block
-            txs.append([self.ev("parameters", "pause-set", action="deposit", paused=True, previous=False,
-                                sender=self.keeper)])
-            txs.append([self.ev("parameters", "pause-set", action="deposit", paused=False, previous=True,
-                                sender=self.admin)])
+            for sender, paused in ((self.keeper, True), (self.admin, False)):
+                txs.append(call(sender, "parameters", "set-paused", A("deposit"), clarity.Bool(paused), events=[
+                    self.ev("parameters", "pause-set", action="deposit", paused=paused, previous=not paused,
+                            sender=sender)]))
 
     # ------------------------------------------------------------ the chain
     def run(self) -> dict:
@@ -515,7 +587,7 @@ class Generator:
         while True:
             self.h += 1
             self.burn = BURN0 + self.h - 1
-            txs: list[list] = []
+            txs: list[Tx] = []
             self.submit_prices(txs)
             if self.h == 1:
                 self.setup(txs)
@@ -541,6 +613,7 @@ class Generator:
             "fund": dict(self.fund), "treasury": dict(self.treasury),
             "statuses": dict(Counter(p.status for p in self.policies)),
             "payouts": sum(p.payout for p in self.policies),
+            "calls": dict(self.calls),
         }
 
 

@@ -21,6 +21,8 @@ COMPONENT_COMMANDS: dict[str, str] = {
     "indexer": "indexer.cli:cli",
     "transforms": "transforms.cli:cli",
     "dashboards": "dashboards.cli:cli",
+    "keeper": "keeper.cli:cli",
+    "api": "api.cli:cli",
 }
 
 

@@ -55,6 +55,11 @@ def _devnet_changed(s: Settings) -> str:
             f"over (deletes the devnet's chain and every row of raw.*): {RESET_COMMAND}")
 
 
+def _api_option(s: Settings) -> list[str]:
+    """The simulator's buyers and providers go through the API when `bithedge up` runs one."""
+    return ["--api", f"http://{s.host}:{s.api_port}"] if any(svc.name == "api" for svc in SERVICES) else []
+
+
 # The devnet goes first: its chain is checked against the database before the indexer writes anything (the
 # devnet queues its payloads until the indexer is up).
 SERVICES: tuple[Service, ...] = (
@@ -81,8 +86,20 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_transform",
     ),
     Service(
+        name="keeper",
+        argv=lambda s: bithedge_cmd("keeper", "run"),
+        url=lambda s: f"http://{s.host}:{s.keeper_port}/ready",
+        db_role="bithedge_keeper",
+    ),
+    Service(
+        name="api",
+        argv=lambda s: bithedge_cmd("api", "serve"),
+        url=lambda s: f"http://{s.host}:{s.api_port}/docs",
+        db_role="bithedge_api",
+    ),
+    Service(
         name="simulator",
-        argv=lambda s: bithedge_cmd("simulate", "--oracle", "--settle"),
+        argv=lambda s: bithedge_cmd("simulate", *_api_option(s)),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",
         enabled=lambda s: s.node_url is None,
     ),

@@ -124,6 +124,95 @@ class Settings(BaseSettings):
         default=True, description="The simulator's price feed refuses a non-loopback host unless this is false."
     )
 
+    # keeper (keeper/): signs oracle prices and settlements; keys are secrets (never logged, printed or stored)
+    keeper_port: int = Field(default=4000, ge=1, le=65535, description="The keeper's /health, /ready, /metrics.")
+    keeper_oracle_key: SecretStr | None = Field(
+        default=None, description="Private key (hex) of the oracle-submitter account; default: devnet wallet_2."
+    )
+    keeper_oracle_key_file: Path | None = Field(
+        default=None, description="File holding the oracle-submitter key (must be mode 0600); instead of the key."
+    )
+    keeper_settler_key: SecretStr | None = Field(
+        default=None, description="Private key (hex) of the account that sends settlements; default: devnet wallet_1."
+    )
+    keeper_settler_key_file: Path | None = Field(
+        default=None, description="File holding the settler key (must be mode 0600); instead of the key."
+    )
+    keeper_deployer: str | None = Field(
+        default=None, description="Deployer address of the BitHedge contracts; default: the devnet deployer."
+    )
+    keeper_policy_source: Literal["analytics", "chain"] = Field(
+        default="analytics", description="Where due expiries come from: analytics.expiries, or contract reads."
+    )
+    keeper_poll_s: float = Field(default=1.0, gt=0, le=60, description="How often the keeper looks for a new block.")
+    keeper_max_in_flight: int = Field(
+        default=20, ge=1, le=25, description="Unconfirmed transactions per signer (the node chains at most 25)."
+    )
+    keeper_fee: int = Field(default=3000, ge=1, description="First fee of a transaction (µSTX).")
+    keeper_max_fee: int = Field(default=1_000_000, ge=1, description="Highest fee a bump may reach (µSTX).")
+    keeper_max_spend_per_hour: int = Field(
+        default=100_000_000, ge=1, description="Fees one signer may commit per hour, bumps included (µSTX)."
+    )
+    keeper_bump_after_blocks: int = Field(
+        default=3, ge=1, description="Stacks blocks a transaction may stay pending before its fee is bumped."
+    )
+    keeper_stuck_blocks: int = Field(
+        default=10, ge=1, description="Stacks blocks pending after which a transaction raises a tx-stuck alert."
+    )
+    keeper_reorg_depth: int = Field(
+        default=10, ge=1, description="Stacks blocks within which a confirmed transaction is re-checked (reorgs)."
+    )
+    keeper_settle_lag_blocks: int = Field(
+        default=6, ge=1, description="Burn blocks past an expiry after which unsettled policies raise an alert."
+    )
+    keeper_min_balance: int = Field(
+        default=10_000_000, ge=0, description="Signer balance (µSTX) below which a balance-low alert is raised."
+    )
+
+    # api (api/): the HTTP API
+    api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")
+    api_db_pool_size: int = Field(default=10, ge=1, le=200, description="Most database connections the API opens.")
+    api_statement_timeout_ms: int = Field(
+        default=5000, ge=100, le=600_000, description="Longest one API query may run before PostgreSQL cancels it."
+    )
+    api_rate_per_s: float = Field(
+        default=50.0, gt=0, description="Requests per second one API key may make (a key's own limit overrides it)."
+    )
+    api_rate_burst_s: float = Field(
+        default=2.0, gt=0, le=3600, description="Burst allowance, in seconds of a caller's rate."
+    )
+    api_anonymous_rate_per_s: float | None = Field(
+        default=None, gt=0, description="Allow reads without a key at this rate per client address; default: off."
+    )
+    api_max_body_kb: int = Field(default=64, ge=1, le=65536, description="Largest request body the API accepts (KiB).")
+    api_max_query_bytes: int = Field(
+        default=2048, ge=64, le=65536, description="Longest query string the API accepts (bytes)."
+    )
+    api_cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS (`*`: any); default: CORS off."
+    )
+    api_stream_queue: int = Field(
+        default=256, ge=1, le=100_000, description="Events queued per /v1/stream client; a client past it is dropped."
+    )
+    api_stream_token_ttl_s: int = Field(
+        default=300, ge=10, le=86_400, description="Lifetime of a /v1/stream token (for EventSource)."
+    )
+    api_stream_secret: SecretStr | None = Field(
+        default=None, description="Signs /v1/stream tokens; default: random per process (set it when several serve)."
+    )
+
+    # api quotes (api/quotes.py, api/transactions.py): the quote signer and quote life
+    api_quote_signer_key: SecretStr | None = Field(
+        default=None,
+        description="Private key (hex) holding the quote-signer role; default: the devnet key, only on the devnet.",
+    )
+    api_quote_life_blocks: int = Field(
+        default=3, ge=1, le=144, description="Burn blocks a quote stays valid (at most quote.max-life-blocks)."
+    )
+    simulator_api_key: SecretStr | None = Field(
+        default=None, description="API key (scope quote) of `bithedge simulate --api`; default: one made in the database."
+    )
+
     # dashboards (dashboards/): the Dash app
     dashboards_port: int = Field(default=8050, ge=1, le=65535, description="The dashboards' HTTP port.")
     dashboards_host: str | None = Field(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bithedge.protocol import formulas as f
+from bithedge.protocol import earning, risk
 from bithedge.protocol.deployment import DEVNET, Deployment
 from bithedge.protocol.errors import ContractError
 from bithedge.protocol.quotes import Quote, quote_digest, sign_quote
@@ -96,6 +97,11 @@ def _case(formula: Formula, label: str, **inputs: Any) -> tuple[str, Case]:
         outputs, error = dict.fromkeys(formula.outputs), str(int(exc.code))
     assert list(outputs) == formula.outputs, (formula.name, list(outputs))
     return formula.name, {"case": label, **_strs(inputs), **_strs(outputs), "error": error}
+
+
+def _floats(d: dict[str, float]) -> dict[str, str]:
+    """Floats as their shortest round-trip text (the file holds no JSON numbers)."""
+    return {k: repr(float(v)) for k, v in d.items()}
 
 
 def _fields(value: Any) -> dict[str, Any]:
@@ -202,6 +208,22 @@ _formula("no_settlement_price", "oracle no-settlement-price: no record can ever 
 _formula("void_policy", "registry void-policy: 406 not active, 422 too early, 423 a valid price exists",
          ["active", "burn_height", "void_after", "price_missing"], ["error_code"],
          lambda **kw: _code(void_error(**kw)))
+
+# Risk (bithedge.protocol.risk, no contract computes it; the SQL side is macros/risk.sql). Inputs are integers as
+# everywhere else (volatility in millionths, the scenario's return per √second in billionths); the outputs are
+# floats, written as Python's shortest round-trip text and compared with a relative tolerance.
+_formula("bs_put", "Black–Scholes put per BTC of notional (r = 0): value, delta, gamma, vega, theta",
+         ["spot", "strike", "vol_ppm", "seconds"], ["value", "delta", "gamma", "vega", "theta"],
+         lambda spot, strike, vol_ppm, seconds: _floats(asdict(risk.bs_put(spot, strike, vol_ppm / 1e6,
+                                                                           seconds / risk.YEAR_S))))
+_formula("scenario_payout", "(K − S · exp(z · √seconds))⁺ · amount / 1e8, the payout of a historical scenario",
+         ["spot", "strike", "amount", "z_ppb", "seconds"], ["payout"],
+         lambda spot, strike, amount, z_ppb, seconds: _floats(
+             {"payout": risk.scenario_payout(spot, strike, amount, z_ppb / 1e9, seconds)}))
+
+_formula("premium_earned", "amount × |[created, expiry) ∩ [lo, hi)| / (expiry − created), earned pro rata in a range",
+         ["amount", "created", "expiry", "lo", "hi"], ["earned"],
+         lambda **kw: _floats({"earned": earning.earned_between(**kw)}))
 
 
 # ---------------------------------------------------------------- cases
@@ -433,7 +455,51 @@ def _oracle_gov_cases(r: random.Random) -> Iterator[tuple[str, Case]]:
                     quorum_bp=r.randint(1, BP), threshold_bp=r.randint(1, BP - 1))
 
 
-GENERATORS = (_policy_terms_cases, _payout_cases, _small_cases, _share_cases, _cap_cases, _oracle_gov_cases)
+def _risk_cases(_: random.Random) -> Iterator[tuple[str, Case]]:
+    """Its own seed: the shared generator's sequence (and so every other formula's cases) stays as it was."""
+    r = random.Random(f"{SEED}:risk")
+    put, scen = FORMULAS["bs_put"], FORMULAS["scenario_payout"]
+    day, year = 86_400, risk.YEAR_S
+    yield _case(put, "edge:at-the-money-one-year", spot=60_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=year)
+    yield _case(put, "edge:deep-in-the-money", spot=30_000 * USD, strike=60_000 * USD, vol_ppm=300_000, seconds=day)
+    yield _case(put, "edge:far-out-of-the-money", spot=90_000 * USD, strike=60_000 * USD, vol_ppm=300_000, seconds=day)
+    yield _case(put, "edge:expired-in-the-money", spot=50_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=0)
+    yield _case(put, "edge:expired-at-the-strike", spot=60_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=0)
+    yield _case(put, "edge:no-volatility", spot=50_000 * USD, strike=60_000 * USD, vol_ppm=0, seconds=day)
+    yield _case(put, "edge:one-second-left", spot=60_000 * USD, strike=60_000 * USD + 1, vol_ppm=800_000, seconds=1)
+    for i in range(RANDOM_CASES):
+        spot = r.randint(10_000 * USD, 200_000 * USD)
+        yield _case(put, f"random:{i}", spot=spot, strike=spot * r.randint(7_000, 13_000) // BP,
+                    vol_ppm=r.randint(50_000, 3_000_000), seconds=r.randint(1, 90 * day))
+    yield _case(scen, "edge:no-move-in-the-money", spot=50_000 * USD, strike=60_000 * USD, amount=10_000_000, z_ppb=0,
+                seconds=day)
+    yield _case(scen, "edge:crash-pays", spot=60_000 * USD, strike=54_000 * USD, amount=10_000_000, z_ppb=-2_000_000,
+                seconds=day)
+    yield _case(scen, "edge:rally-pays-nothing", spot=60_000 * USD, strike=54_000 * USD, amount=10_000_000,
+                z_ppb=2_000_000, seconds=day)
+    yield _case(scen, "edge:expired", spot=50_000 * USD, strike=60_000 * USD, amount=100_000_000, z_ppb=-5_000_000,
+                seconds=0)
+    earned = FORMULAS["premium_earned"]
+    yield _case(earned, "edge:whole-coverage", amount=1_000_000, created=100, expiry=110, lo=90, hi=120)
+    yield _case(earned, "edge:first-half", amount=1_000_000, created=100, expiry=110, lo=90, hi=105)
+    yield _case(earned, "edge:thirds-do-not-round", amount=1_000_000, created=100, expiry=103, lo=101, hi=102)
+    yield _case(earned, "edge:range-before-creation", amount=1_000_000, created=100, expiry=110, lo=80, hi=100)
+    yield _case(earned, "edge:range-after-expiry", amount=1_000_000, created=100, expiry=110, lo=110, hi=130)
+    for i in range(RANDOM_CASES):
+        created = r.randint(1, 10**6)
+        expiry = created + r.randint(1, 5_000)
+        lo = r.randint(created - 500, expiry)
+        yield _case(earned, f"random:{i}", amount=r.randint(1, 10**12), created=created, expiry=expiry, lo=lo,
+                    hi=lo + r.randint(0, 500))
+    for i in range(RANDOM_CASES):
+        spot = r.randint(10_000 * USD, 200_000 * USD)
+        yield _case(scen, f"random:{i}", spot=spot, strike=spot * r.randint(7_000, 13_000) // BP,
+                    amount=r.randint(10_000, 10**9), z_ppb=r.randint(-3_000_000, 3_000_000),
+                    seconds=r.randint(0, 30 * day))
+
+
+GENERATORS = (_policy_terms_cases, _payout_cases, _small_cases, _share_cases, _cap_cases, _oracle_gov_cases,
+              _risk_cases)
 
 
 def _quote_cases(r: random.Random, key: PrivateKey, deployment: Deployment) -> list[Case]:

@@ -1,26 +1,27 @@
 """Agents that use the real contracts on the devnet: liquidity providers (deposits, withdrawals by
 request), policy buyers (with quotes signed by the devnet quote-signer key), insurance-fund
-depositors, a guardian that sometimes pauses an action and the admin who unpauses it, the oracle
-submitter (``--oracle``), settlement (``--settle``; permissionless, sent by the devnet keeper account)
-and governance (proposals, votes, execution). One :meth:`Simulator.step` per block."""
+depositors, a guardian that sometimes pauses an action and the admin who unpauses it, and governance
+(proposals, votes, execution). One :meth:`Simulator.step` per block. Oracle prices and settlement are
+the keeper's (``bithedge keeper run``): the simulator never signs with the oracle-submitter or keeper
+accounts, so each account has one signer and their nonces never collide."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
-import math
 import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
+
 from bithedge.protocol.deployment import DEVNET, Deployment
-from bithedge.protocol.errors import RegistryError
-from bithedge.protocol.formulas import allowed_deviation_bp, guard_bounds, payout_terms, policy_terms
+from bithedge.protocol.formulas import policy_terms
 from bithedge.protocol.quotes import Quote, sign_quote
-from bithedge.protocol.settlement import settlement_price_error
+from bithedge.protocol.risk import bs_put
 from bithedge.protocol.units import BUYER_TIERS, ONE8, PROVIDER_TIERS, PauseAction, token_scale
 from bithedge.settings import REPO_ROOT
 from bithedge.simulator.market import Feed, Market
@@ -29,12 +30,13 @@ from stacks.address import AddressVersion
 from stacks.keys import parse_private_key
 from stacks.principal import parse_principal
 from stacks.rpc import BadNonce, RpcError, StacksClient, TransactionRejected
-from stacks.transaction import PostConditionMode, make_contract_call
+from stacks.transaction import PostConditionMode, decode_transaction, make_contract_call, sign
 
 U = clarity.UInt
 A = clarity.StringAscii
-#: settle-expired item errors after which a policy is no longer open (settled, or not this expiry's)
-_CLOSED = {str(int(e)) for e in (RegistryError.POLICY_NOT_FOUND, RegistryError.ALREADY_SETTLED, RegistryError.WRONG_EXPIRY)}
+#: DEVNET ONLY: the labelled account that holds the guardian role for the simulator (granted at setup);
+#: wallet_1, the guardian of devnet-setup.json, is the keeper's settler
+GUARDIAN_LABEL = "faucet"
 
 
 @dataclass
@@ -54,17 +56,50 @@ class Pending:
     sent_at: float = field(default_factory=time.monotonic)
 
 
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+class BitHedgeApi:
+    """The BitHedge API as the simulator's buyers and providers use it (``--api``): JSON POSTs with a key of
+    scope ``quote``."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {key}"}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, path: str, body: dict) -> tuple[int, dict]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        try:
+            async with self._session.post(self.url + path, json=body, headers=self._headers) as r:
+                return r.status, await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return 0, {"rule": f"unreachable:{type(exc).__name__}"}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
-def bs_put(spot: float, strike: float, vol: float, years: float) -> float:
-    """Black-Scholes put value (USD per BTC), zero rates."""
-    if years <= 0 or vol <= 0:
-        return max(0.0, strike - spot)
-    sd = vol * math.sqrt(years)
-    d1 = (math.log(spot / strike) + 0.5 * sd * sd) / sd
-    return strike * _norm_cdf(-(d1 - sd)) - spot * _norm_cdf(-d1)
+async def simulator_api_key() -> str:
+    """`BITHEDGE_SIMULATOR_API_KEY`, or else a new key of scope ``quote`` that expires in a day, made in the
+    database of `DATABASE_URL` (what `bithedge up` gives the simulator)."""
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from api import keys
+    from bithedge.settings import get_settings
+
+    settings = get_settings()
+    if settings.simulator_api_key is not None:
+        return settings.simulator_api_key.get_secret_value()
+    if settings.database_url is None:
+        raise RuntimeError("--api needs BITHEDGE_SIMULATOR_API_KEY (a key of scope quote) or DATABASE_URL")
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        made = await keys.create(conn, "simulator", ["quote"], expires_at=datetime.now(UTC) + timedelta(days=1))
+    finally:
+        await conn.close()
+    return made.key
 
 
 class Simulator:
@@ -74,12 +109,12 @@ class Simulator:
         *,
         seed: int = 0,
         deployment: Deployment = DEVNET,
-        oracle: bool = False,
-        settle: bool = False,
         mine: bool = False,
         extra_buyers: int = 4,
         activity: float = 1.0,
         crash_at: int | None = None,
+        api: str | None = None,
+        api_key: str | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.client = client
@@ -87,17 +122,14 @@ class Simulator:
         self.rng = random.Random(seed)
         self.market = Market(seed=seed, crash_at=crash_at)
         self.feed = Feed(self.market)
-        self.oracle = oracle
-        self.settle = settle
         self.mine = mine
         self.extra_buyers = extra_buyers
         self.activity = activity
         self.log = log
+        self.api_url, self.api_key = api, api_key
+        self.api: BitHedgeApi | None = None  # set by setup() when api_url is given
         self.pending: list[Pending] = []
         self.stats: Counter = Counter()
-        self.open_policies: dict[int, set[int]] = {}  # expiry -> policy ids not yet settled
-        self.settling: set[int] = set()
-        self.last_price: dict[str, int] = {}
         self.quote_seq = self.rng.randrange(1, 2**40)
         self.proposal: dict | None = None
         self.paused: dict[str, int] = {}  # paused action -> step at which the admin unpauses it
@@ -108,6 +140,8 @@ class Simulator:
 
     # ---- setup -----------------------------------------------------------------------------------
     async def setup(self) -> None:
+        if self.api_url is not None and self.api is None:
+            self.api = BitHedgeApi(self.api_url, self.api_key or await simulator_api_key())
         accounts = await self._accounts()
         by = {a["label"]: a for a in accounts}
 
@@ -116,8 +150,7 @@ class Simulator:
             return Actor(label, k, k.address(AddressVersion.TESTNET_SINGLE_SIG))
 
         self.admin = actor("deployer")
-        self.submitter = actor("wallet_2")
-        self.keeper = actor("wallet_1")  # settles (anyone may) and holds the guardian role
+        self.guardian = actor(GUARDIAN_LABEL)
         self.quote_key = parse_private_key(by["wallet_3"]["private_key"])
         self.providers = [actor(x) for x in ("wallet_4", "wallet_5", "wallet_6")]
         self.buyers = [actor(x) for x in ("wallet_7", "wallet_8")]
@@ -125,7 +158,7 @@ class Simulator:
         for i in range(self.extra_buyers):
             k = parse_private_key(hashlib.sha256(f"bithedge-sim-buyer:{i}".encode()).hexdigest() + "01")
             self.buyers.append(Actor(f"buyer-{i}", k, k.address(AddressVersion.TESTNET_SINGLE_SIG)))
-        self.actors = [self.admin, self.submitter, self.keeper, *self.providers, *self.buyers]
+        self.actors = [self.admin, self.guardian, *self.providers, *self.buyers]
         await self.sync_nonces()
         await self.refresh_chain()
         # fund generated buyers (devnet faucet), give the pools initial liquidity
@@ -137,6 +170,11 @@ class Simulator:
                 except RpcError as exc:
                     self.log(f"faucet unavailable for {b.label}: {exc}")
         await self.refresh_config()
+        params = self.deployment.parameters
+        if not clarity.to_plain(await self.client.call_read(params, "has-role", [
+                parse_principal(self.guardian.address), A("guardian")])):
+            await self.send(self.admin, "grant-role", params, "grant-role",
+                            [parse_principal(self.guardian.address), A("guardian")])
         vault = self.deployment.vault
         for p in self.providers:
             for tier in PROVIDER_TIERS:
@@ -148,8 +186,6 @@ class Simulator:
         for who, token, amount in ((self.admin, "STX", 20_000 * 1_000_000), (self.providers[0], "sBTC", ONE8 // 10)):
             if not await self._read_uint(fund, "get-balance", [A(token)]):
                 await self.send(who, "fund-deposit", fund, "deposit", [A(token), U(amount)])
-        if self.oracle:
-            await self.push_prices()
 
     async def _accounts(self) -> list[dict]:
         try:
@@ -169,13 +205,9 @@ class Simulator:
         self.tip = info["stacks_tip_height"]
 
     async def refresh_config(self) -> None:
-        """Everything the agents obey that governance can change: policy config, oracle guard, tiers."""
+        """Everything the agents obey that governance can change: policy config, tiers."""
         params = self.deployment.parameters
         self.cfg = {k: int(v) for k, v in (await self._read(params, "get-policy-config")).items()}
-        self.oracle_cfg = {key: await self._read_uint(params, "get-param", [A(f"oracle.{key}")])
-                           for key in ("max-deviation-bp", "stale-after-blocks", "max-gap-deviation-bp",
-                                       "max-updates-per-block")}
-        self.max_batch = await self._read_uint(self.deployment.registry, "get-max-batch", [])
         self.tiers = {}
         for t in BUYER_TIERS:
             v = await self._read(params, "get-tier", [A("buyer"), A(t)])
@@ -199,6 +231,10 @@ class Simulator:
         fee = self.rng.randint(2_000, 6_000)
         tx = make_contract_call(contract=contract, function_name=fn, function_args=args, sender_key=actor.key,
                                 nonce=actor.nonce, fee=fee, mainnet=False, post_condition_mode=PostConditionMode.ALLOW)
+        return await self.submit(actor, kind, tx, meta)
+
+    async def submit(self, actor: Actor, kind: str, tx, meta: dict | None = None) -> str | None:
+        """Broadcasts ``actor``'s signed ``tx``, keeping its nonce and the pending list."""
         try:
             txid = await self.client.broadcast(tx)
         except BadNonce as exc:
@@ -221,8 +257,6 @@ class Simulator:
         self.step_no += 1
         await self.refresh_chain()
         await self.check_pending()
-        if self.oracle:
-            await self.push_prices()
         r = self.rng
         for p in self.providers:
             if r.random() < 0.08 * self.activity:
@@ -234,43 +268,10 @@ class Simulator:
         for b in self.buyers:
             if r.random() < 0.25 * self.activity:
                 await self.buy(b)
-        if self.settle:
-            await self.settle_due()
         await self.guard()
         await self.governance()
 
-    async def push_prices(self) -> None:
-        """Submits the feed's median, moved no further than the oracle's guard allows against every
-        reference the transaction may meet (the latest record of an earlier burn block)."""
-        oracle, cfg = self.deployment.oracle, self.oracle_cfg
-        for asset in ("BTC", "STX"):
-            target = int(round(self.feed.median(asset) * ONE8)) if self.feed.quotes else int(self.market.prices[asset] * ONE8)
-            latest = await self._read(oracle, "get-latest", [A(asset)])
-            if latest:
-                height, references = int(latest["height"]), [int(latest["price"])]
-                if height >= self.burn_height:  # may land in this burn block: then its predecessor is the reference
-                    record = await self._read(oracle, "get-price-at", [A(asset), U(height)])
-                    if int(record["updates"]) >= cfg["max-updates-per-block"]:
-                        self.stats["skipped:submit-price:updates"] += 1
-                        continue
-                    before = await self._read(oracle, "get-price-at", [A(asset), U(int(record["prev-height"]))])
-                    if before:
-                        references.append(int(before["price"]))
-                # a tenth of the allowed move in reserve: prices of the last block may still be replaced
-                allowed = allowed_deviation_bp(cfg["max-deviation-bp"], cfg["stale-after-blocks"],
-                                               cfg["max-gap-deviation-bp"], 0) * 9 // 10
-                bounds = [guard_bounds(ref, allowed) for ref in references]
-                lo, hi = max(b[0] for b in bounds), min(b[1] for b in bounds)
-                if lo > hi:
-                    self.stats["skipped:submit-price:guard"] += 1
-                    continue
-                target = min(max(target, lo), hi)
-            if await self.send(self.submitter, "submit-price", oracle, "submit-price", [A(asset), U(target)]):
-                self.last_price[asset] = target
-
     async def latest_price(self, asset: str) -> int | None:
-        if asset in self.last_price:  # what this simulator just submitted lands before its own quotes
-            return self.last_price[asset]
         v = await self._read(self.deployment.oracle, "get-latest", [A(asset)])
         return int(v["price"]) if v else None
 
@@ -289,7 +290,8 @@ class Simulator:
         if 0 < nxt <= self.burn_height:  # an expiry has passed unsettled: deposits wait for its settlement
             self.stats["skipped:deposit:settlement-pending"] += 1
             return
-        await self.send(p, "deposit", self.deployment.vault, "deposit", [A(token), A(tier), U(amount)])
+        await self.act(p, "deposit", {"token": token, "tier": tier, "amount": str(amount)},
+                       (self.deployment.vault, "deposit", [A(token), A(tier), U(amount)]))
 
     async def withdraw(self, p: Actor) -> None:
         """Withdrawals by the v2 rules: immediate only while the pool has no outstanding expiry,
@@ -299,25 +301,25 @@ class Simulator:
         who = parse_principal(p.address)
         request = await self._read(vault, "get-withdrawal-request", [A(token), A(tier), who])
         nxt = (await self._pool(token, tier))["next-expiry"]
+        pool = {"token": token, "tier": tier}
         if request:
             if nxt == 0 or nxt > int(request["after"]):
-                await self.send(p, "execute-withdrawal", vault, "execute-withdrawal", [A(token), A(tier)])
+                await self.act(p, "execute-withdrawal", pool, (vault, "execute-withdrawal", [A(token), A(tier)]))
             elif r.random() < 0.1:
-                await self.send(p, "cancel-withdrawal", vault, "cancel-withdrawal", [A(token), A(tier)])
+                await self.act(p, "cancel-withdrawal", pool, (vault, "cancel-withdrawal", [A(token), A(tier)]))
             return
         shares = await self._read_uint(vault, "get-shares", [A(token), A(tier), who])
         if shares <= 20:
             return
-        if nxt == 0:
-            await self.send(p, "withdraw", vault, "withdraw", [A(token), A(tier), U(shares // 20)])
-        else:
-            await self.send(p, "request-withdrawal", vault, "request-withdrawal", [A(token), A(tier), U(shares // 20)])
+        kind = "withdraw" if nxt == 0 else "request-withdrawal"
+        await self.act(p, kind, {**pool, "shares": str(shares // 20)}, (vault, kind, [A(token), A(tier), U(shares // 20)]))
 
     async def fund_deposit(self, who: Actor) -> None:
         """Anyone may top up the insurance fund (never pausable)."""
         token = "STX" if who.label not in self.sbtc_buyers or self.rng.random() < 0.6 else "sBTC"
         amount = self.rng.randint(100, 5_000) * 1_000_000 if token == "STX" else self.rng.randint(1, 10) * 1_000_000
-        await self.send(who, "fund-deposit", self.deployment.insurance_fund, "deposit", [A(token), U(amount)])
+        await self.act(who, "fund-deposit", {"token": token, "amount": str(amount)},
+                       (self.deployment.insurance_fund, "deposit", [A(token), U(amount)]))
 
     # ---- guardian and admin ----------------------------------------------------------------------------
     async def guard(self) -> None:
@@ -334,7 +336,7 @@ class Simulator:
         action = PauseAction.CREATE_POLICY if crash_started else None
         if action is None and r.random() < 0.02 * self.activity:
             action = r.choice(list(PauseAction))
-        if action and await self.send(self.keeper, "pause", params, "set-paused", [A(action), clarity.Bool(True)]):
+        if action and await self.send(self.guardian, "pause", params, "set-paused", [A(action), clarity.Bool(True)]):
             self.paused[action] = self.step_no + r.randint(3, 6)
 
     # ---- buyers ----------------------------------------------------------------------------------------
@@ -347,81 +349,82 @@ class Simulator:
         if not spot:
             return
         token = "sBTC" if buyer.label in self.sbtc_buyers and r.random() < 0.3 else "STX"
-        coll_price = spot if token == "sBTC" else await self.latest_price("STX")
-        if not coll_price:
-            return
         buyer_tier = r.choice([t for t in BUYER_TIERS if t in self.tiers] or ["standard"])
-        tier = self.tiers.get(buyer_tier)
-        if not tier:
-            return
         pool_tier = r.choice(PROVIDER_TIERS)
         strike = int(spot * r.uniform(0.80, 1.05))
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        cfg = self.cfg
+        if self.api is not None and await self.buy_from_api(buyer, {
+                "buyer": buyer.address, "token": token, "buyer_tier": buyer_tier, "pool_tier": pool_tier,
+                "strike": str(strike), "amount": str(amount), "expiry": expiry}):
+            return
+        coll_price = spot if token == "sBTC" else await self.latest_price("STX")
+        tier = self.tiers.get(buyer_tier)
+        if not coll_price or not tier:
+            return
+        quote = self.local_quote(buyer, token, buyer_tier, pool_tier, strike, amount, expiry, spot, coll_price, tier)
+        if quote is None:
+            return
+        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
+        self.stats["quotes"] += 1
+        await self.send(buyer, "create-policy", self.deployment.registry, "create-policy", [
+            U(quote.quote_id), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry),
+            U(quote.premium), U(quote.issued_at), U(quote.spot), U(quote.valid_until), clarity.Buffer(signature)],
+            {"expiry": expiry})
+
+    def local_quote(self, buyer: Actor, token: str, buyer_tier: str, pool_tier: str, strike: int, amount: int,
+                    expiry: int, spot: int, coll_price: int, tier: dict) -> Quote | None:
+        """Without ``--api``: a Black-Scholes premium on the market's own volatility, clamped to the contract's
+        bounds, for the devnet quote-signer key to sign here (the fast test suites run this way)."""
+        r, cfg = self.rng, self.cfg
         terms = policy_terms(token, strike, amount, spot, coll_price, tier["collateral-ratio-bp"],
                              tier["premium-adjustment-bp"], cfg["premium-min-bp"], cfg["premium-max-bp"],
                              cfg["stress-sbtc-bp" if token == "sBTC" else "stress-stx-bp"])
-        years = duration * 600 / (365 * 24 * 3600)
-        fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years)
+        years = (expiry - self.burn_height) * 600 / (365 * 24 * 3600)
+        fair_usd = bs_put(spot / ONE8, strike / ONE8, self.market.annual_vol("BTC"), years).value
         scale = token_scale(token)
         fair_units = int(fair_usd * amount / ONE8 * scale / (coll_price / ONE8) * r.uniform(1.05, 1.3))
         lo, hi = terms.min_premium, terms.max_premium
         if terms.max_payout == 0 or lo > hi or hi <= 0:
             self.stats["quote:unpriceable"] += 1
-            return
+            return None
         premium = min(max(fair_units, lo * 103 // 100, 1), hi)  # margin: prices move within a block
         self.quote_seq += 1
-        quote = Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
-                      issued_at=self.burn_height, spot=spot,
-                      valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
-        signature = sign_quote(quote, self.quote_key, self.deployment.registry)
+        return Quote(self.quote_seq, buyer.address, token, buyer_tier, pool_tier, strike, amount, expiry, premium,
+                     issued_at=self.burn_height, spot=spot,
+                     valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
+
+    async def buy_from_api(self, buyer: Actor, request: dict) -> bool:
+        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction. False
+        when the API cannot quote now (503: its analytics are not built or trail the chain, as on a devnet
+        mining faster than the transforms build; or unreachable): the buyer then signs a local quote."""
+        status, body = await self.api.post("/v1/quotes", request)
+        if status in (0, 503):
+            self.stats[f"fallback:local-quote:{body.get('rule') or status}"] += 1
+            return False
+        if status != 201:
+            self.stats[f"refused:quote:{body.get('rule') or status}"] += 1
+            return True
         self.stats["quotes"] += 1
-        await self.send(buyer, "create-policy", self.deployment.registry, "create-policy", [
-            U(quote.quote_id), A(token), A(buyer_tier), A(pool_tier), U(strike), U(amount), U(expiry), U(premium),
-            U(quote.issued_at), U(quote.spot), U(quote.valid_until), clarity.Buffer(signature)], {"expiry": expiry})
+        await self.act(buyer, "create-policy", {"quote_id": body["quote_id"]}, None, {"expiry": request["expiry"]})
+        return True
 
-    # ---- settlement ------------------------------------------------------------------------------------
-    async def price_height(self, asset: str, expiry: int) -> int | None:
-        """The height of the price that settles ``expiry`` (the first at or after it), once final."""
-        delay = self.cfg["price-delay-blocks"]
-        for h in range(expiry, min(self.burn_height, expiry + delay + 1)):
-            v = await self._read(self.deployment.oracle, "get-price-at", [A(asset), U(h)])
-            if v:
-                err = settlement_price_error(expiry, h, int(v["prev-height"]), self.burn_height, delay)
-                return None if err else h
-        return None
+    async def act(self, actor: Actor, kind: str, body: dict, call: tuple | None, meta: dict | None = None) -> str | None:
+        """One user action: with ``--api`` the API's unsigned transaction (``POST /v1/transactions/{kind}``),
+        signed here with the actor's key; otherwise ``call`` (contract, function, args) built and signed here."""
+        if self.api is None:
+            assert call is not None
+            return await self.send(actor, kind, *call, meta)
+        body = {**body, "nonce": actor.nonce} if "quote_id" in body else {**body, "sender": actor.address,
+                                                                          "nonce": actor.nonce}
+        status, tx = await self.api.post(f"/v1/transactions/{kind}", body)
+        if status != 200:
+            self.stats[f"refused:{kind}:{tx.get('code') or tx.get('rule') or status}"] += 1
+            return None
+        signed = sign(decode_transaction(bytes.fromhex(tx["transaction"][2:])), actor.key)
+        return await self.submit(actor, kind, signed, meta)
 
-    async def settle_due(self) -> None:
-        for expiry in sorted(e for e in self.open_policies if e < self.burn_height):
-            ids = [i for i in sorted(self.open_policies[expiry]) if i not in self.settling][:self.max_batch]
-            if not ids:
-                continue
-            hb = await self.price_height("BTC", expiry)
-            hs = await self.price_height("STX", expiry)
-            if hb is None or hs is None:
-                continue
-            txid = await self.send(self.keeper, "settle-expired", self.deployment.registry, "settle-expired",
-                                   [U(expiry), U(hb), U(hs), clarity.List([U(i) for i in ids])],
-                                   {"expiry": expiry, "ids": ids})
-            if txid:
-                self.settling.update(ids)
-
-    async def record_settlement(self, policy_id: int) -> None:
-        """Counts shortfalls and fund cover, and checks the chain's payout against the Python formula."""
-        p = await self._read(self.deployment.registry, "get-policy", [U(policy_id)])
-        terms = payout_terms(p["token"], int(p["strike"]), int(p["amount"]), int(p["settlement-price"]),
-                             int(p["settlement-collateral-price"]), int(p["collateral"]))
-        if terms.payout != int(p["payout"]):
-            self.stats["mismatch:payout"] += 1
-        if terms.shortfall:
-            cover = int(p["fund-cover"])
-            self.stats["shortfalls"] += 1
-            self.stats[f"shortfall:{p['token']}"] += terms.shortfall
-            self.stats[f"fund_cover:{p['token']}"] += cover
-            if cover > terms.shortfall:
-                self.stats["mismatch:cover"] += 1
     async def governance(self) -> None:
         r = self.rng
         gov = self.deployment.governance
@@ -443,7 +446,7 @@ class Simulator:
                     await self.send(p, "vote", gov, "vote", [U(pid), clarity.Bool(r.random() < 0.8)])
         elif state == "executable" and not self.proposal.get("executing"):
             self.proposal["executing"] = True
-            await self.send(self.keeper, "execute", gov, "execute", [U(pid)])
+            await self.send(r.choice(self.providers), "execute", gov, "execute", [U(pid)])
         elif state not in ("pending", "queued", "executable"):  # closed: executed, defeated, expired, ...
             self.stats[f"proposal:{state}"] += 1
             self.proposal = None
@@ -467,23 +470,7 @@ class Simulator:
             if status == "abort_by_response":
                 self.stats[f"err:{p.kind}:{clarity.to_repr(result)}"] += 1
             if p.kind == "create-policy" and status == "success":
-                pid = int(clarity.to_plain(result)["ok"])
-                self.open_policies.setdefault(p.meta["expiry"], set()).add(pid)
                 self.stats["policies_created"] += 1
-            elif p.kind == "settle-expired":
-                ids = p.meta["ids"]
-                self.settling.difference_update(ids)
-                if status == "success":
-                    items = clarity.to_plain(result)["ok"]
-                    for pid, item in zip(ids, items, strict=False):
-                        if "ok" in item:
-                            self.stats["policies_settled"] += 1
-                            self.stats["settled_itm" if int(item["ok"]) > 0 else "settled_otm"] += 1
-                            await self.record_settlement(pid)
-                        if "ok" in item or str(item.get("err")) in _CLOSED:
-                            self.open_policies.get(p.meta["expiry"], set()).discard(pid)
-                    if not self.open_policies.get(p.meta["expiry"]):
-                        self.open_policies.pop(p.meta["expiry"], None)
             elif p.kind == "propose" and self.proposal is not None:
                 if status == "success":
                     self.proposal["id"] = int(clarity.to_plain(result)["ok"])
@@ -521,12 +508,13 @@ class Simulator:
             await self.client.mine()
         await self.refresh_chain()
         await self.check_pending()
+        if self.api is not None:
+            await self.api.close()
         return self.summary()
 
     def summary(self) -> dict:
         return {
             "tip": self.tip, "burn_height": self.burn_height, "btc": round(self.market.btc, 2),
             "stx": round(self.market.stx, 4), "regime": self.market.regime.name,
-            "open_policies": sum(len(v) for v in self.open_policies.values()),
             **dict(sorted(self.stats.items())),
         }

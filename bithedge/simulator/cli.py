@@ -15,8 +15,6 @@ from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
 @click.option("--node", default=None, help="Node RPC URL (default: the local devnet).")
 @click.option("--blocks", type=int, default=None, help="Run for N blocks, then print a summary (default: forever).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the market and the agents.")
-@click.option("--oracle", is_flag=True, help="Push BTC/STX prices with the devnet oracle-submitter key.")
-@click.option("--settle", is_flag=True, help="Settle expired policies with the devnet keeper key.")
 @click.option("--mine", is_flag=True, help="Mine a block per step with POST /devnet/mine (devnet with --block-time 0).")
 @click.option("--feed-port", type=int, default=None, help="Price feed port (default BITHEDGE_PRICE_FEED_PORT, 3800).")
 @click.option("--no-feed", is_flag=True, help="Do not serve the exchange-like price feed.")
@@ -25,8 +23,10 @@ from bithedge.protocol.deployment import DEVNET_DEPLOYER, Deployment
 @click.option("--crash-at", type=click.IntRange(min=0), default=None,
               help="Start an STX crash (both coins fall, STX faster) at this step.")
 @click.option("--deployer", default=DEVNET_DEPLOYER, show_default=True, help="Address that deployed the contracts.")
-def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, activity, crash_at, deployer) -> None:
-    """Simulate a market: prices, a price feed, providers, buyers, governance (and oracle/keeper duties)."""
+@click.option("--api", default=None, metavar="URL",
+              help="BitHedge API: buyers take its quotes, buyers and providers sign its transactions.")
+def cli(node, blocks, seed, mine, feed_port, no_feed, buyers, activity, crash_at, deployer, api) -> None:
+    """Simulate a market: prices, a price feed, providers, buyers, governance (the keeper publishes and settles)."""
     from bithedge.cli import settings_or_exit
 
     s = settings_or_exit()
@@ -35,8 +35,8 @@ def cli(node, blocks, seed, oracle, settle, mine, feed_port, no_feed, buyers, ac
 
     if not is_valid_address(deployer):
         raise click.BadParameter(f"{deployer!r} is not a Stacks address", param_hint="--deployer")
-    options = dict(seed=seed, oracle=oracle, settle=settle, mine=mine, extra_buyers=buyers, activity=activity,
-                   crash_at=crash_at, deployment=Deployment(deployer))
+    options = dict(seed=seed, mine=mine, extra_buyers=buyers, activity=activity,
+                   crash_at=crash_at, deployment=Deployment(deployer), api=api)
     summary = asyncio.run(_main(url, blocks, None if no_feed else (s.host, feed_port or s.price_feed_port), options))
     click.echo(json.dumps({"event": "summary", **summary}))
 

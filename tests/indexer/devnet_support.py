@@ -53,11 +53,14 @@ async def wait_indexed(srv: IndexerServer, index_block_hash: str, timeout: float
         await asyncio.sleep(0.1)
 
 
-async def simulate(sim, blocks: int) -> None:
-    """``blocks`` simulator steps, each after a mined block (the simulator mines with --mine)."""
+async def simulate(sim, blocks: int, keeper=None) -> None:
+    """``blocks`` simulator steps, each after a mined block (the simulator mines with --mine); a keeper
+    (``tests.support.keeper``) steps after each, so its prices and settlements land in the next block."""
     for _ in range(blocks):
         await sim.wait_next_block()
         await sim.step()
+        if keeper is not None:
+            await keeper.step()
 
 
 def winning_chain(observer: RecordingObserver, tip_index_hash: str) -> list[dict]:

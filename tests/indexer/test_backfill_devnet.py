@@ -41,6 +41,7 @@ from tests.indexer.devnet_support import (
     wait_indexed,
 )
 from tests.indexer.helpers import TABLES, checksums
+from tests.support.keeper import keeper_for
 
 pytestmark = needs_node
 
@@ -98,12 +99,12 @@ async def live_chain(db_url, tmp_path):
     devnet = await start_devnet_async(tmp_path / "devnet", observers=[indexer_url])
     try:
         async with StacksClient(devnet.rpc_url, retries=2) as client:
-            sim = Simulator(client, seed=3, oracle=True, settle=True, mine=True, extra_buyers=2, activity=2.0,
-                            log=lambda _: None)
+            sim = Simulator(client, seed=3, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
             await sim.setup()
-            await simulate(sim, 30)
-            r = await client.fork(6)
-            await simulate(sim, 10)
+            async with keeper_for(sim, db_url) as keeper:
+                await simulate(sim, 30, keeper)
+                r = await client.fork(6)
+                await simulate(sim, 10, keeper)
             tip = (await client.status())["chain_tip"]
             await wait_indexed(srv, tip["index_block_hash"])
             assert r["depth"] == 6
@@ -227,19 +228,20 @@ async def test_gap_reconciler_fills_dropped_deliveries_while_serving(db_url, cle
         srv.config.gap_fill = True
         srv._tasks.append(asyncio.create_task(srv._gap_loop()))
         async with StacksClient(devnet.rpc_url, retries=2) as client:
-            sim = Simulator(client, seed=5, oracle=True, mine=True, extra_buyers=1, log=lambda _: None)
+            sim = Simulator(client, seed=5, mine=True, extra_buyers=1, log=lambda _: None)
             await sim.setup()
-            await simulate(sim, 5)
-            # a hole in the middle: 12 blocks acknowledged but lost, then deliveries resume
-            proxy.dropping = True
-            await simulate(sim, 8)
-            proxy.dropping = False
-            await simulate(sim, 3)
-            middle = list(proxy.dropped)
-            assert len(middle) >= 8
-            # a hole at the tip: the last blocks lost and nothing more delivered (the node is idle)
-            proxy.dropping = True
-            await simulate(sim, 4)
+            async with keeper_for(sim, db_url) as keeper:
+                await simulate(sim, 5, keeper)
+                # a hole in the middle: 12 blocks acknowledged but lost, then deliveries resume
+                proxy.dropping = True
+                await simulate(sim, 8, keeper)
+                proxy.dropping = False
+                await simulate(sim, 3, keeper)
+                middle = list(proxy.dropped)
+                assert len(middle) >= 8
+                # a hole at the tip: the last blocks lost and nothing more delivered (the node is idle)
+                proxy.dropping = True
+                await simulate(sim, 4, keeper)
             assert len(proxy.dropped) > len(middle)
             tip = (await client.status())["chain_tip"]
             await wait_indexed(srv, tip["index_block_hash"], timeout=180)

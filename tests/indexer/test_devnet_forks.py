@@ -26,6 +26,7 @@ from tests.indexer.devnet_support import (
     wait_indexed,
 )
 from tests.indexer.helpers import checksums
+from tests.support.keeper import start_keeper
 
 pytestmark = needs_node
 
@@ -53,15 +54,16 @@ async def test_forks_through_the_devnet_match_a_clean_index(pg_server, migrated_
     recorder = await RecordingObserver().start()
     srv, indexer_url = await start_indexer(db_url)
     devnet = await start_devnet_async(tmp_path / "devnet", observers=[indexer_url, recorder.url])
+    keeper = None
     try:
         async with StacksClient(devnet.rpc_url, retries=2) as client:
-            sim = Simulator(client, seed=7, oracle=True, settle=True, mine=True, extra_buyers=2, activity=2.0,
-                            log=lambda _: None)
+            sim = Simulator(client, seed=7, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
             await sim.setup()
+            keeper = await start_keeper(devnet.rpc_url, db_url, sim.feed)
             # ~250 blocks above genesis: simulator steps mine one or two blocks each (tenure starts)
             genesis = (await client.devnet_status())["genesis_height"]
             while (await client.devnet_status())["tip"] - genesis < 250:
-                await simulate(sim, 10)
+                await simulate(sim, 10, keeper)
             topics = await print_topics(db_url)
             assert topics.get("policy-created", 0) >= 1 and topics.get("price-submitted", 0) >= 50, topics
 
@@ -85,7 +87,7 @@ async def test_forks_through_the_devnet_match_a_clean_index(pg_server, migrated_
                 assert kept == depth and depth_logged >= depth
                 await _assert_equals_clean_index(pg_server, migrated_template, db_url, recorder, client)
                 # new traffic on the winning branch (orphaned txs re-mined, the simulator trades on)
-                await simulate(sim, 3)
+                await simulate(sim, 3, keeper)
                 await wait_indexed(srv, (await client.status())["chain_tip"]["index_block_hash"])
                 await _assert_equals_clean_index(pg_server, migrated_template, db_url, recorder, client)
 
@@ -100,6 +102,8 @@ async def test_forks_through_the_devnet_match_a_clean_index(pg_server, migrated_
             assert dead == 0
             assert orphan_events > 0  # the orphaned branches carried events, still stored
     finally:
+        if keeper is not None:
+            await keeper.close()
         devnet.stop()
         await srv.stop()
         await recorder.stop()

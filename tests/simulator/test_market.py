@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import statistics
 
-from bithedge.simulator.agents import bs_put
 from bithedge.simulator.market import Feed, Market
 
 
@@ -42,12 +41,6 @@ def test_feed_venues_noise_lag_outliers():
     assert outliers > 0  # rare bad prints exist
     assert abs(f.median("BTC") / m.btc - 1) < 0.02  # but the median tracks the market
     assert len({q["BTC-USD"]["price"] for q in snap["venues"].values()}) == 5
-
-
-def test_put_value():
-    assert bs_put(95_000, 90_000, 0.5, 0.01) > 0 and bs_put(95_000, 90_000, 0.5, 0) == 0
-    assert bs_put(95_000, 90_000, 0.5, 0.1) > bs_put(95_000, 90_000, 0.5, 0.01)  # more time, more value
-    assert bs_put(80_000, 90_000, 0.5, 0) == 10_000  # at expiry: intrinsic
 
 
 def test_stx_crash_regime_falls_then_turns_stressed():

@@ -20,6 +20,7 @@ from tests.indexer.devnet_support import (
     start_indexer,
     wait_indexed,
 )
+from tests.support.keeper import start_keeper
 from transforms.runner import Dbt
 
 A, U = clarity.StringAscii, clarity.UInt
@@ -36,16 +37,18 @@ class Chain:
     indexer: object
     recorder: RecordingObserver
     devnet: object
+    keeper: object = None  # publishes prices and settles (tests.support.keeper)
 
     async def settle(self) -> None:
         """Until the indexer holds the devnet's tip."""
         await wait_indexed(self.indexer, (await self.client.status())["chain_tip"]["index_block_hash"])
 
     async def advance(self, steps: int) -> None:
-        await simulate(self.sim, steps)
+        await simulate(self.sim, steps, self.keeper)
         await self.settle()
 
     async def stop(self) -> None:
+        await self.keeper.close()
         await self.client.close()
         self.devnet.stop()
         await self.indexer.stop()
@@ -59,10 +62,9 @@ async def start_chain(db: str, data_dir: Path, *, steps: int) -> Chain:
     client = StacksClient(devnet.rpc_url, retries=2)
     await client.__aenter__()
     # governance every few blocks and plenty of buyers, so every event kind shows up in a short run
-    sim = Simulator(client, seed=12, oracle=True, settle=True, mine=True, extra_buyers=2, activity=2.0,
-                    log=lambda _: None)
+    sim = Simulator(client, seed=12, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
     await sim.setup()
-    chain = Chain(db, client, sim, srv, recorder, devnet)
+    chain = Chain(db, client, sim, srv, recorder, devnet, await start_keeper(devnet.rpc_url, db, sim.feed))
     await chain.advance(steps)
     return chain
 

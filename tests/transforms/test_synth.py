@@ -2,6 +2,9 @@
 with no dead letter and no quarantined print, the dbt build and every dbt test pass on it, and the marts hold
 the generator's own final state (statuses, payouts, pool totals, fund and treasury balances).
 
+Every print comes from a decoded contract call (``analytics.contract_calls`` holds each call, by function, and
+a policy's creating call was sent by its owner).
+
 Not checked here: equality with a devnet run of the same actions (the generator has no driver for the
 devnet yet)."""
 
@@ -53,9 +56,21 @@ async def test_generated_chain_replays_and_builds_to_the_generators_state(db_url
         fund = dict(conn.execute("SELECT token, balance FROM analytics.insurance_fund").fetchall())
         treasury = dict(conn.execute("SELECT token, balance FROM analytics.treasury").fetchall())
         proposals = conn.execute("SELECT proposal_id, state FROM analytics.proposals").fetchall()
+        calls = dict(conn.execute("SELECT function_name, count(*) FROM analytics.contract_calls GROUP BY 1").fetchall())
+        # every print came from a decoded contract call to a BitHedge contract
+        (foreign,) = conn.execute(
+            "SELECT count(*) FROM raw.events AS e LEFT JOIN raw.transactions AS t USING (index_block_hash, txid) "
+            "WHERE e.topic = 'print' AND (t.tx_type IS DISTINCT FROM 'contract_call' "
+            "OR t.contract_id NOT LIKE '%.bithedge-%')").fetchone()
+        senders = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE c.sender = p.owner) FROM analytics.policies AS p "
+            "JOIN analytics.contract_calls AS c ON c.txid = p.created_txid").fetchone()
     assert dead == 0 and quarantined == 0
     assert statuses == truth["statuses"]
     assert payouts == truth["payouts"]
     assert pools == truth["pools"]
     assert executed >= 1 and proposals == [(1, "executed")]
     assert fund == truth["fund"] and treasury == truth["treasury"]
+    assert calls == truth["calls"] and {"create-policy", "settle-expired", "submit-price", "vote"} <= set(calls)
+    assert foreign == 0
+    assert senders == (truth["policies"], truth["policies"])

@@ -1,19 +1,7 @@
 -- Per asset: the latest price and its age, and realized volatility over the last 144 and 1,008 burn blocks,
 -- annualized by block time (sum of squared log returns over the seconds they span), not by block counts.
-with recorded as (
-    -- the price that stands at each burn height (a later submission at the same height replaced it)
-    select distinct on (asset, burn_height) asset, burn_height, price, block_at
-    from {{ ref('mart_oracle_prices') }}
-    order by asset, burn_height, stacks_block_height desc, event_index desc
-),
-
-returns as (
-    select
-        asset, burn_height, price, block_at,
-        ln(price::numeric / nullif(lag(price) over w, 0)) as log_return,
-        extract(epoch from block_at - lag(block_at) over w) as dt_s
-    from recorded
-    window w as (partition by asset order by burn_height)
+with returns as (
+    select * from {{ ref('int_oracle_returns') }}
 ),
 
 tip as (select * from {{ ref('stg_chain_tip') }})
@@ -32,6 +20,6 @@ select
 from returns as r
 cross join tip
 join lateral (
-    select price, burn_height from recorded as x where x.asset = r.asset order by burn_height desc limit 1
+    select price, burn_height from returns as x where x.asset = r.asset order by burn_height desc limit 1
 ) as latest on true
 group by r.asset, latest.price, latest.burn_height, tip.burn_height

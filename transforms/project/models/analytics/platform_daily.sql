@@ -1,5 +1,6 @@
--- Per UTC day (of block time): policies written and settled, premium and payouts in USD×1e8 at the prices the
--- contract used, loss ratio, unique buyers and providers active that day, open policies and TVL at the day's end.
+-- Per UTC day (of block time): policies written and settled, premium written and earned (time-prorated) and
+-- payouts in USD×1e8 at the prices the contract used, loss ratio, unique buyers and providers active that day,
+-- open policies and TVL at the day's end.
 with days as (
     select distinct date_trunc('day', block_at)::date as day from {{ ref('mart_chain_blocks') }}
 ),
@@ -30,6 +31,28 @@ settled as (
     select settled_day as day, count(*) filter (where payout > 0) as settled_itm,
            count(*) filter (where payout = 0) as settled_otm, sum(payout_usd_e8) as payouts_usd_e8
     from policies where settled_day is not null group by 1
+),
+
+-- premium earned pro rata over each policy's coverage (creation to expiry, in burn heights): a day earns the
+-- part of [created, expiry) between its first burn height and the next day's (the raw burn tip for the last
+-- day), so the days together have earned Σ premium × elapsed / duration up to the tip; a voided policy's premium
+-- is refunded and earns nothing
+day_ranges as (
+    select day, lo, coalesce(lead(lo) over (order by day), tip.burn_height) as hi
+    from (
+        select date_trunc('day', block_at)::date as day, min(burn_height) as lo
+        from {{ ref('mart_chain_blocks') }} group by 1
+    ) as d
+    cross join {{ ref('stg_chain_tip') }} as tip
+),
+
+earned as (
+    select r.day,
+           sum({{ earned_between(
+               'p.premium_usd_e8', 'p.created_burn_height', 'p.expiry', 'r.lo', 'r.hi') }}) as premium_earned_usd_e8
+    from day_ranges as r
+    join policies as p on p.created_burn_height < r.hi and p.expiry > r.lo and p.status <> 'voided'
+    group by r.day
 ),
 
 provider_days as (
@@ -67,9 +90,11 @@ select
     coalesce(w.unique_buyers, 0) as unique_buyers,
     coalesce(pd.unique_providers, 0) as unique_providers,
     (select count(*) from policies as p where p.created_day <= d.day and (p.settled_day is null or p.settled_day > d.day)) as open_policies_end,
-    t.tvl_usd_e8
+    t.tvl_usd_e8,
+    coalesce(e.premium_earned_usd_e8, 0) as premium_earned_usd_e8
 from days as d
 left join written as w using (day)
 left join settled as s using (day)
 left join provider_days as pd using (day)
 left join tvl as t using (day)
+left join earned as e using (day)

@@ -1,17 +1,43 @@
 {{ config(pre_hook="{{ create_stress_payout() }}") }}
 -- Per pool: payout at current prices and under BTC shocks of -10/-20/-30/-50 % with STX moved by the same and by
--- 1.5x the shock, capital adequacy (assets / stressed payout) and coverage (collateral / max payout at current
--- prices). Depends on oracle_stats, policies and pools; the function is created by this model's pre-hook.
+-- 1.5x the shock, capital adequacy (assets / stressed payout), coverage (collateral / the contract's stressed max
+-- payout at current prices), and the short-put book's Black-Scholes value, Greeks and historical VaR (summed
+-- from policy_risk). Depends on oracle_stats, parameters, policies, policy_risk and pools; the function is created
+-- by this model's pre-hook.
 {%- set shocks = [10, 20, 30, 50] %}
 with now_prices as ({{ latest_prices() }}),
 
+-- coverage against the contract's own sizing: the stressed max payout (registry `policy-terms`, v2) of each open
+-- policy recomputed at the current collateral price and stress parameter
+stress as (
+    select max(value) filter (where key = 'stress.stx-price-bp') as stx_bp,
+           max(value) filter (where key = 'stress.sbtc-price-bp') as sbtc_bp
+    from {{ ref('parameters') }}
+),
+
 coverage as (
     select p.token, p.pool_tier as tier, sum(p.collateral) as collateral,
-           sum({{ policy_max_payout('p.strike', 'p.amount', 'p.token', "case p.token when 'STX' then np.stx else np.btc end") }}) as max_payout_now
+           sum({{ stressed_max_payout('p.token', 'p.strike', 'p.amount',
+                                      "case p.token when 'STX' then np.stx else np.btc end",
+                                      "case p.token when 'STX' then st.stx_bp else st.sbtc_bp end") }}) as max_payout_now
     from {{ ref('policies') }} as p
     cross join now_prices as np
+    cross join stress as st
     where p.status_onchain = 'active'
     group by p.token, p.pool_tier
+),
+
+greeks as (
+    select token, tier, sum(value_usd_e8) as book_value_usd_e8, sum(delta_sats) as delta_sats,
+           sum(gamma_sats_per_usd) as gamma_sats_per_usd, sum(vega_usd_e8) as vega_usd_e8,
+           sum(theta_usd_e8_per_day) as theta_usd_e8_per_day,
+           sum(payout_var_95_usd_e8) as var_95_usd_e8, sum(payout_var_99_usd_e8) as var_99_usd_e8
+    from {{ ref('policy_risk') }}
+    group by token, tier
+),
+
+btc_vol as (
+    select realized_vol_1008 as vol from {{ ref('oracle_stats') }} where asset = 'BTC'
 )
 
 select
@@ -27,7 +53,16 @@ select
     x{{ s }}.payout as payout_btc_m{{ s }}_stx_x1_5,
     x{{ s }}.adequacy as adequacy_btc_m{{ s }}_stx_x1_5,
     {%- endfor %}
-    case when c.max_payout_now > 0 then c.collateral / c.max_payout_now end as coverage_ratio
+    case when c.max_payout_now > 0 then c.collateral / c.max_payout_now end as coverage_ratio,
+    -- a pool without open policies has no exposure (0); a VaR without return history is NULL
+    coalesce(g.book_value_usd_e8, 0) as book_value_usd_e8,
+    coalesce(g.delta_sats, 0) as delta_sats,
+    coalesce(g.gamma_sats_per_usd, 0) as gamma_sats_per_usd,
+    coalesce(g.vega_usd_e8, 0) as vega_usd_e8,
+    coalesce(g.theta_usd_e8_per_day, 0) as theta_usd_e8_per_day,
+    case when g.token is null then 0 else g.var_95_usd_e8 end as var_95_usd_e8,
+    case when g.token is null then 0 else g.var_99_usd_e8 end as var_99_usd_e8,
+    (select vol from btc_vol) as btc_vol
 from {{ ref('pools') }} as pl
 join {{ this.schema }}.stress_payout(0, 0) as now using (token, tier)
 {%- for s in shocks %}
@@ -35,3 +70,4 @@ join {{ this.schema }}.stress_payout(-{{ s / 100 }}, -{{ s / 100 }}) as s{{ s }}
 join {{ this.schema }}.stress_payout(-{{ s / 100 }}, greatest(-{{ 1.5 * s / 100 }}, -0.99)) as x{{ s }} using (token, tier)
 {%- endfor %}
 left join coverage as c using (token, tier)
+left join greeks as g using (token, tier)

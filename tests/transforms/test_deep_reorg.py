@@ -1,0 +1,84 @@
+"""A reorg of depth 200 (``POST /devnet/fork``) on a chain of its own: the fork orphans most of a ~215-block
+chain, which would take the session chain's settled policies from the other transforms tests, so this test
+starts a devnet, an indexer and a database for itself. After the fork and traffic on the winning branch, the
+incremental marts equal, row for row, a build from a clean index of the winning chain, and a ``--full-refresh``
+in place changes nothing."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from stacks.rpc import StacksClient
+from tests.conftest import create_database, drop_database
+from tests.indexer.devnet_support import clean_index, needs_node
+from tests.transforms.chain import build, first_difference, mart_rows, start_chain, transform_dbt
+
+pytestmark = needs_node
+
+DEPTH = 200
+EMPTY_RUN = 25  # empty blocks between two bursts of simulator traffic
+
+
+@pytest.fixture
+async def deep_chain(pg_server, migrated_template, tmp_path):
+    """A chain of its own, more than DEPTH blocks above genesis. Cheap: after the simulator's first steps, runs of
+    empty blocks (``/devnet/mine``) each followed by two simulator steps, so BitHedge events are spread over the
+    blocks the fork orphans."""
+    db = create_database(pg_server, migrated_template)
+    with psycopg.connect(db, autocommit=True) as conn:  # a clone does not copy the database's grants
+        conn.execute("SELECT public.bithedge_database_grants()")
+    chain = await start_chain(db, tmp_path / "devnet", steps=12)
+    try:
+        genesis = (await chain.client.devnet_status())["genesis_height"]
+        while (await chain.client.devnet_status())["tip"] - genesis < DEPTH + 15:
+            await chain.client.mine(EMPTY_RUN)
+            await chain.advance(2)
+        yield chain
+    finally:
+        await chain.stop()
+        drop_database(pg_server, db)
+
+
+async def _fork(chain, depth: int) -> dict:
+    """The devnet replays the winning branch from genesis, which outlasts the default 15 s client on a deep
+    fork: a long timeout, and no retry (a retried fork would fork again)."""
+    async with StacksClient(chain.devnet.rpc_url, timeout=300, retries=0) as client:
+        return await client.fork(depth)
+
+
+async def test_fork_of_depth_200_gives_marts_equal_to_a_clean_build(deep_chain, pg_server, migrated_template,
+                                                                    tmp_path):
+    chain = deep_chain
+    live = transform_dbt(chain.db, tmp_path / "live")
+    await build(live, "deploy")
+    before = mart_rows(chain.db)
+    fork = await _fork(chain, DEPTH)
+    assert len(fork["orphaned_blocks"]) == DEPTH
+    await chain.settle()
+    await build(live, "refresh_marts")
+    assert mart_rows(chain.db) != before  # the orphaned blocks carried BitHedge events
+    await chain.advance(2)  # traffic on the winning branch (the orphaned transactions are mined again)
+    await build(live, "refresh_marts")
+    incremental = mart_rows(chain.db)
+
+    clean = create_database(pg_server, migrated_template)
+    try:
+        with psycopg.connect(clean, autocommit=True) as conn:
+            conn.execute("SELECT public.bithedge_database_grants()")
+        tip = (await chain.client.status())["chain_tip"]["index_block_hash"]
+        assert await clean_index(chain.recorder, tip, clean) > DEPTH
+        await build(transform_dbt(clean, tmp_path / "clean"), "deploy")
+        reference = mart_rows(clean)
+    finally:
+        drop_database(pg_server, clean)
+    assert incremental == reference, first_difference(incremental, reference)
+    assert len(reference["policies"]) > 0 and len(reference["oracle_prices"]) > 0
+
+    await build(live, "deploy", full_refresh=True)
+    assert mart_rows(chain.db) == incremental
+    with psycopg.connect(chain.db) as conn:
+        (orphaned,) = conn.execute(
+            "SELECT count(*) FROM raw.events WHERE NOT canonical AND topic = 'print'").fetchone()
+        (reorg_depth,) = conn.execute("SELECT max(depth) FROM raw.reorgs").fetchone()
+    assert orphaned > 0 and reorg_depth >= DEPTH
