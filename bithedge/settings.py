@@ -91,6 +91,28 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
     )
 
+    # api (api/): the HTTP API
+    api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")
+    api_db_pool_size: int = Field(default=10, ge=1, le=200, description="Most database connections the API opens.")
+    api_statement_timeout_ms: int = Field(
+        default=5000, ge=100, le=600_000, description="Longest one API query may run before PostgreSQL cancels it."
+    )
+    api_rate_per_s: float = Field(
+        default=50.0, gt=0, description="Requests per second one API key may make (a key's own limit overrides it)."
+    )
+    api_rate_burst_s: float = Field(
+        default=2.0, gt=0, le=3600, description="Burst allowance, in seconds of a caller's rate."
+    )
+    api_anonymous_rate_per_s: float | None = Field(
+        default=None, gt=0, description="Allow reads without a key at this rate per client address; default: off."
+    )
+    api_max_body_kb: int = Field(default=64, ge=1, le=65536, description="Largest request body the API accepts (KiB).")
+    api_max_query_bytes: int = Field(
+        default=2048, ge=64, le=65536, description="Longest query string the API accepts (bytes)."
+    )
+    api_cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS (`*`: any); default: CORS off."
+    )
     # notify (notify/): wallet sign-in, subscriptions and the delivery worker
     notify_port: int = Field(default=4200, ge=1, le=65535, description="The notify worker's /health, /ready, /metrics.")
     notify_secret_key: SecretStr | None = Field(

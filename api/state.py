@@ -1,0 +1,37 @@
+"""The application's shared state: settings, the asyncpg pool, auth, metrics. One ``ApiState`` per app,
+reached from a handler as ``ctx.state`` (and the pool as ``ctx.db``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api.auth import Authenticator
+from api.metrics import Metrics
+from bithedge.settings import Settings
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    db_url: str
+    auth: Authenticator
+    metrics: Metrics = field(default_factory=Metrics)
+    pool: asyncpg.Pool | None = None
+    #: per-module state a lifespan sets up (e.g. ``"stream"``: the stream hub), keyed by the module's name
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+STATE: web.AppKey[ApiState] = web.AppKey("bithedge_api_state", ApiState)
+
+
+async def open_pool(settings: Settings, db_url: str) -> asyncpg.Pool:
+    """The API's connections: read-only analytics plus its own ``api`` schema (the ``bithedge_api`` role).
+    A statement timeout bounds what one request can cost the database."""
+    return await asyncpg.create_pool(
+        db_url, min_size=1, max_size=settings.api_db_pool_size,
+        server_settings={"application_name": "bithedge-api",
+                         "statement_timeout": str(settings.api_statement_timeout_ms)})
