@@ -9,6 +9,7 @@ issues a token, all in one transaction, so a replayed or concurrent second use f
 
 from __future__ import annotations
 
+import json
 import secrets as _random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -133,10 +134,10 @@ async def create_user(conn: asyncpg.Connection, address: str) -> int:
     rows = []
     for kind in kinds.DEFAULT_KINDS:
         params, key = kinds.normalize(kind, {})
-        rows.append((user_id, channel_id, kind, params, key))
+        rows.append((user_id, channel_id, kind, json.dumps(params), key))
     await conn.executemany(
         "INSERT INTO notify.subscriptions (user_id, channel_id, kind, params, param_key)"
-        " VALUES ($1, $2, $3, $4, $5)", rows)
+        " VALUES ($1, $2, $3, $4::jsonb, $5)", rows)
     return user_id
 
 

@@ -17,6 +17,7 @@ decided, so a new deployment does not notify history.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -142,7 +143,7 @@ WITH ready AS (
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM requeued), (SELECT count(*) FROM decided)
 """
 
-_CORRECT = """
+CORRECT = """
 INSERT INTO notify.outbox (delivery_id, dedupe_key, purpose, subscription_id, fact_key, user_id, channel_id, payload,
                            visible_at)
 SELECT md5(o.subscription_id || ':' || o.fact_key || ':correction')::uuid,
@@ -150,6 +151,7 @@ SELECT md5(o.subscription_id || ':' || o.fact_key || ':correction')::uuid,
        o.user_id, o.channel_id, o.payload || jsonb_build_object('correction_of', o.delivery_id::text), now()
 FROM notify.outbox o
 WHERE o.fact_key = ANY($1::text[]) AND o.purpose = 'notify' AND o.status = 'sent'
+  AND EXISTS (SELECT 1 FROM notify.facts f WHERE f.fact_key = o.fact_key AND f.removed_at IS NOT NULL)
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
@@ -183,8 +185,9 @@ async def _current_facts(conn: asyncpg.Connection, tip: int) -> list[asyncpg.Rec
 async def _coverage_facts(conn: asyncpg.Connection, tip: int) -> list[tuple]:
     facts = []
     for row in await conn.fetch(_COVERAGE):
+        params = json.loads(row["params"])
         key = f"pool_coverage_low:{row['token']}:{row['tier']}:{row['param_key']}"
-        holding = row["value"] is not None and row["value"] < Decimal(row["params"]["below"])
+        holding = row["value"] is not None and row["value"] < Decimal(params["below"])
         episode = await conn.fetchval(
             "INSERT INTO notify.conditions AS c (condition_key, holding, episode) VALUES ($1, $2, $2::int)"
             " ON CONFLICT (condition_key) DO UPDATE SET holding = EXCLUDED.holding,"
@@ -194,7 +197,7 @@ async def _coverage_facts(conn: asyncpg.Connection, tip: int) -> list[tuple]:
         if episode is not None:
             facts.append((f"{key}:{episode}", "pool_coverage_low", row["param_key"], "provider", None, row["token"],
                           row["tier"], tip, {"token": row["token"], "tier": row["tier"], "value": str(row["value"]),
-                                             "metric": row["params"]["metric"], "below": row["params"]["below"]}))
+                                             "metric": params["metric"], "below": params["below"]}))
     return facts
 
 
@@ -221,7 +224,7 @@ async def scan(conn: asyncpg.Connection, confirmations: int) -> ScanResult:
                WHERE f.removed_at IS NOT NULL
                RETURNING (xmax = 0) AS inserted""",
             keys, *[[row[i] for row in current] for i in range(1, 8)],
-            [row[8] for row in current], baseline)
+            [row[8] if isinstance(row[8], str) else json.dumps(row[8]) for row in current], baseline)
         result.new = sum(1 for r in new if r["inserted"])
         result.restored = len(new) - result.new
         removed = await conn.fetch(
@@ -233,6 +236,6 @@ async def scan(conn: asyncpg.Connection, confirmations: int) -> ScanResult:
             await conn.execute(
                 "UPDATE notify.outbox SET status = 'cancelled' WHERE fact_key = ANY($1::text[])"
                 " AND purpose = 'notify' AND status IN ('queued', 'held')", gone)
-            await conn.execute(_CORRECT, gone)
+            await conn.execute(CORRECT, gone)
         result.queued, result.decided = await conn.fetchrow(_DECIDE, confirmations, tip)
         return result
