@@ -11,7 +11,7 @@ parametrized by the distinct parameters subscribers asked for) and, in one trans
   ``dedupe_key = <subscription>:<fact>:notify`` unique, ``delivery_id`` derived from it.
 
 Threshold facts (pool coverage below a level) are episodes: each time the condition starts to hold is a new fact;
-they are states, never removed. The first scan of an empty ``notify.facts`` records what exists as already
+they are states, never removed. The first scan ever (``notify.scan_state``) records what exists as already
 decided, so a new deployment does not notify history.
 """
 
@@ -210,7 +210,9 @@ async def scan(conn: asyncpg.Connection, confirmations: int) -> ScanResult:
         result = ScanResult(tip)
         if tip is None:
             return result
-        baseline = await conn.fetchval("SELECT NOT EXISTS (SELECT 1 FROM notify.facts)")
+        baseline = await conn.fetchval(
+            "INSERT INTO notify.scan_state (baseline_burn_height) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+            tip) or False
         current = await _current_facts(conn, tip)
         keys = [row[0] for row in current]
         new = await conn.fetch(

@@ -100,6 +100,7 @@ class Worker:
         self.http: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task] = []
         self._inflight: set[asyncio.Task] = set()
+        self._round = asyncio.Lock()
         self._runner: web.AppRunner | None = None
         self.port = cfg.port
 
@@ -187,7 +188,12 @@ class Worker:
                 await asyncio.sleep(1.0)
 
     async def run_once(self) -> int:
-        """One round: scan and decide, bundle digests when due, deliver what is due. Returns deliveries tried."""
+        """One round: scan and decide, bundle digests when due, deliver what is due. Returns deliveries tried.
+        Rounds never overlap (a claim must see the previous round's sends to apply the rate limit)."""
+        async with self._round:
+            return await self._round_unlocked()
+
+    async def _round_unlocked(self) -> int:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             result = await facts.scan(conn, self.cfg.confirmations)
@@ -221,14 +227,21 @@ class Worker:
         assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"""WITH due AS (
-                      SELECT o.delivery_id FROM notify.outbox o
-                      JOIN notify.users u ON u.user_id = o.user_id
-                      WHERE o.status = 'queued' AND o.next_attempt_at <= now()
-                        AND (o.purpose <> 'notify' OR (SELECT count(*) FROM notify.outbox s
-                             WHERE s.user_id = o.user_id AND s.status = 'sent' AND s.sent_at > now() - interval '1 hour')
-                             < coalesce(u.rate_limit_per_hour, $2))
-                      ORDER BY o.next_attempt_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED)
+                # the per-user hourly limit counts notifications sent in the last hour plus those ahead in line
+                f"""WITH line AS (
+                      SELECT o.delivery_id, o.user_id, o.purpose, o.next_attempt_at,
+                             row_number() OVER (PARTITION BY o.user_id, o.purpose = 'notify'
+                                                ORDER BY o.next_attempt_at, o.delivery_id) AS place
+                      FROM notify.outbox o WHERE o.status = 'queued' AND o.next_attempt_at <= now()
+                    ), allowed AS (
+                      SELECT l.delivery_id FROM line l JOIN notify.users u ON u.user_id = l.user_id
+                      WHERE l.purpose <> 'notify' OR l.place + (SELECT count(*) FROM notify.outbox s
+                             WHERE s.user_id = l.user_id AND s.purpose = 'notify' AND s.status = 'sent'
+                               AND s.sent_at > now() - interval '1 hour') <= coalesce(u.rate_limit_per_hour, $2)
+                      ORDER BY l.next_attempt_at LIMIT $1
+                    ), due AS (
+                      SELECT o.delivery_id FROM notify.outbox o JOIN allowed USING (delivery_id)
+                      WHERE o.status = 'queued' AND o.next_attempt_at <= now() FOR UPDATE OF o SKIP LOCKED)
                     UPDATE notify.outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + interval '{lease}'
                     FROM due, notify.channels c
                     WHERE o.delivery_id = due.delivery_id AND c.channel_id = o.channel_id

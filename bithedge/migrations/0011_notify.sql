@@ -116,6 +116,13 @@ CREATE TABLE notify.facts (
 CREATE INDEX facts_undecided ON notify.facts (burn_height) WHERE decided_at IS NULL AND removed_at IS NULL;
 CREATE INDEX facts_kind ON notify.facts (kind) WHERE removed_at IS NULL;
 
+-- The worker's first scan: facts that exist then are history, recorded as decided (one row, ever).
+CREATE TABLE notify.scan_state (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  baseline_at timestamptz NOT NULL DEFAULT now(),
+  baseline_burn_height bigint NOT NULL
+);
+
 -- Threshold conditions (pool coverage below a level): each time one starts to hold is a new episode, a new fact.
 CREATE TABLE notify.conditions (
   condition_key text PRIMARY KEY,
@@ -193,7 +200,7 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA notify TO bithedge_api;
 -- The worker: reads who wants what, writes what happened.
 GRANT SELECT ON notify.users, notify.user_addresses, notify.subscriptions TO bithedge_notify;
 GRANT SELECT, UPDATE ON notify.channels TO bithedge_notify;
-GRANT SELECT, INSERT, UPDATE ON notify.facts, notify.conditions, notify.outbox, notify.delivery_attempts,
+GRANT SELECT, INSERT, UPDATE ON notify.facts, notify.conditions, notify.scan_state, notify.outbox, notify.delivery_attempts,
   notify.in_app TO bithedge_notify;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA notify TO bithedge_notify;
 

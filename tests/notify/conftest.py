@@ -145,9 +145,9 @@ async def worker(db_url: str, admin):
     started: list[Worker] = []
 
     async def make(**overrides) -> Worker:
-        cfg = WorkerConfig(url=role_url(db_url, "bithedge_notify"), secret_key=KEY, port=0, confirmations=0,
-                           allow_loopback=True, poll_s=0.2, retry_base_s=0.05, retry_max_s=0.2,
-                           webhook_timeout_s=5.0, **overrides)
+        options = {"confirmations": 0, "allow_loopback": True, "poll_s": 0.2, "retry_base_s": 0.05,
+                   "retry_max_s": 0.2, "webhook_timeout_s": 5.0, **overrides}
+        cfg = WorkerConfig(url=role_url(db_url, "bithedge_notify"), secret_key=KEY, port=0, **options)
         w = Worker(cfg)
         await w.start()
         started.append(w)
