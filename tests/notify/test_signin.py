@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stacks import sip018
-from tests.notify.conftest import sign_challenge, sign_in, address_of
+from tests.notify.conftest import address_of, sign_challenge, sign_in
 
 ALICE = "11" * 32 + "01"
 BOB = "22" * 32 + "01"
