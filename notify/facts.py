@@ -189,7 +189,8 @@ async def _coverage_facts(conn: asyncpg.Connection, tip: int) -> list[tuple]:
         key = f"pool_coverage_low:{row['token']}:{row['tier']}:{row['param_key']}"
         holding = row["value"] is not None and row["value"] < Decimal(params["below"])
         episode = await conn.fetchval(
-            "INSERT INTO notify.conditions AS c (condition_key, holding, episode) VALUES ($1, $2, $2::int)"
+            "INSERT INTO notify.conditions AS c (condition_key, holding, episode)"
+            " VALUES ($1, $2::boolean, $2::boolean::int)"
             " ON CONFLICT (condition_key) DO UPDATE SET holding = EXCLUDED.holding,"
             "   episode = c.episode + (EXCLUDED.holding AND NOT c.holding)::int,"
             "   changed_at = CASE WHEN c.holding <> EXCLUDED.holding THEN now() ELSE c.changed_at END"
