@@ -227,18 +227,26 @@ class Worker:
         assert self.pool is not None
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                # the per-user hourly limit counts notifications sent in the last hour plus those ahead in line
-                f"""WITH line AS (
-                      SELECT o.delivery_id, o.user_id, o.purpose, o.next_attempt_at,
-                             row_number() OVER (PARTITION BY o.user_id, o.purpose = 'notify'
-                                                ORDER BY o.next_attempt_at, o.delivery_id) AS place
-                      FROM notify.outbox o WHERE o.status = 'queued' AND o.next_attempt_at <= now()
+                # the per-user hourly limit: notifications sent in the last hour plus those ahead in this batch;
+                # a row over it waits a minute (a limited user does not hold up the line)
+                f"""WITH cand AS (
+                      SELECT o.delivery_id, o.user_id, o.purpose, o.next_attempt_at FROM notify.outbox o
+                      WHERE o.status = 'queued' AND o.next_attempt_at <= now() ORDER BY o.next_attempt_at LIMIT $1 * 4
+                    ), recent AS (
+                      SELECT s.user_id, count(*) AS n FROM notify.outbox s
+                      WHERE s.user_id IN (SELECT user_id FROM cand) AND s.purpose = 'notify' AND s.status = 'sent'
+                        AND s.sent_at > now() - interval '1 hour' GROUP BY s.user_id
+                    ), line AS (
+                      SELECT c.delivery_id, c.next_attempt_at, c.purpose <> 'notify' OR coalesce(r.n, 0)
+                             + row_number() OVER (PARTITION BY c.user_id, c.purpose = 'notify'
+                                                  ORDER BY c.next_attempt_at, c.delivery_id)
+                             <= coalesce(u.rate_limit_per_hour, $2) AS ok
+                      FROM cand c JOIN notify.users u ON u.user_id = c.user_id LEFT JOIN recent r ON r.user_id = c.user_id
+                    ), deferred AS (
+                      UPDATE notify.outbox o SET next_attempt_at = now() + interval '60 seconds'
+                      FROM line WHERE o.delivery_id = line.delivery_id AND NOT line.ok RETURNING 1
                     ), allowed AS (
-                      SELECT l.delivery_id FROM line l JOIN notify.users u ON u.user_id = l.user_id
-                      WHERE l.purpose <> 'notify' OR l.place + (SELECT count(*) FROM notify.outbox s
-                             WHERE s.user_id = l.user_id AND s.purpose = 'notify' AND s.status = 'sent'
-                               AND s.sent_at > now() - interval '1 hour') <= coalesce(u.rate_limit_per_hour, $2)
-                      ORDER BY l.next_attempt_at LIMIT $1
+                      SELECT delivery_id FROM line WHERE ok ORDER BY next_attempt_at LIMIT $1
                     ), due AS (
                       SELECT o.delivery_id FROM notify.outbox o JOIN allowed USING (delivery_id)
                       WHERE o.status = 'queued' AND o.next_attempt_at <= now() FOR UPDATE OF o SKIP LOCKED)
@@ -336,16 +344,22 @@ class Worker:
         async with self.pool.acquire() as conn, conn.transaction():
             # 'cancelled': a reorg removed the fact while the request was in flight; it went out, so it is sent
             # and gets its correction
-            status = await conn.fetchval(
-                "UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL"
-                " WHERE delivery_id = $1 AND status IN ('queued', 'cancelled') RETURNING status", row["delivery_id"])
-            await conn.execute(
-                "UPDATE notify.delivery_attempts SET status = $3, http_status = $4, latency_ms = $5"
-                " WHERE delivery_id = $1 AND attempt = $2", row["delivery_id"], row["attempts"],
-                "sent" if status else "failed", http_status, latency_ms)
-            if status is None:
+            sent, removed = await conn.fetchrow(
+                """WITH o AS (
+                     UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL
+                     WHERE delivery_id = $1 AND status IN ('queued', 'cancelled') RETURNING fact_key
+                   ), a AS (
+                     UPDATE notify.delivery_attempts
+                     SET status = CASE WHEN EXISTS (SELECT 1 FROM o) THEN 'sent' ELSE 'failed' END,
+                         http_status = $3, latency_ms = $4
+                     WHERE delivery_id = $1 AND attempt = $2 RETURNING 1
+                   )
+                   SELECT EXISTS (SELECT 1 FROM o), EXISTS (SELECT 1 FROM o JOIN notify.facts f USING (fact_key)
+                                                            WHERE f.removed_at IS NOT NULL)""",
+                row["delivery_id"], row["attempts"], http_status, latency_ms)
+            if not sent:
                 return
-            if row["purpose"] == "notify" and row["fact_key"]:
+            if removed and row["purpose"] == "notify":
                 await conn.execute(facts.CORRECT, [row["fact_key"]])
             if row["kind"] == "in_app":
                 notification_id = await conn.fetchval(
