@@ -143,17 +143,23 @@ WITH ready AS (
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM requeued), (SELECT count(*) FROM decided)
 """
 
-CORRECT = """
+def corrections_sql(sent: str) -> str:
+    """INSERT of one correction per sent notification in ``sent`` (a relation with the outbox's columns) whose fact
+    is removed; idempotent (its own dedupe key)."""
+    return f"""
 INSERT INTO notify.outbox (delivery_id, dedupe_key, purpose, subscription_id, fact_key, user_id, channel_id, payload,
                            visible_at)
 SELECT md5(o.subscription_id || ':' || o.fact_key || ':correction')::uuid,
        o.subscription_id || ':' || o.fact_key || ':correction', 'correction', o.subscription_id, o.fact_key,
        o.user_id, o.channel_id, o.payload || jsonb_build_object('correction_of', o.delivery_id::text), now()
-FROM notify.outbox o
-WHERE o.fact_key = ANY($1::text[]) AND o.purpose = 'notify' AND o.status = 'sent'
+FROM {sent} o
+WHERE o.purpose = 'notify'
   AND EXISTS (SELECT 1 FROM notify.facts f WHERE f.fact_key = o.fact_key AND f.removed_at IS NOT NULL)
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
+ON CONFLICT (dedupe_key) DO NOTHING"""
+
+
+_CORRECT_REMOVED = corrections_sql(
+    "(SELECT * FROM notify.outbox WHERE fact_key = ANY($1::text[]) AND purpose = 'notify' AND status = 'sent')")
 
 
 @dataclass
@@ -239,6 +245,6 @@ async def scan(conn: asyncpg.Connection, confirmations: int) -> ScanResult:
             await conn.execute(
                 "UPDATE notify.outbox SET status = 'cancelled' WHERE fact_key = ANY($1::text[])"
                 " AND purpose = 'notify' AND status IN ('queued', 'held')", gone)
-            await conn.execute(CORRECT, gone)
+            await conn.execute(_CORRECT_REMOVED, gone)
         result.queued, result.decided = await conn.fetchrow(_DECIDE, confirmations, tip)
         return result

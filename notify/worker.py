@@ -341,34 +341,13 @@ class Worker:
                          http_status: int | None) -> None:
         assert self.pool is not None
         latency_ms = (time.monotonic() - started) * 1000
-        async with self.pool.acquire() as conn, conn.transaction():
-            # 'cancelled': a reorg removed the fact while the request was in flight; it went out, so it is sent
-            # and gets its correction
-            sent, removed = await conn.fetchrow(
-                """WITH o AS (
-                     UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL
-                     WHERE delivery_id = $1 AND status IN ('queued', 'cancelled') RETURNING fact_key
-                   ), a AS (
-                     UPDATE notify.delivery_attempts
-                     SET status = CASE WHEN EXISTS (SELECT 1 FROM o) THEN 'sent' ELSE 'failed' END,
-                         http_status = $3, latency_ms = $4
-                     WHERE delivery_id = $1 AND attempt = $2 RETURNING 1
-                   )
-                   SELECT EXISTS (SELECT 1 FROM o), EXISTS (SELECT 1 FROM o JOIN notify.facts f USING (fact_key)
-                                                            WHERE f.removed_at IS NOT NULL)""",
-                row["delivery_id"], row["attempts"], http_status, latency_ms)
-            if not sent:
-                return
-            if removed and row["purpose"] == "notify":
-                await conn.execute(facts.CORRECT, [row["fact_key"]])
-            if row["kind"] == "in_app":
-                notification_id = await conn.fetchval(
-                    "INSERT INTO notify.in_app (delivery_id, user_id, title, body, payload) VALUES ($1, $2, $3, $4, $5)"
-                    " ON CONFLICT (delivery_id) DO NOTHING RETURNING notification_id",
-                    row["delivery_id"], row["user_id"], title, text, json.dumps(payload))
-                if notification_id is not None:
-                    await conn.execute("SELECT pg_notify($1, $2)", IN_APP_CHANNEL,
-                                       json.dumps({"user_id": row["user_id"], "notification_id": notification_id}))
+        # one statement, so atomic: the row becomes sent ('cancelled': a reorg removed the fact while the request
+        # was in flight; it went out, so it is sent and gets its correction), the attempt's outcome, the in-app
+        # row and its NOTIFY (sent at commit)
+        sent = await self.pool.fetchval(_SUCCEEDED, row["delivery_id"], row["attempts"], http_status, latency_ms,
+                                        title, text, json.dumps(payload), row["kind"] == "in_app")
+        if not sent:
+            return
         self.metrics.sent.labels(row["kind"]).inc()
         if row["visible_at"] is not None and row["purpose"] == "notify":
             self.metrics.latency.observe(max(0.0, (datetime.now(UTC) - row["visible_at"]).total_seconds()))
@@ -403,6 +382,25 @@ class Worker:
     async def _metrics(self, _request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(self.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+
+_SUCCEEDED = f"""
+WITH o AS (
+  UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL
+  WHERE delivery_id = $1 AND status IN ('queued', 'cancelled')
+  RETURNING delivery_id, purpose, subscription_id, fact_key, user_id, channel_id, payload
+), attempt AS (
+  UPDATE notify.delivery_attempts SET status = CASE WHEN EXISTS (SELECT 1 FROM o) THEN 'sent' ELSE 'failed' END,
+         http_status = $3, latency_ms = $4
+  WHERE delivery_id = $1 AND attempt = $2 RETURNING 1
+), correction AS ({facts.corrections_sql("o")} RETURNING 1
+), in_app AS (
+  INSERT INTO notify.in_app (delivery_id, user_id, title, body, payload)
+  SELECT delivery_id, user_id, $5, $6, $7::jsonb FROM o WHERE $8
+  ON CONFLICT (delivery_id) DO NOTHING RETURNING notification_id, user_id
+)
+SELECT EXISTS (SELECT 1 FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
+  'user_id', user_id, 'notification_id', notification_id)::text))
+"""
 
 _DIGEST = """
 WITH groups AS (
