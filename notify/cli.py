@@ -33,3 +33,27 @@ def serve(host: str | None, port: int | None) -> None:
     cfg.host = host or cfg.host
     cfg.port = port if port is not None else cfg.port
     asyncio.run(run(cfg))
+
+
+@cli.command("admin")
+@click.argument("address")
+@click.option("--revoke", is_flag=True, help="Take admin away instead.")
+def admin(address: str, revoke: bool) -> None:
+    """Make the user who owns ADDRESS an admin (operator alerts), or --revoke it. Runs as the database owner."""
+    import psycopg
+
+    from bithedge.cli import settings_or_exit
+
+    s = settings_or_exit()
+    try:
+        url = database.database_url(s)
+    except RuntimeError as exc:
+        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "UPDATE notify.users u SET is_admin = %s FROM notify.user_addresses a"
+            " WHERE a.user_id = u.user_id AND a.address = %s RETURNING u.user_id", (not revoke, address.strip())
+        ).fetchone()
+    if row is None:
+        raise click.ClickException(f"no user has signed in with {address}")
+    click.echo(f"user {row[0]} is {'no longer ' if revoke else ''}an admin")

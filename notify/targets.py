@@ -9,6 +9,7 @@ after the first check is still refused.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import socket
@@ -93,7 +94,8 @@ class PublicResolver(AbstractResolver):
         infos = await self._inner.resolve(host, port, family)
         allowed = [i for i in infos if _address_allowed(ipaddress.ip_address(i["host"]), self._allow)]
         if not allowed:
-            raise OSError(f"{host} resolves only to non-public addresses")
+            # errno + text: aiohttp shows the strerror in the connection error it raises from this
+            raise OSError(errno.EACCES, f"{host} resolves only to non-public addresses")
         return allowed
 
     async def close(self) -> None:

@@ -354,7 +354,9 @@ class Worker:
 
     async def _failed(self, row: asyncpg.Record, exc: Exception, started: float, http_status: int | None) -> None:
         assert self.pool is not None
-        error = str(exc)[:500] or type(exc).__name__
+        # a webhook URL can itself be a credential (many services put a token in the path): never log it
+        error = (str(exc).replace(row["target"], "<target>") if row["target"] else str(exc))[:500] \
+            or type(exc).__name__
         dead = row["attempts"] >= self.cfg.max_attempts
         delay = random.uniform(0, min(self.cfg.retry_max_s, self.cfg.retry_base_s * 2 ** (row["attempts"] - 1)))
         async with self.pool.acquire() as conn, conn.transaction():

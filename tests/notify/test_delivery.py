@@ -305,3 +305,74 @@ async def test_email_with_plain_text_part(api, admin, worker):
         assert mail["X-BitHedge-Delivery"]
     finally:
         controller.stop()
+
+
+async def _direct_channel(admin, user_auth_client, target) -> int:
+    """A confirmed webhook channel written straight to the table (as if its name resolved publicly at creation)."""
+    from notify.secrets import SecretBox
+    from tests.notify.conftest import KEY
+
+    user_id = await admin.fetchval("SELECT min(user_id) FROM notify.users")
+    channel_id = await admin.fetchval(
+        "INSERT INTO notify.channels (user_id, kind, target, verified_at) VALUES ($1, 'webhook', $2, now())"
+        " RETURNING channel_id", user_id, target)
+    await admin.execute("UPDATE notify.channels SET secret_enc = $2 WHERE channel_id = $1", channel_id,
+                        SecretBox(KEY).seal("whsec_x", channel_id))
+    await admin.execute("INSERT INTO notify.subscriptions (user_id, channel_id, kind) VALUES ($1, $2, 'policy_created')",
+                        user_id, channel_id)
+    return channel_id
+
+
+async def test_connect_time_and_redirect_checks(api, admin, worker, receiver):
+    from aiohttp import web
+
+    client = await api()
+    _, owner = await _user(client)
+    # a name that resolves to loopback, with loopback not allowed: refused when connecting, nothing arrives
+    port = receiver.url.split(":")[2].split("/")[0]
+    rebind = await _direct_channel(admin, client, f"http://localhost:{port}/hook")
+    w = await worker(allow_loopback=False, max_attempts=1)
+    await w.run_once()
+    await _policy(admin, owner)
+    row = await eventually(lambda: admin.fetchrow(
+        "SELECT status, last_error FROM notify.outbox WHERE channel_id = $1 AND status = 'dead'", rebind))
+    assert row and "non-public" in row["last_error"] and receiver.received == []
+    await w.stop()
+    # every redirect hop is checked again: a hop to the unspecified address is refused
+    hops = web.Application()
+    async def redirect(_request):
+        raise web.HTTPTemporaryRedirect("http://0.0.0.0:9/x")
+
+    hops.router.add_post("/hop", redirect)
+    runner = web.AppRunner(hops)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        hop = await _direct_channel(admin, client, f"http://127.0.0.1:{runner.addresses[0][1]}/hop")
+        w2 = await worker(max_attempts=1)
+        await w2.run_once()
+        await _policy(admin, owner, policy_id=2, txid="0x" + "77" * 32)
+        row = await eventually(lambda: admin.fetchrow(
+            "SELECT last_error FROM notify.outbox WHERE channel_id = $1 AND status = 'dead'", hop))
+        assert row and "non-public address 0.0.0.0" in row["last_error"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_health_ready_metrics(api, admin, worker):
+    import aiohttp
+
+    client = await api()
+    _, owner = await _user(client)
+    w = await worker()
+    await w.run_once()
+    await _policy(admin, owner)
+    assert await eventually(lambda: admin.fetchval("SELECT count(*) FROM notify.in_app"))
+    await w.run_once()
+    async with aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{w.port}"
+        assert (await http.get(base + "/health")).status == 200
+        assert (await http.get(base + "/ready")).status == 200
+        text = await (await http.get(base + "/metrics")).text()
+    assert 'bithedge_notify_sent_total{channel="in_app"} 1.0' in text
+    assert "bithedge_notify_latency_seconds_count 1.0" in text and "bithedge_notify_queued 0.0" in text

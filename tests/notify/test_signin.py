@@ -3,6 +3,10 @@ signatures refused; tokens hashed at rest and revocable; a second address linked
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from stacks import sip018
@@ -68,7 +72,7 @@ async def test_bad_address_is_422(api, address):
     assert resp.status == 422, await resp.text()
 
 
-async def test_revoke_and_user_keys(api):
+async def test_revoke_and_user_keys(api, capsys):
     client = await api()
     token = (await sign_in(client, ALICE))["token"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -82,6 +86,8 @@ async def test_revoke_and_user_keys(api):
     assert (await client.post("/v1/auth/signout", headers=auth)).status == 200
     assert (await client.get("/v1/me", headers=auth)).status == 401
     assert (await client.get("/v1/me", headers={"Authorization": "Bearer bhs_000000000000_x"})).status == 401
+    logged = capsys.readouterr()
+    assert token not in logged.out + logged.err and key["token"] not in logged.out + logged.err
 
 
 async def test_link_second_address(api):
@@ -96,3 +102,18 @@ async def test_link_second_address(api):
     assert (await resp.json())["addresses"] == [address_of(ALICE), address_of(BOB)]
     # Bob signing in now is Alice's user
     assert (await sign_in(client, BOB))["user_id"] == (await sign_in(client, ALICE))["user_id"]
+
+
+async def test_admin_cli(api, admin, db_url, tmp_path):
+    client = await api()
+    session = await sign_in(client, ALICE)
+    env = {**os.environ, "DATABASE_URL": db_url, "BITHEDGE_DATA_DIR": str(tmp_path)}
+    for args, want in ((["notify", "admin", address_of(ALICE)], True),
+                       (["notify", "admin", "--revoke", address_of(ALICE)], False)):
+        done = subprocess.run([sys.executable, "-m", "bithedge", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert await admin.fetchval("SELECT is_admin FROM notify.users WHERE user_id = $1", session["user_id"]) is want
+    unknown = subprocess.run([sys.executable, "-m", "bithedge", "notify", "admin", address_of(BOB)], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert unknown.returncode != 0 and "no user has signed in" in unknown.stderr
