@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from bithedge.database import role_url
-from bithedge.settings import load_settings
 from notify.worker import Worker, WorkerConfig
 from stacks import clarity, sip018
 from stacks.keys import parse_private_key
+from tests.api.conftest import api_url, make_client  # noqa: F401 - the API's client fixtures, shared
 
 KEY = os.urandom(32)
 ANALYTICS = """
@@ -50,9 +49,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO bithedge_notify, bithedge_read
 """
 
 
-def settings(**overrides):
-    return load_settings(**{"api_rate_per_s": 1000.0, "notify_secret_key": base64.b64encode(KEY).decode(),
-                            "notify_allow_loopback": True, **overrides})
+NOTIFY_SETTINGS = {"notify_secret_key": base64.b64encode(KEY).decode(), "notify_allow_loopback": True}
 
 
 @pytest.fixture
@@ -102,19 +99,13 @@ async def receiver():
 
 
 @pytest.fixture
-async def api(db_url: str, admin):
-    clients = []
+async def api(make_client, admin):  # noqa: F811 - the fixture imported above
+    """``await api(**settings)``: the API (every route module, notify's included) on loopback, as bithedge_api."""
 
-    async def make(**overrides) -> TestClient:
-        app = create_app(settings(**overrides), db_url=role_url(db_url, "bithedge_api"), modules=("notify.routes",))
-        client = TestClient(TestServer(app, host="127.0.0.1"))
-        await client.start_server()
-        clients.append(client)
-        return client
+    async def make(**overrides):
+        return await make_client(**{**NOTIFY_SETTINGS, **overrides})
 
-    yield make
-    for c in clients:
-        await c.close()
+    return make
 
 
 def sign_challenge(challenge: dict, key_hex: str, prefix: bytes = sip018.STRUCTURED_DATA_PREFIX) -> str:

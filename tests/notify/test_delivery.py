@@ -9,7 +9,6 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from notify import facts
 from tests.notify.conftest import address_of, eventually, sign_in
 
 ALICE = "33" * 32 + "01"
@@ -44,6 +43,16 @@ async def _subscribe(client, auth, kind, channel_id, **params):
                              headers=auth)
     assert resp.status == 201, await resp.text()
     return await resp.json()
+
+
+async def _subscribed(api, worker, receiver, kind, **worker_options):
+    """A signed-in user with a confirmed webhook channel subscribed to ``kind``, and a started worker."""
+    client = await api()
+    auth, owner = await _user(client)
+    w = await worker(**worker_options)
+    channel = await _webhook(client, auth, receiver)
+    await _subscribe(client, auth, kind, channel["channel_id"])
+    return client, auth, owner, w, channel
 
 
 async def _policy(admin, owner, policy_id=1, status="active", settled=None, burn=100, txid=TXID):
@@ -89,11 +98,7 @@ async def test_webhook_delivery_signed_once_with_confirmations(api, admin, worke
 
 
 async def test_retries_then_dead(api, admin, worker, receiver):
-    client = await api()
-    auth, owner = await _user(client)
-    w = await worker(max_attempts=3)
-    channel = await _webhook(client, auth, receiver)
-    await _subscribe(client, auth, "policy_created", channel["channel_id"])
+    _, _, owner, w, channel = await _subscribed(api, worker, receiver, "policy_created", max_attempts=3)
     await w.run_once()
     receiver.fail_first = 2
     await _policy(admin, owner)
@@ -115,18 +120,15 @@ async def test_retries_then_dead(api, admin, worker, receiver):
 
 
 async def test_fork_removes_settlement_before_delivery_and_after(api, admin, worker, receiver):
-    client = await api()
-    auth, owner = await _user(client)
-    w = await worker(confirmations=3)
-    channel = await _webhook(client, auth, receiver)
-    await _subscribe(client, auth, "policy_settled", channel["channel_id"])
+    _, _, owner, w, _ = await _subscribed(api, worker, receiver, "policy_settled", confirmations=3)
     await _policy(admin, owner, burn=90)
     await w.run_once()  # baseline: the policy exists, not settled
     settle = "0x" + "5e" * 32
     await admin.execute("UPDATE analytics.policies SET status = 'settled-itm', status_onchain = 'settled-itm',"
                         " settled_txid = $1, settled_burn_height = 100, payout = 777", settle)
-    result = await facts_scan(admin, w)
-    assert result.new == 1 and result.queued == 0  # visible, not 3 deep yet
+    await w.run_once()
+    seen = await admin.fetchrow("SELECT decided_at, removed_at FROM notify.facts WHERE kind = 'policy_settled'")
+    assert seen and seen["decided_at"] is None and seen["removed_at"] is None  # visible, not 3 deep yet
     # a fork takes the settlement away before it is deep enough: nothing is ever sent
     await admin.execute("UPDATE analytics.policies SET status = 'expired', status_onchain = 'active',"
                         " settled_txid = NULL, settled_burn_height = NULL")
@@ -148,11 +150,6 @@ async def test_fork_removes_settlement_before_delivery_and_after(api, admin, wor
     correction = await eventually(lambda: _first(receiver, "correction"))
     assert correction and correction["json"]["correction_of"] == sent["headers"]["X-BitHedge-Delivery"]
     assert correction["json"]["title"].startswith("Correction:")
-
-
-async def facts_scan(admin, w):
-    async with w.pool.acquire() as conn:
-        return await facts.scan(conn, w.cfg.confirmations)
 
 
 async def test_in_app_list_read_archive_and_notify(api, admin, worker, db_url):
@@ -189,13 +186,11 @@ async def _async(value):
 
 
 async def test_rate_limit_defers_and_digest_bundles(api, admin, worker, receiver):
-    client = await api()
-    auth, owner = await _user(client)
     from datetime import UTC, datetime
 
-    w = await worker(rate_limit_per_hour=2, digest_hour_utc=(datetime.now(UTC).hour + 12) % 24)
-    channel = await _webhook(client, auth, receiver)
-    await _subscribe(client, auth, "policy_created", channel["channel_id"])
+    client, auth, owner, w, channel = await _subscribed(
+        api, worker, receiver, "policy_created", rate_limit_per_hour=2,
+        digest_hour_utc=(datetime.now(UTC).hour + 12) % 24)
     await w.run_once()
     for i in range(4):
         await _policy(admin, owner, policy_id=i + 1, txid=f"0x{i:064x}")

@@ -19,14 +19,10 @@ import { readFileSync } from 'node:fs';
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const [mode, seedArg, countArg] = process.argv.slice(2);
 
-let state = Number(seedArg) >>> 0;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Deterministic draws: sha256(seed ‖ counter) read as a fraction in [0, 1).
+let counter = 0;
+const random = () =>
+  createHash('sha256').update(`${seedArg}:${counter++}`).digest().readUInt32BE(0) / 4294967296;
 const int = (n) => Math.floor(random() * n);
 const hex = (n) => Array.from({ length: n }, () => int(256).toString(16).padStart(2, '0')).join('');
 const word = (n) => Array.from({ length: 1 + int(n) }, () => 'abcdefghijklmnopqrstuvwxyz0123456789-'[int(37)]).join('');
