@@ -34,6 +34,24 @@ _POLICY = ("jsonb_build_object('policy_id', p.policy_id, 'owner', p.owner, 'toke
 _PROPOSAL = ("jsonb_build_object('proposal_id', q.proposal_id, 'proposer', q.proposer, 'kind', q.kind, 'key', q.key,"
              " 'value', q.value::text, 'state', q.state, 'end_burn_height', q.end_burn_height,"
              " 'created_txid', q.created_txid)")
+
+
+def _within_blocks(kind: str, source: str, deadline: str, active: str, audience: str, payload: str) -> str:
+    """Facts "``deadline`` is within N burn blocks" for each N subscribers asked for: while ``active``, or already
+    recorded (so a policy that settles later is not taken for a removed fact). ``source``'s alias has
+    ``created_txid`` and ``created_burn_height``."""
+    alias = source.rsplit(" ", 1)[1]
+    blocks = "(s.params->>'blocks')::bigint"
+    key = f"'{kind}:' || {alias}.created_txid || ':' || s.param_key"
+    return f"""
+        SELECT {key}, '{kind}', s.param_key, {audience},
+               greatest({alias}.created_burn_height, {deadline} - {blocks}),
+               {payload} || jsonb_build_object('blocks', {blocks})
+        FROM {source} CROSS JOIN ({_SUBS.format(kind=kind)}) s
+        WHERE {deadline} - {blocks} <= $1
+          AND ({active} OR EXISTS (SELECT 1 FROM notify.facts f WHERE f.fact_key = {key}))"""
+
+
 # Columns: fact_key, kind, param_key, audience, owner, pool_token, pool_tier, burn_height, payload
 FACT_QUERIES: dict[str, str] = {
     "policy_created": f"""
@@ -52,27 +70,14 @@ FACT_QUERIES: dict[str, str] = {
                'owner', p.owner, p.token, p.pool_tier, coalesce(p.settled_burn_height, p.expiry),
                {_POLICY} || jsonb_build_object('refund', p.refund::text, 'missing_asset', p.missing_asset)
         FROM analytics.policies p WHERE p.status_onchain = 'voided'""",
-    "policy_expiring": f"""
-        SELECT 'policy_expiring:' || p.created_txid || ':' || s.param_key, 'policy_expiring', s.param_key, 'owner',
-               p.owner, p.token, p.pool_tier, greatest(p.created_burn_height, p.expiry - (s.params->>'blocks')::bigint),
-               {_POLICY} || jsonb_build_object('blocks', (s.params->>'blocks')::bigint)
-        FROM analytics.policies p CROSS JOIN ({_SUBS.format(kind='policy_expiring')}) s
-        WHERE p.expiry - (s.params->>'blocks')::bigint <= $1
-          AND (p.status = 'active' OR EXISTS (SELECT 1 FROM notify.facts f
-               WHERE f.fact_key = 'policy_expiring:' || p.created_txid || ':' || s.param_key))""",
+    "policy_expiring": _within_blocks("policy_expiring", "analytics.policies p", "p.expiry", "p.status = 'active'",
+                                      "'owner', p.owner, p.token, p.pool_tier", _POLICY),
     "proposal_created": f"""
         SELECT 'proposal_created:' || q.created_txid, 'proposal_created', '', 'all', NULL, NULL, NULL,
                q.created_burn_height, {_PROPOSAL}
         FROM analytics.proposals q""",
-    "proposal_voting_ending": f"""
-        SELECT 'proposal_voting_ending:' || q.created_txid || ':' || s.param_key, 'proposal_voting_ending',
-               s.param_key, 'all', NULL, NULL, NULL,
-               greatest(q.created_burn_height, q.end_burn_height - (s.params->>'blocks')::bigint),
-               {_PROPOSAL} || jsonb_build_object('blocks', (s.params->>'blocks')::bigint)
-        FROM analytics.proposals q CROSS JOIN ({_SUBS.format(kind='proposal_voting_ending')}) s
-        WHERE q.end_burn_height - (s.params->>'blocks')::bigint <= $1
-          AND (q.state = 'active' OR EXISTS (SELECT 1 FROM notify.facts f
-               WHERE f.fact_key = 'proposal_voting_ending:' || q.created_txid || ':' || s.param_key))""",
+    "proposal_voting_ending": _within_blocks("proposal_voting_ending", "analytics.proposals q", "q.end_burn_height",
+                                             "q.state = 'active'", "'all', NULL, NULL, NULL", _PROPOSAL),
     "proposal_executed": f"""
         SELECT 'proposal_executed:' || q.created_txid, 'proposal_executed', '', 'all', NULL, NULL, NULL,
                coalesce(q.ended_burn_height, q.created_burn_height), {_PROPOSAL}

@@ -45,8 +45,9 @@ async def test_owner_provider_all_and_admin_audiences(db_url, admin):
     alice, bob = await _user(admin, OWNER), await _user(admin, OTHER)
     operator = await _user(admin, "ST3NBRSFKX28FQ2ZJ1MAKX58HKHSDGNV5N7R21XCP", admin_user=True)
     for user in (alice, bob, operator):
-        for kind in ("policy_created", "policy_expiring", "proposal_created", "operator_alert"):
-            await _sub(admin, user, kind, **({"blocks": 10} if kind == "policy_expiring" else {}))
+        for kind in ("policy_created", "policy_expiring", "proposal_created", "proposal_voting_ending",
+                     "operator_alert"):
+            await _sub(admin, user, kind, **({"blocks": 10} if "blocks" in kinds.KINDS[kind][1] else {}))
         await _sub(admin, user, "pool_coverage_low", metric="coverage_ratio", below="0.9")
         await _sub(admin, user, "price_crossing", asset="STX", level=200_000_000, direction="down")
     await admin.execute(
@@ -55,18 +56,19 @@ async def test_owner_provider_all_and_admin_audiences(db_url, admin):
     await admin.execute("INSERT INTO analytics.providers VALUES ('STX', 'basic', $1, 10)", OTHER)
     await admin.execute("INSERT INTO analytics.pool_risk (token, tier, coverage_ratio) VALUES ('STX', 'basic', 0.5)")
     await admin.execute("INSERT INTO analytics.proposals (proposal_id, state, end_burn_height, created_txid,"
-                        " created_burn_height) VALUES (1, 'active', 500, '0x02', 99)")
+                        " created_burn_height) VALUES (1, 'active', 500, '0x02', 99), (2, 'active', 108, '0x05', 98)")
     await admin.execute("INSERT INTO analytics.oracle_prices VALUES ('STX', 190000000, 210000000, 98, 99, '0x03', 0),"
                         " ('STX', 220000000, 190000000, 99, 100, '0x04', 0)")  # down through the level, then up
     await admin.execute("CREATE TABLE analytics.alerts (alert_id text, severity text, burn_height bigint)")
     await admin.execute("GRANT SELECT ON analytics.alerts TO bithedge_notify")
     await admin.execute("INSERT INTO analytics.alerts VALUES ('a-1', 'critical', 100)")
     result = await _scan(db_url)
-    assert result.new == 6
+    assert result.new == 8
     assert await _recipients(admin, "policy_created") == [alice]
     assert await _recipients(admin, "policy_expiring") == [alice]  # expiry 105 - 10 blocks <= tip 100
     assert await _recipients(admin, "pool_coverage_low") == [bob]  # bob provides to STX/basic
-    assert await _recipients(admin, "proposal_created") == sorted([alice, bob, operator])
+    assert await _recipients(admin, "proposal_created") == sorted([alice, bob, operator] * 2)
+    assert await _recipients(admin, "proposal_voting_ending") == sorted([alice, bob, operator])  # 108 - 10 <= 100
     assert await _recipients(admin, "price_crossing") == sorted([alice, bob, operator])  # the downward print only
     assert await _recipients(admin, "operator_alert") == [operator]
     again = await _scan(db_url)
