@@ -21,20 +21,26 @@ from aiohttp import web
 from api import keys
 from api.auth import Authenticator, Principal, presented_key
 from api.problems import PROBLEM_TYPE, Problem
-from api.routing import Route, RouteTable, call
+from api.routing import AUDIT, Route, RouteTable, call
 from api.state import STATE, ApiState, open_pool
 from bithedge.settings import Settings
 
 #: route modules, mounted in this order (one line each; a module that does not exist yet is skipped)
 ROUTE_MODULES: tuple[str, ...] = (
     "api.meta",
-    "api.freshness",
+    "api.platform",
+    "api.policies",
+    "api.pools",
+    "api.oracle",
+    "api.governance",
+    "api.risk",
+    "api.stream",
+    "api.admin",
     "api.quotes",
     "api.transactions",
     "notify.routes",
 )
 
-ROUTE: web.AppKey[Route] = web.AppKey("bithedge_api_route", Route)
 log = structlog.get_logger("api")
 
 
@@ -133,7 +139,7 @@ async def _audited(route: Route, request: web.Request, principal: Principal | No
     """Quote and admin actions leave an audit row, whatever their outcome."""
     state = request.app[STATE]
     detail: dict = {}
-    request["audit"] = detail
+    request[AUDIT] = detail
     status = 500
     try:
         response = await call(route, request, principal)
@@ -153,7 +159,7 @@ def create_app(settings: Settings, *, db_url: str, modules: tuple[str, ...] = RO
     """The API application. ``db_url`` is the ``bithedge_api`` role's URL; the pool opens on start-up."""
     middlewares = [_errors]
     if origins := _cors(settings):
-        middlewares.append(_cors_middleware(origins))
+        middlewares.insert(0, _cors_middleware(origins))  # outermost: error answers carry the headers too
     app = web.Application(middlewares=middlewares, client_max_size=settings.api_max_body_kb * 1024)
     state = ApiState(settings=settings, db_url=db_url, auth=Authenticator(
         rate_per_s=settings.api_rate_per_s, burst_s=settings.api_rate_burst_s,

@@ -88,19 +88,30 @@ class Authenticator:
         if key is None:
             return None
         parts = keys.split(key)
-        row = None
-        if parts is not None:
-            row = await pool.fetchrow(
-                "SELECT id, digest, scopes, rate_per_s, revoked_at IS NOT NULL AS revoked, "
-                "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api.keys WHERE prefix = $1",
-                parts[0])
+        row = await self._row(pool, parts[0]) if parts is not None else None
         if row is None or not hmac.compare_digest(bytes(row["digest"]), keys.digest(key)):
             raise Problem(401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+        return self._active(pool, row)
+
+    async def principal_by_prefix(self, pool: asyncpg.Pool, prefix: str) -> Principal:
+        """The principal of a key already proven another way (a signed stream token), checked again now."""
+        row = await self._row(pool, prefix)
+        if row is None:
+            raise Problem(401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+        return self._active(pool, row)
+
+    @staticmethod
+    async def _row(pool: asyncpg.Pool, prefix: str) -> asyncpg.Record | None:
+        return await pool.fetchrow(
+            "SELECT id, prefix, digest, scopes, rate_per_s, revoked_at IS NOT NULL AS revoked, "
+            "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api.keys WHERE prefix = $1", prefix)
+
+    def _active(self, pool: asyncpg.Pool, row: asyncpg.Record) -> Principal:
         if row["revoked"] or row["expired"]:
             raise Problem(401, "Unauthorized", "this API key is " + ("revoked" if row["revoked"] else "expired"),
                           headers={"WWW-Authenticate": "Bearer"})
         self._touch(pool, row["id"])
-        return Principal(row["id"], parts[0], frozenset(row["scopes"]), row["rate_per_s"] or self.rate_per_s)
+        return Principal(row["id"], row["prefix"], frozenset(row["scopes"]), row["rate_per_s"] or self.rate_per_s)
 
     def anonymous(self) -> Principal:
         return Principal(None, None, frozenset({"read"}) if self.anonymous_allowed else frozenset(),

@@ -54,15 +54,17 @@ def check_scopes(scopes: list[str]) -> list[str]:
 
 
 async def create(conn: asyncpg.Connection, name: str, scopes: list[str], *, expires_at: datetime | None = None,
-                 rate_per_s: float | None = None) -> NewKey:
+                 rate_per_s: float | None = None, audit_as: str | None = "cli") -> NewKey:
+    """A new key; ``audit_as`` names the actor of its audit row (``None``: the caller audits, as the API does)."""
     prefix, key = new_key()
     async with conn.transaction():
         key_id = await conn.fetchval(
             "INSERT INTO api.keys (prefix, digest, name, scopes, expires_at, rate_per_s) "
             "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             prefix, digest(key), name, check_scopes(scopes), expires_at, rate_per_s)
-        await audit(conn, key_id=None, actor="cli", action="key.create", status=None,
-                    detail={"key_id": key_id, "prefix": prefix, "name": name, "scopes": scopes})
+        if audit_as is not None:
+            await audit(conn, key_id=None, actor=audit_as, action="key.create", status=None,
+                        detail={"key_id": key_id, "prefix": prefix, "name": name, "scopes": scopes})
     return NewKey(key_id, prefix, key)
 
 
@@ -72,12 +74,12 @@ async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         "FROM api.keys ORDER BY id")
 
 
-async def revoke(conn: asyncpg.Connection, prefix: str) -> bool:
+async def revoke(conn: asyncpg.Connection, prefix: str, *, audit_as: str | None = "cli") -> bool:
     async with conn.transaction():
         key_id = await conn.fetchval(
             "UPDATE api.keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL RETURNING id", prefix)
-        if key_id is not None:
-            await audit(conn, key_id=None, actor="cli", action="key.revoke", status=None,
+        if key_id is not None and audit_as is not None:
+            await audit(conn, key_id=None, actor=audit_as, action="key.revoke", status=None,
                         detail={"key_id": key_id, "prefix": prefix})
     return key_id is not None
 

@@ -29,11 +29,21 @@ def _problem(description: str) -> dict[str, Any]:
             "content": {PROBLEM_TYPE: {"schema": {"$ref": REF.format(model="ProblemModel")}}}}
 
 
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a value, never JSON null: ``X | None = None`` documents as ``X``."""
+    options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+    if "anyOf" in prop and len(options) == 1:
+        prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **options[0]}
+    if prop.get("default", ...) is None:
+        del prop["default"]
+    return prop
+
+
 def _parameters(model: type[BaseModel], where: str, schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     out = []
     for name, prop in schema.get("properties", {}).items():
-        prop = dict(prop)
+        prop = _not_null(dict(prop))
         prop.pop("title", None)
         description = prop.pop("description", None) or model.model_fields[name].description
         param: dict[str, Any] = {"name": name, "in": where, "required": where == "path" or name in required,
@@ -49,7 +59,8 @@ def _responses(route: Route, schemas: dict[Any, dict[str, Any]]) -> dict[str, An
     if route.raw is not None:
         media, description = route.raw
         out: dict[str, Any] = {str(route.status): {"description": description,
-                                                    "content": {media: {"schema": {"type": "string"}}}}}
+                                                    "content": {media: {"schema": route.raw_schema or
+                                                                                   {"type": "string"}}}}}
     else:
         out = {str(route.status): {"description": ok,
                                    "content": {"application/json": {"schema": schemas[route.response]}}}}
@@ -84,10 +95,15 @@ def build_document(tables: list[RouteTable], *, anonymous_reads: bool) -> dict[s
     components = dict(defs.get("$defs", {}))
     schemas = {k: v for (k, mode), v in by_key.items() if mode == "serialization"}
 
+    inlined: set[str] = set()  # query and path models become parameters, not components
+
     def inline(tp: type[BaseModel]) -> dict[str, Any]:
         ref = by_key[(tp, "validation")]
-        name = ref["$ref"].rsplit("/", 1)[1] if "$ref" in ref else None
-        return components.pop(name) if name else ref
+        if "$ref" not in ref:
+            return ref
+        name = ref["$ref"].rsplit("/", 1)[1]
+        inlined.add(name)
+        return components[name]
 
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
@@ -110,6 +126,8 @@ def build_document(tables: list[RouteTable], *, anonymous_reads: bool) -> dict[s
                                                                  else [])
             op["x-scope"] = r.scope
         paths.setdefault(r.path, {})[r.method.lower()] = op
+    for name in inlined:
+        del components[name]
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION, "description": (api.__doc__ or "").strip()},

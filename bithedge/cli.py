@@ -20,6 +20,7 @@ COMPONENT_COMMANDS: dict[str, str] = {
     "simulate": "bithedge.simulator.cli:cli",
     "indexer": "indexer.cli:cli",
     "transforms": "transforms.cli:cli",
+    "api": "api.cli:cli",
     "notify": "notify.cli:cli",
 }
 

@@ -81,6 +81,12 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_transform",
     ),
     Service(
+        name="api",
+        argv=lambda s: bithedge_cmd("api", "serve"),
+        url=lambda s: f"http://{s.host}:{s.api_port}/docs",
+        db_role="bithedge_api",
+    ),
+    Service(
         name="notify",
         argv=lambda s: bithedge_cmd("notify", "serve"),
         url=lambda s: f"http://{s.host}:{s.notify_port}/ready",

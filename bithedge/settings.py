@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     api_cors_origins: str = Field(
         default="", description="Comma-separated origins allowed by CORS (`*`: any); default: CORS off."
     )
+    api_stream_queue: int = Field(
+        default=256, ge=1, le=100_000, description="Events queued per /v1/stream client; a client past it is dropped."
+    )
+    api_stream_token_ttl_s: int = Field(
+        default=300, ge=10, le=86_400, description="Lifetime of a /v1/stream token (for EventSource)."
+    )
+    api_stream_secret: SecretStr | None = Field(
+        default=None, description="Signs /v1/stream tokens; default: random per process (set it when several serve)."
+    )
     # notify (notify/): wallet sign-in, subscriptions and the delivery worker
     notify_port: int = Field(default=4200, ge=1, le=65535, description="The notify worker's /health, /ready, /metrics.")
     notify_secret_key: SecretStr | None = Field(

@@ -40,7 +40,8 @@ def _policy_created(db_url: str) -> int:
 
 def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_path: Path) -> None:
     assert {s.name for s in SERVICES} >= {"indexer", "devnet", "simulator", "transforms"}
-    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT", "TRANSFORMS_PORT")}
+    ports = {k: str(free_port()) for k in ("INDEXER_PORT", "DEVNET_PORT", "PRICE_FEED_PORT", "TRANSFORMS_PORT",
+                                             "API_PORT")}
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BITHEDGE_NODE_URL")}
     env.update({f"BITHEDGE_{k}": v for k, v in ports.items()})
     env.update({
@@ -68,6 +69,7 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
             for name in ("indexer", "devnet", "simulator", "transforms"):
                 assert re.search(rf"started {name} \(pid \d+\)", text), name
             assert "exited with code" not in text, text[-4000:]
+            assert re.search(rf"api +http://\S+:{ports['API_PORT']}/docs", text), "no API docs URL in the banner"
             with psycopg.connect(db_url) as conn:
                 # the chain got to the indexer live (observer requests, not backfill), with no dead letters
                 sources = dict(conn.execute(
@@ -82,7 +84,8 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                     "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
-            assert "bithedge_indexer" in writers and writers <= {"bithedge_indexer", "bithedge_transform"}, writers
+            assert "bithedge_indexer" in writers and writers <= {"bithedge_indexer", "bithedge_transform",
+                                                                 "bithedge_api"}, writers
             assert len(recorded) == 1 and len(recorded[0][0]) == 64, recorded  # the devnet's chain, at first start
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
             seen |= descendants(proc.pid)

@@ -1,0 +1,113 @@
+"""``bithedge api``: serve the API and manage its keys."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from bithedge import database, logs
+from bithedge.settings import Settings
+
+
+def _settings() -> Settings:
+    from bithedge.cli import settings_or_exit
+
+    return settings_or_exit()
+
+
+def _url(s: Settings, role: str | None) -> str:
+    """The database URL: as ``role`` on the embedded server; DATABASE_URL as the operator gave it."""
+    try:
+        url = database.database_url(s)
+    except RuntimeError as exc:
+        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
+    return url if s.database_url or role is None else database.role_url(url, role)
+
+
+@click.group()
+def cli() -> None:
+    """The HTTP API: analytics reads, quotes, transactions, keys, live stream."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface (default BITHEDGE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default BITHEDGE_API_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API until SIGINT/SIGTERM (docs at /docs)."""
+    from aiohttp import web
+
+    from api.app import create_app
+
+    s = _settings()
+    app = create_app(s, db_url=_url(s, "bithedge_api"))
+    host, port = host or s.host, s.api_port if port is None else port
+    logs.get("api").info("api_started", docs=f"http://{host}:{port}/docs")
+    web.run_app(app, host=host, port=port, access_log=None, print=None)
+
+
+@cli.group()
+def keys() -> None:
+    """API keys: shown once at creation; the database keeps only a prefix and a SHA-256 digest."""
+
+
+def _run(coro_fn):  # noqa: ANN001, ANN202 - one admin connection for one CLI action
+    import asyncpg
+
+    async def go():  # noqa: ANN202
+        conn = await asyncpg.connect(_url(_settings(), None))
+        try:
+            return await coro_fn(conn)
+        finally:
+            await conn.close()
+    try:
+        return asyncio.run(go())
+    except (asyncpg.PostgresError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what the key is for.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "quote", "admin"]), default=("read",),
+              show_default=True, help="Repeatable.")
+@click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Expire after this many days (default: never).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Requests per second for this key (default: BITHEDGE_API_RATE_PER_S).")
+def keys_create(name: str, scopes: tuple[str, ...], expires_days: float | None, rate: float | None) -> None:
+    """Create a key and print it (the only time it is shown)."""
+    from api import keys as store
+
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    new = _run(lambda conn: store.create(conn, name, list(scopes), expires_at=expires, rate_per_s=rate))
+    click.echo(f"created key {new.prefix} ({', '.join(sorted(set(scopes)))}); store it now, it is not shown again:",
+               err=True)
+    click.echo(new.key)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (prefix, name, scopes, state); never the keys themselves."""
+    from api import keys as store
+
+    rows = _run(store.list_keys)
+    now = datetime.now(UTC)
+    for r in rows:
+        state = ("revoked" if r["revoked_at"] else "expired" if r["expires_at"] and r["expires_at"] <= now
+                 else "active")
+        click.echo("\t".join([r["prefix"], state, ",".join(r["scopes"]), r["name"],
+                              f"rate={r['rate_per_s'] or 'default'}",
+                              f"expires={r['expires_at'].isoformat() if r['expires_at'] else 'never'}",
+                              f"last_used={r['last_used_at'].isoformat() if r['last_used_at'] else 'never'}"]))
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key with PREFIX (the 12 hex characters after `bhk_`); refused on its next request."""
+    from api import keys as store
+
+    if not _run(lambda conn: store.revoke(conn, prefix)):
+        raise click.ClickException(f"no active key with prefix {prefix}")
+    click.echo(f"revoked {prefix}")
