@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets as _random
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,10 @@ from api.routing import BodyModel, Ctx, PathModel, QueryModel, RouteTable
 from notify import accounts, kinds, templates
 from notify.secrets import SecretBox, load_key, matches, new_webhook_secret
 from notify.targets import TargetError, check_email, check_url, resolve_checked
+
+# Text that reaches PostgreSQL: no control characters (a NUL is not storable in text and would be a 500).
+Line = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+Hex = Annotated[str, Field(pattern=r"^(0[xX])?[0-9a-fA-F]*$")]
 
 routes = RouteTable("notify", "Wallet sign-in, subscriptions, channels and notifications")
 WAKE_CHANNEL = "bithedge_notify"
@@ -62,7 +66,8 @@ async def _user(ctx: Ctx) -> accounts.Principal:
 
 # ---- sign-in ---------------------------------------------------------------------------------------------------
 class ChallengeBody(BodyModel):
-    address: str = Field(max_length=64, description="The wallet's Stacks address (single-sig, this chain's network).")
+    address: str = Field(max_length=64, pattern=r"^[A-Za-z0-9]+$",
+                         description="The wallet's Stacks address (single-sig, this chain's network).")
 
 
 class Challenge(BaseModel):
@@ -77,9 +82,9 @@ class Challenge(BaseModel):
 
 
 class SigninBody(BodyModel):
-    nonce: str = Field(max_length=64)
-    signature: str = Field(max_length=200, description="65 bytes hex, RSV as wallets return it (0x optional).")
-    public_key: str | None = Field(default=None, max_length=140, description="The key the wallet returned.")
+    nonce: str = Field(max_length=64, pattern=r"^[0-9a-f]+$")
+    signature: Hex = Field(max_length=200, description="65 bytes hex, RSV as wallets return it (0x optional).")
+    public_key: Hex | None = Field(default=None, max_length=140, description="The key the wallet returned.")
 
 
 class Session(BaseModel):
@@ -99,7 +104,7 @@ async def signin_challenge(ctx: Ctx, *, body: ChallengeBody) -> Challenge:
             raise _refused(exc) from None
 
 
-@routes.post("/v1/auth/signin", scope=None, status=201, errors=(409, 422))
+@routes.post("/v1/auth/signin", scope=None, status=201, errors=(401, 409, 422))
 async def signin(ctx: Ctx, *, body: SigninBody) -> Session:
     """Verify the wallet's signature of a challenge; answers a session token (the user is created on first sign-in)."""
     async with ctx.db.acquire() as conn:
@@ -117,7 +122,7 @@ class Done(BaseModel):
     ok: bool = True
 
 
-@routes.post("/v1/auth/signout", scope=None)
+@routes.post("/v1/auth/signout", scope=None, errors=(401,))
 async def signout(ctx: Ctx) -> Done:
     """Revoke the session (or user API key) this request is authenticated with."""
     who = await _user(ctx)
@@ -137,8 +142,8 @@ class Profile(BaseModel):
 
 
 class ProfileBody(BodyModel):
-    display_name: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(default=None, max_length=254)
+    display_name: Line | None = Field(default=None, max_length=100)
+    email: Line | None = Field(default=None, max_length=254)
     rate_limit_per_hour: int | None = Field(default=None, ge=1, le=10_000)
 
 
@@ -150,13 +155,13 @@ async def _profile(ctx: Ctx, user_id: int) -> Profile:
     return Profile(**dict(row))
 
 
-@routes.get("/v1/me", scope=None)
+@routes.get("/v1/me", scope=None, errors=(401,))
 async def me(ctx: Ctx) -> Profile:
     """The signed-in user's profile and addresses."""
     return await _profile(ctx, (await _user(ctx)).user_id)
 
 
-@routes.post("/v1/me/profile", scope=None, errors=(422,))
+@routes.post("/v1/me/profile", scope=None, errors=(401, 422))
 async def update_profile(ctx: Ctx, *, body: ProfileBody) -> Profile:
     """Change display name, contact email or the personal rate limit (fields left out stay as they are)."""
     who = await _user(ctx)
@@ -175,7 +180,7 @@ async def update_profile(ctx: Ctx, *, body: ProfileBody) -> Profile:
     return await _profile(ctx, who.user_id)
 
 
-@routes.post("/v1/me/addresses/challenge", scope=None, status=201, errors=(422,))
+@routes.post("/v1/me/addresses/challenge", scope=None, status=201, errors=(401, 422))
 async def address_challenge(ctx: Ctx, *, body: ChallengeBody) -> Challenge:
     """A sign-in message that, once signed by the new address's wallet, adds that address to this user."""
     who = await _user(ctx)
@@ -186,7 +191,7 @@ async def address_challenge(ctx: Ctx, *, body: ChallengeBody) -> Challenge:
             raise _refused(exc) from None
 
 
-@routes.post("/v1/me/addresses", scope=None, errors=(409, 422))
+@routes.post("/v1/me/addresses", scope=None, errors=(401, 409, 422))
 async def add_address(ctx: Ctx, *, body: SigninBody) -> Profile:
     """Verify the signed address challenge and add the address."""
     who = await _user(ctx)
@@ -202,7 +207,7 @@ async def add_address(ctx: Ctx, *, body: SigninBody) -> Profile:
 
 
 class KeyBody(BodyModel):
-    label: str = Field(max_length=100)
+    label: Line = Field(max_length=100)
     ttl_days: int = Field(default=90, ge=1, le=365)
 
 
@@ -211,7 +216,7 @@ class UserKey(BaseModel):
     expires_at: datetime
 
 
-@routes.post("/v1/me/keys", scope=None, status=201)
+@routes.post("/v1/me/keys", scope=None, status=201, errors=(401,))
 async def create_user_key(ctx: Ctx, *, body: KeyBody) -> UserKey:
     """A long-lived user API key (same powers as a session; revoke with DELETE /v1/me/sessions/{id})."""
     who = await _user(ctx)
@@ -230,7 +235,7 @@ class SessionInfo(BaseModel):
     current: bool
 
 
-@routes.get("/v1/me/sessions", scope=None)
+@routes.get("/v1/me/sessions", scope=None, errors=(401,))
 async def list_sessions(ctx: Ctx) -> list[SessionInfo]:
     """Live sessions and user API keys (never the tokens)."""
     who = await _user(ctx)
@@ -240,8 +245,11 @@ async def list_sessions(ctx: Ctx) -> list[SessionInfo]:
     return [SessionInfo(**dict(r), current=r["session_id"] == who.session_id) for r in rows]
 
 
+BIGINT_MAX = 2**63 - 1
+
+
 class IdPath(PathModel):
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=BIGINT_MAX)
 
 
 # One path model per route: api.openapi inlines each path model once (a model shared by two routes fails there).
@@ -254,7 +262,7 @@ class ReadPath(IdPath): ...
 class ArchivePath(IdPath): ...
 
 
-@routes.delete("/v1/me/sessions/{id}", scope=None, errors=(404,))
+@routes.delete("/v1/me/sessions/{id}", scope=None, errors=(401, 404))
 async def revoke_session(ctx: Ctx, *, path: SessionPath) -> Done:
     """Revoke a session or user API key."""
     who = await _user(ctx)
@@ -266,13 +274,13 @@ async def revoke_session(ctx: Ctx, *, path: SessionPath) -> Done:
 
 # ---- channels --------------------------------------------------------------------------------------------------
 class Template(BaseModel):
-    subject: str | None = Field(default=None, max_length=templates.MAX_TEMPLATE)
-    text: str | None = Field(default=None, max_length=templates.MAX_TEMPLATE)
+    subject: Line | None = Field(default=None, max_length=templates.MAX_TEMPLATE)
+    text: str | None = Field(default=None, max_length=templates.MAX_TEMPLATE, pattern=r"^[^\x00]*$")
 
 
 class ChannelBody(BodyModel):
     kind: Literal["webhook", "email", "in_app"]
-    target: str = Field(default="", max_length=4096, description="Webhook URL or email address ('' for in_app).")
+    target: Line = Field(default="", max_length=4096, description="Webhook URL or email address ('' for in_app).")
     template: Template | None = None
 
 
@@ -287,7 +295,7 @@ class Channel(BaseModel):
 
 
 class VerifyBody(BodyModel):
-    code: str = Field(max_length=16)
+    code: str = Field(max_length=16, pattern=r"^\s*[0-9]+\s*$")
 
 
 def _channel(row: Any, secret: str | None = None) -> Channel:
@@ -307,7 +315,7 @@ async def _queue_verification(conn: Any, user_id: int, channel_id: int) -> None:
 _CHANNEL_COLUMNS = "channel_id, kind, target, verified_at, disabled_at, template"
 
 
-@routes.post("/v1/me/channels", scope=None, status=201, errors=(409, 413, 422))
+@routes.post("/v1/me/channels", scope=None, status=201, errors=(401, 409, 413, 422))
 async def create_channel(ctx: Ctx, *, body: ChannelBody) -> Channel:
     """Add a channel. Webhook and email channels get a test message with a code to confirm before first use;
     a webhook's signing secret is in this answer only."""
@@ -347,7 +355,7 @@ async def create_channel(ctx: Ctx, *, body: ChannelBody) -> Channel:
     return _channel(row, secret)
 
 
-@routes.get("/v1/me/channels", scope=None)
+@routes.get("/v1/me/channels", scope=None, errors=(401,))
 async def list_channels(ctx: Ctx) -> list[Channel]:
     """The user's channels (secrets are never shown again)."""
     who = await _user(ctx)
@@ -356,7 +364,7 @@ async def list_channels(ctx: Ctx) -> list[Channel]:
     return [_channel(r) for r in rows]
 
 
-@routes.post("/v1/me/channels/{id}/verify", scope=None, errors=(404, 422))
+@routes.post("/v1/me/channels/{id}/verify", scope=None, errors=(401, 404, 422))
 async def verify_channel(ctx: Ctx, *, path: VerifyChannelPath, body: VerifyBody) -> Channel:
     """Confirm a channel with the code its test message carried."""
     who = await _user(ctx)
@@ -374,7 +382,7 @@ async def verify_channel(ctx: Ctx, *, path: VerifyChannelPath, body: VerifyBody)
     return _channel(updated)
 
 
-@routes.post("/v1/me/channels/{id}/resend", scope=None, errors=(404,))
+@routes.post("/v1/me/channels/{id}/resend", scope=None, errors=(401, 404))
 async def resend_verification(ctx: Ctx, *, path: ResendChannelPath) -> Done:
     """Send a new test message (a new code)."""
     who = await _user(ctx)
@@ -387,7 +395,7 @@ async def resend_verification(ctx: Ctx, *, path: ResendChannelPath) -> Done:
     return Done()
 
 
-@routes.delete("/v1/me/channels/{id}", scope=None, errors=(404,))
+@routes.delete("/v1/me/channels/{id}", scope=None, errors=(401, 404))
 async def disable_channel(ctx: Ctx, *, path: ChannelPath) -> Done:
     """Disable a channel: nothing more is sent to it (its log stays)."""
     who = await _user(ctx)
@@ -401,9 +409,9 @@ async def disable_channel(ctx: Ctx, *, path: ChannelPath) -> Done:
 
 # ---- subscriptions ---------------------------------------------------------------------------------------------
 class SubscriptionBody(BodyModel):
-    kind: str = Field(description=f"One of: {', '.join(kinds.KINDS)}.")
+    kind: Line = Field(max_length=64, description=f"One of: {', '.join(kinds.KINDS)}.")
     params: dict[str, Any] = Field(default_factory=dict, description="Kind parameters; defaults fill the rest.")
-    channel_id: int | None = Field(default=None, description="Default: the user's in-app channel.")
+    channel_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX, description="Default: the user's in-app channel.")
     digest: bool = Field(default=False, description="Collect into the daily digest instead of sending at once.")
 
 
@@ -420,7 +428,7 @@ def _subscription(row: Any) -> Subscription:
     return Subscription(**{**dict(row), "params": json.loads(row["params"])})
 
 
-@routes.get("/v1/me/subscriptions", scope=None)
+@routes.get("/v1/me/subscriptions", scope=None, errors=(401,))
 async def list_subscriptions(ctx: Ctx) -> list[Subscription]:
     """The user's subscriptions (new users start with the defaults on their in-app channel)."""
     who = await _user(ctx)
@@ -430,7 +438,7 @@ async def list_subscriptions(ctx: Ctx) -> list[Subscription]:
     return [_subscription(r) for r in rows]
 
 
-@routes.post("/v1/me/subscriptions", scope=None, status=201, errors=(404, 409, 422))
+@routes.post("/v1/me/subscriptions", scope=None, status=201, errors=(401, 404, 409, 422))
 async def create_subscription(ctx: Ctx, *, body: SubscriptionBody) -> Subscription:
     """Subscribe a channel (verified) to a kind of fact."""
     who = await _user(ctx)
@@ -459,7 +467,7 @@ async def create_subscription(ctx: Ctx, *, body: SubscriptionBody) -> Subscripti
     return _subscription(row)
 
 
-@routes.delete("/v1/me/subscriptions/{id}", scope=None, errors=(404,))
+@routes.delete("/v1/me/subscriptions/{id}", scope=None, errors=(401, 404))
 async def delete_subscription(ctx: Ctx, *, path: SubscriptionPath) -> Done:
     """Stop a subscription (deliveries already decided still go out)."""
     who = await _user(ctx)
@@ -476,7 +484,7 @@ class NotificationQuery(QueryModel):
     unread: bool = False
     archived: bool = False
     limit: int = Field(default=50, ge=1, le=500)
-    before: int | None = Field(default=None, ge=1, description="Only ids below this (the next page).")
+    before: int | None = Field(default=None, ge=1, le=BIGINT_MAX, description="Only ids below this (the next page).")
 
 
 class Notification(BaseModel):
@@ -490,7 +498,7 @@ class Notification(BaseModel):
     archived_at: datetime | None
 
 
-@routes.get("/v1/me/notifications", scope=None)
+@routes.get("/v1/me/notifications", scope=None, errors=(401,))
 async def list_notifications(ctx: Ctx, *, query: NotificationQuery) -> list[Notification]:
     """In-app notifications, newest first (new ones are also announced on NOTIFY bithedge_notify_in_app)."""
     who = await _user(ctx)
@@ -514,13 +522,13 @@ async def _mark(ctx: Ctx, notification_id: int, column: str) -> Done:
     return Done()
 
 
-@routes.post("/v1/me/notifications/{id}/read", scope=None, errors=(404,))
+@routes.post("/v1/me/notifications/{id}/read", scope=None, errors=(401, 404))
 async def mark_read(ctx: Ctx, *, path: ReadPath) -> Done:
     """Mark an in-app notification read."""
     return await _mark(ctx, path.id, "read_at")
 
 
-@routes.post("/v1/me/notifications/{id}/archive", scope=None, errors=(404,))
+@routes.post("/v1/me/notifications/{id}/archive", scope=None, errors=(401, 404))
 async def archive(ctx: Ctx, *, path: ArchivePath) -> Done:
     """Archive an in-app notification (and mark it read)."""
     return await _mark(ctx, path.id, "archived_at")
@@ -550,7 +558,7 @@ class DeliveryQuery(QueryModel):
     limit: int = Field(default=50, ge=1, le=500)
 
 
-@routes.get("/v1/me/deliveries", scope=None)
+@routes.get("/v1/me/deliveries", scope=None, errors=(401,))
 async def list_deliveries(ctx: Ctx, *, query: DeliveryQuery) -> list[Delivery]:
     """The delivery log: each delivery with every attempt (status, HTTP code, latency, error)."""
     who = await _user(ctx)

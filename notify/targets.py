@@ -77,7 +77,7 @@ async def resolve_checked(url: str, allow_loopback: bool) -> None:
     host = urlsplit(url).hostname or ""
     try:
         infos = await PublicResolver(allow_loopback).resolve(host, 0, socket.AF_UNSPEC)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
         raise TargetError(f"webhook host does not resolve: {exc}") from None
     if not infos:
         raise TargetError("webhook host does not resolve")
