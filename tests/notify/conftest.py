@@ -28,8 +28,8 @@ from tests.api.conftest import api_url, make_client  # noqa: F401 - the API's cl
 
 KEY = os.urandom(32)
 ANALYTICS = """
-CREATE TABLE analytics.freshness (marts_burn_height bigint);
-INSERT INTO analytics.freshness VALUES (100);
+CREATE TABLE analytics.freshness (marts_stacks_height bigint, marts_burn_height bigint);
+INSERT INTO analytics.freshness VALUES (200, 100);
 CREATE TABLE analytics.policies (
   policy_id bigint, owner text, token text, pool_tier text, strike numeric, amount numeric, premium numeric,
   expiry bigint, status text, status_onchain text, created_txid text, created_burn_height bigint,

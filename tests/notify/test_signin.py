@@ -64,12 +64,16 @@ async def test_replay_expiry_and_bad_signatures_refused(api, admin):
     assert resp.status == 401 and "expired" in (await resp.json())["detail"]
 
 
-@pytest.mark.parametrize("address", ["SP1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRCBGD7R", "ST-not-an-address",
-                                     "SN2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKQ9H6DPR"])
-async def test_bad_address_is_422(api, address):
-    client = await api()  # testnet chain: a mainnet (SP) or multi-sig (SN) address is refused
+@pytest.mark.parametrize("address,status", [
+    ("SP1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRCBGD7R", 422),  # testnet chain: a mainnet address is refused
+    ("SN2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKQ9H6DPR", 422),  # and a multi-sig one
+    ("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN", 422),  # bad checksum
+    ("ST-not-an-address", 400),                          # not c32 characters at all
+])
+async def test_bad_address_is_4xx(api, address, status):
+    client = await api()
     resp = await client.post("/v1/auth/challenge", json={"address": address})
-    assert resp.status == 422, await resp.text()
+    assert resp.status == status, await resp.text()
 
 
 async def test_revoke_and_user_keys(api, capsys):
