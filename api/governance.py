@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.listing import View
+from api.listing import View, present
 from api.pagination import PageQuery
 from api.routing import Ctx, PathModel, QueryModel, RouteTable
 from api.types import Page
@@ -69,28 +69,28 @@ async def list_parameters(ctx: Ctx) -> list[Parameter]:
 @routes.get("/v1/parameters/history", cache="max-age=5")
 async def parameter_history(ctx: Ctx, *, query: ParameterHistoryQuery) -> Page[ParameterChange]:
     """Every parameter change (admin or governance); newest first by default."""
-    filters = [("key = {}", query.key)] if query.key else []
-    return await PARAMETER_HISTORY.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")
+    return await PARAMETER_HISTORY.page(ctx.db, query, present(("key = {}", query.key)), ordering="event",
+                                        descending=query.order == "desc")
 
 
 @routes.get("/v1/tiers", cache="max-age=5")
 async def list_tiers(ctx: Ctx, *, query: TierQuery) -> list[Tier]:
     """Every buyer and provider tier now."""
-    return await TIERS.all(ctx.db, [("tier_kind = {}", query.kind)] if query.kind else [], order="tier_kind, tier")
+    return await TIERS.all(ctx.db, present(("tier_kind = {}", query.kind)), order="tier_kind, tier")
 
 
 @routes.get("/v1/tiers/history", cache="max-age=5")
 async def tier_history(ctx: Ctx, *, query: TierHistoryQuery) -> Page[TierChange]:
     """Every tier change with the whole tier after it; newest first by default."""
-    filters = [("tier_kind = {}", query.kind)] if query.kind else []
-    return await TIER_HISTORY.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")
+    return await TIER_HISTORY.page(ctx.db, query, present(("tier_kind = {}", query.kind)), ordering="event",
+                                   descending=query.order == "desc")
 
 
 @routes.get("/v1/proposals", cache="max-age=2")
 async def list_proposals(ctx: Ctx, *, query: ProposalQuery) -> Page[Proposal]:
     """Governance proposals with their votes so far and state; newest first by default."""
-    filters = [("state = {}", query.state)] if query.state else []
-    return await PROPOSALS.page(ctx.db, query, filters, ordering="proposal_id", descending=query.order == "desc")
+    return await PROPOSALS.page(ctx.db, query, present(("state = {}", query.state)), ordering="proposal_id",
+                                descending=query.order == "desc")
 
 
 @routes.get("/v1/proposals/{proposal_id}", cache="max-age=2")

@@ -25,6 +25,11 @@ Key = tuple[str, Literal["bigint", "text", "date"]]
 Filter = tuple[str, Any]
 
 
+def present(*filters: Filter) -> list[Filter]:
+    """The filters whose value the client gave (a ``None`` value: that filter is off)."""
+    return [(fragment, value) for fragment, value in filters if value is not None]
+
+
 @dataclass(frozen=True)
 class View:
     relation: str

@@ -59,7 +59,8 @@ def _responses(route: Route, schemas: dict[Any, dict[str, Any]]) -> dict[str, An
     if route.raw is not None:
         media, description = route.raw
         out: dict[str, Any] = {str(route.status): {"description": description,
-                                                    "content": {media: {"schema": {"type": "string"}}}}}
+                                                    "content": {media: {"schema": route.raw_schema or
+                                                                                   {"type": "string"}}}}}
     else:
         out = {str(route.status): {"description": ok,
                                    "content": {"application/json": {"schema": schemas[route.response]}}}}

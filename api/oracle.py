@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.listing import View
+from api.listing import View, present
 from api.pagination import PageQuery
 from api.routing import Ctx, PathModel, RouteTable
 from api.types import Page
@@ -53,9 +53,6 @@ async def oracle_stats(ctx: Ctx) -> list[OracleStats]:
 @routes.get("/v1/oracle/{asset}/history", cache="max-age=2")
 async def oracle_history(ctx: Ctx, *, path: AssetPath, query: PriceHistoryQuery) -> Page[PriceUpdate]:
     """Every price submitted for one asset; newest first by default."""
-    filters = [("asset = {}", path.asset)]
-    if query.from_burn_height is not None:
-        filters.append(("burn_height >= {}", query.from_burn_height))
-    if query.to_burn_height is not None:
-        filters.append(("burn_height <= {}", query.to_burn_height))
+    filters = present(("asset = {}", path.asset), ("burn_height >= {}", query.from_burn_height),
+                      ("burn_height <= {}", query.to_burn_height))
     return await PRICES.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.listing import View
+from api.listing import View, present
 from api.pagination import PageQuery
 from api.problems import Problem
 from api.routing import Ctx, RouteTable
@@ -33,8 +33,8 @@ class DailyQuery(PageQuery):
 @routes.get("/v1/platform/daily", cache="max-age=10")
 async def platform_daily(ctx: Ctx, *, query: DailyQuery) -> Page[Day]:
     """Per UTC day: policies written and settled, premium, payouts, loss ratio, activity, TVL."""
-    filters = [f for f in (("day >= {}", query.day_from), ("day <= {}", query.day_to)) if f[1] is not None]
-    return await DAYS.page(ctx.db, query, filters, ordering="day", descending=query.order == "desc")
+    return await DAYS.page(ctx.db, query, present(("day >= {}", query.day_from), ("day <= {}", query.day_to)),
+                           ordering="day", descending=query.order == "desc")
 
 
 @routes.get("/v1/freshness", cache="max-age=1", errors=(503,))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.listing import Filter, View
+from api.listing import View, present
 from api.pagination import PageQuery
 from api.routing import Ctx, PathModel, RouteTable
 from api.types import Page, StacksPrincipal
@@ -67,16 +67,12 @@ class ExpiryQuery(PageQuery):
     order: Literal["asc", "desc"] = "asc"
 
 
-def _filters(pairs: list[tuple[str, object]]) -> list[Filter]:
-    return [(fragment, value) for fragment, value in pairs if value is not None]
-
-
 @routes.get("/v1/policies", cache="max-age=2")
 async def list_policies(ctx: Ctx, *, query: PolicyQuery) -> Page[Policy]:
     """Policies, filtered; newest first by default."""
-    filters = _filters([("owner = {}", query.owner), ("status = {}", query.status), ("token = {}", query.token),
-                        ("buyer_tier = {}", query.buyer_tier), ("pool_tier = {}", query.pool_tier),
-                        ("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to)])
+    filters = present(("owner = {}", query.owner), ("status = {}", query.status), ("token = {}", query.token),
+                      ("buyer_tier = {}", query.buyer_tier), ("pool_tier = {}", query.pool_tier),
+                      ("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to))
     return await POLICIES.page(ctx.db, query, filters, ordering=query.sort, descending=query.order == "desc")
 
 
@@ -95,6 +91,6 @@ async def get_policy(ctx: Ctx, *, path: PolicyPath) -> PolicyDetail:
 @routes.get("/v1/expiries", cache="max-age=2")
 async def list_expiries(ctx: Ctx, *, query: ExpiryQuery) -> Page[Expiry]:
     """Expiry heights: policies, what is unsettled and locked, whether settlement is due."""
-    filters = _filters([("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to),
-                        ("due = {}", query.due)])
+    filters = present(("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to),
+                      ("due = {}", query.due))
     return await EXPIRIES.page(ctx.db, query, filters, ordering="expiry", descending=query.order == "desc")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.listing import View
+from api.listing import View, present
 from api.pagination import PageQuery
 from api.policies import Token
 from api.routing import Ctx, PathModel, RouteTable
@@ -62,19 +62,15 @@ async def get_pool(ctx: Ctx, *, path: PoolPath) -> Pool:
 @routes.get("/v1/pools/{token}/{tier}/history", cache="max-age=2")
 async def pool_history(ctx: Ctx, *, path: PoolPath, query: PoolHistoryQuery) -> Page[PoolEvent]:
     """Every change of one pool with its totals after it; newest first by default."""
-    filters = [("token = {}", path.token), ("tier = {}", path.tier)]
-    if query.from_burn_height is not None:
-        filters.append(("burn_height >= {}", query.from_burn_height))
-    if query.to_burn_height is not None:
-        filters.append(("burn_height <= {}", query.to_burn_height))
+    filters = present(("token = {}", path.token), ("tier = {}", path.tier),
+                      ("burn_height >= {}", query.from_burn_height), ("burn_height <= {}", query.to_burn_height))
     return await HISTORY.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")
 
 
 @routes.get("/v1/providers", cache="max-age=2")
 async def list_providers(ctx: Ctx, *, query: ProviderQuery) -> Page[Position]:
     """Every provider's position in every pool, by provider."""
-    filters = [("token = {}", query.token)] if query.token else []
-    return await PROVIDERS.page(ctx.db, query, filters, ordering="provider")
+    return await PROVIDERS.page(ctx.db, query, present(("token = {}", query.token)), ordering="provider")
 
 
 @routes.get("/v1/providers/{address}", cache="max-age=2")

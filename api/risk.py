@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from api.listing import View
+from api.listing import View, present
 from api.policies import Token
 from api.routing import Ctx, QueryModel, RouteTable
 from api.types import SignedTokenAmount, TokenAmount
@@ -52,8 +52,8 @@ async def pool_risk(ctx: Ctx) -> list[PoolRisk]:
 @routes.get("/v1/risk/exposure", cache="max-age=5")
 async def exposure_grid(ctx: Ctx, *, query: ExposureQuery) -> list[ExposureCell]:
     """Open policies by moneyness × time to expiry, per token."""
-    filters = [("token = {}", query.token)] if query.token else []
-    return await EXPOSURE.all(ctx.db, filters, order="token, moneyness_bucket, expiry_bucket")
+    return await EXPOSURE.all(ctx.db, present(("token = {}", query.token)),
+                              order="token, moneyness_bucket, expiry_bucket")
 
 
 @routes.get("/v1/risk/stress", cache="max-age=5")

@@ -90,6 +90,8 @@ class Route:
     status: int = 200
     #: raw routes return an aiohttp response themselves (SSE, metrics, HTML); value: (media type, description)
     raw: tuple[str, str] | None = None
+    #: the JSON Schema of a raw answer (for SSE: of one event); default: a string
+    raw_schema: dict[str, Any] | None = None
     #: ``Cache-Control`` of a 200 answer; GET JSON answers also carry an ETag
     cache: str | None = None
     #: extra documented error statuses (beyond 400/401/403/429 the framework adds)
@@ -138,8 +140,8 @@ class RouteTable:
         return self.route("DELETE", path, **kw)
 
     def route(self, method: Method, path: str, *, scope: Scope | None = "read", summary: str | None = None,
-              status: int = 200, raw: tuple[str, str] | None = None, cache: str | None = None,
-              errors: tuple[int, ...] = (), documented: bool = True) -> Callable[[Handler], Handler]:
+              status: int = 200, raw: tuple[str, str] | None = None, raw_schema: dict[str, Any] | None = None,
+              cache: str | None = None, errors: tuple[int, ...] = (), documented: bool = True) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             hints = typing.get_type_hints(handler, include_extras=True)
             params = inspect.signature(handler).parameters
@@ -154,7 +156,7 @@ class RouteTable:
                 query=hints.get("query") if "query" in params else None,
                 path_model=hints.get("path") if "path" in params else None,
                 body=hints.get("body") if "body" in params else None,
-                response=None if raw else hints["return"], status=status, raw=raw, cache=cache, errors=errors,
+                response=None if raw else hints["return"], status=status, raw=raw, raw_schema=raw_schema, cache=cache, errors=errors,
                 documented=documented))
             return handler
         return register

@@ -269,7 +269,20 @@ async def _stream_principal(ctx: Ctx, token: str | None) -> Principal:
     return auth.authorize(found, "read", ctx.request.remote or "")
 
 
-@routes.get("/v1/stream", scope=None, errors=(401, 403, 429),
+EVENT_SCHEMA = {
+    "type": "object", "required": ["event", "data"],
+    "description": "One event. `data` is JSON: a `PoolEvent` (policy), a `PriceUpdate` (price), "
+                   "`{stacks_height, burn_height}` (block), a `Freshness` (freshness) or `{reason}` (reset).",
+    "properties": {
+        "event": {"enum": ["policy", "price", "block", "freshness", "reset"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string", "pattern": r"^[0-9]+-[0-9]+$",
+               "description": "Replayable events only: send it back as `Last-Event-ID` to resume after it."},
+    },
+}
+
+
+@routes.get("/v1/stream", scope=None, errors=(401, 403, 429), raw_schema=EVENT_SCHEMA,
             raw=("text/event-stream", "Server-Sent Events: `policy`, `price`, `block`, `freshness`, `reset`"))
 async def stream(ctx: Ctx, *, query: StreamQuery) -> web.StreamResponse:
     """Live events; resume with `Last-Event-ID`."""

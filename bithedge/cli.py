@@ -23,6 +23,7 @@ COMPONENT_COMMANDS: dict[str, str] = {
     "dashboards": "dashboards.cli:cli",
     "keeper": "keeper.cli:cli",
     "api": "api.cli:cli",
+    "notify": "notify.cli:cli",
 }
 
 

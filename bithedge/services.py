@@ -98,6 +98,12 @@ SERVICES: tuple[Service, ...] = (
         db_role="bithedge_api",
     ),
     Service(
+        name="notify",
+        argv=lambda s: bithedge_cmd("notify", "serve"),
+        url=lambda s: f"http://{s.host}:{s.notify_port}/ready",
+        db_role="bithedge_notify",
+    ),
+    Service(
         name="simulator",
         argv=lambda s: bithedge_cmd("simulate", *_api_option(s)),
         url=lambda s: f"http://{s.host}:{s.price_feed_port}/prices",

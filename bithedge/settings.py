@@ -200,6 +200,40 @@ class Settings(BaseSettings):
     api_stream_secret: SecretStr | None = Field(
         default=None, description="Signs /v1/stream tokens; default: random per process (set it when several serve)."
     )
+    # notify (notify/): wallet sign-in, subscriptions and the delivery worker
+    notify_port: int = Field(default=4200, ge=1, le=65535, description="The notify worker's /health, /ready, /metrics.")
+    notify_secret_key: SecretStr | None = Field(
+        default=None, description="Base64 of 32 bytes: encrypts webhook secrets; default: a key file in the data dir."
+    )
+    notify_chain_id: int = Field(
+        default=2147483648, description="Chain id sign-in messages name (1 mainnet, 2147483648 testnet/devnet)."
+    )
+    notify_signin_domain: str = Field(default="BitHedge", max_length=64, description="SIP-018 domain name of sign-in.")
+    notify_signin_version: str = Field(default="1", max_length=16, description="SIP-018 domain version of sign-in.")
+    notify_challenge_ttl_s: int = Field(default=300, ge=10, le=3600, description="Seconds a sign-in message is valid.")
+    notify_session_ttl_s: int = Field(default=604_800, ge=60, description="Seconds a session token is valid.")
+    notify_confirmations: int = Field(
+        default=1, ge=0, le=1000, description="Burn blocks a fact must be deep before it is notified (0: at once)."
+    )
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="Delivery attempts before a delivery is dead.")
+    notify_retry_base_s: float = Field(default=2.0, gt=0, description="First retry delay (doubles, with jitter).")
+    notify_retry_max_s: float = Field(default=3600.0, gt=0, description="Longest retry delay.")
+    notify_rate_limit_per_hour: int = Field(
+        default=120, ge=1, description="Deliveries per user per hour; more wait for the next hour (never dropped)."
+    )
+    notify_digest_hour_utc: int = Field(default=8, ge=0, le=23, description="UTC hour the daily digests go out.")
+    notify_allow_loopback: bool = Field(
+        default=False, description="Allow webhooks to loopback/private addresses (development only)."
+    )
+    notify_webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Webhook request timeout.")
+    notify_concurrency: int = Field(default=16, ge=1, le=256, description="Deliveries in flight at once.")
+    notify_poll_s: float = Field(default=5.0, gt=0, description="Fallback poll when no NOTIFY wakes the worker.")
+    notify_smtp_host: str | None = Field(default=None, description="SMTP server for email; unset: email is off.")
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    notify_smtp_starttls: bool = Field(default=True, description="Upgrade SMTP with STARTTLS before auth.")
+    notify_smtp_user: str | None = Field(default=None, description="SMTP auth user (none: no auth).")
+    notify_smtp_password: SecretStr | None = Field(default=None, description="SMTP auth password (never logged).")
+    notify_smtp_from: str = Field(default="bithedge@localhost", description="From address of notification email.")
 
     # api quotes (api/quotes.py, api/transactions.py): the quote signer and quote life
     api_quote_signer_key: SecretStr | None = Field(

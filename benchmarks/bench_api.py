@@ -1,0 +1,272 @@
+"""API latency on indexed lookups against the bare database loop running the same queries.
+
+    .venv/bin/python benchmarks/bench_api.py [--policies 100000] [--rates 250 500 1000 1500 2000] [--seconds 5]
+
+The scale-data chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is replayed through the real
+indexer into a fresh database (embedded Postgres) and dbt deploys every model. Then, for each offered rate
+(open loop: request ``i`` is due at ``t0 + i / rate``, and its latency counts from then, so a server that falls
+behind is charged for the queueing it causes):
+
+* **api**: ``bithedge api serve`` as its own process (role ``bithedge_api``), driven over loopback by an aiohttp
+  client in this process: a third each of ``GET /v1/policies/{id}`` (one policy and its lifecycle),
+  ``GET /v1/policies?owner=…&limit=20`` (a page of an owner's policies) and ``GET /v1/pools``;
+* **floor**: a bare asyncpg pool in this process running the same SQL the handlers run for those three, at the
+  same rate.
+
+Per rate: p50/p99 (ms), errors, and the CPU seconds the load generator (this process) and the API process used.
+The highest rate whose p99 ≤ 10 ms is reported for both (target: api ≥ 50 % of the floor's; p99 ≤ 10 ms at
+1,000 rps). ``--what-if-indexes`` adds the indexes these lookups would need on the marts (owner; policy id on
+the pool/treasury/fund histories) to the benchmark's own database and runs the sweep again.
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import aiohttp  # noqa: E402
+import asyncpg  # noqa: E402
+from bench_indexer import _proc_cpu, fresh_db  # noqa: E402
+from bench_transforms import replay, run_ok  # noqa: E402
+from synth_policies import cached  # noqa: E402
+
+from api import keys  # noqa: E402
+from api.policies import FUND_EVENTS, POLICIES, POOL_EVENTS, TREASURY_EVENTS  # noqa: E402
+from api.pools import POOLS  # noqa: E402
+from api.views import select_list  # noqa: E402
+from bithedge import logs  # noqa: E402
+from bithedge.database import role_url  # noqa: E402
+from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
+from transforms.runner import Dbt  # noqa: E402
+
+TARGET_MS = 10.0
+WHAT_IF_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS bench_policies_owner ON marts.policies (owner, policy_id)",
+    "CREATE INDEX IF NOT EXISTS bench_pool_history_policy ON marts.pool_history (policy_id)",
+    "CREATE INDEX IF NOT EXISTS bench_treasury_policy ON marts.treasury_events (policy_id)",
+    "CREATE INDEX IF NOT EXISTS bench_fund_policy ON marts.fund_events (policy_id)",
+)
+
+
+def _sql(view, where: str, order: str, limit: str = "") -> str:
+    return f"SELECT {select_list(view.model)} FROM {view.relation} WHERE {where} ORDER BY {order}{limit}"
+
+
+#: the SQL the three handlers run (api.policies / api.pools), for the floor
+POLICY_SQL = [
+    f"SELECT {select_list(POLICIES.model)} FROM {POLICIES.relation} WHERE policy_id = $1",
+    _sql(POOL_EVENTS, "policy_id = $1", "stacks_block_height, event_index"),
+    _sql(TREASURY_EVENTS, "policy_id = $1", "stacks_height, txid"),
+    _sql(FUND_EVENTS, "policy_id = $1", "stacks_height, txid"),
+]
+OWNER_SQL = _sql(POLICIES, "owner = $1", "policy_id DESC", " LIMIT 21")
+POOLS_SQL = f"SELECT {select_list(POOLS.model)} FROM {POOLS.relation} ORDER BY token, tier"
+
+
+def percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+async def open_loop(rate: float, seconds: float, one: Callable[[int], Awaitable[None]]) -> dict:
+    """Offer ``rate`` requests a second for ``seconds``; latency from each request's due time."""
+    n = int(rate * seconds)
+    lat: list[float] = []
+    errors = 0
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.05
+
+    async def fire(i: int) -> None:
+        nonlocal errors
+        due = t0 + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        try:
+            await one(i)
+        except Exception:  # noqa: BLE001 - counted, the run goes on
+            errors += 1
+            return
+        lat.append((loop.time() - due) * 1000)
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.gather(*(fire(i) for i in range(n)))
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    gen_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    ok = lat or [float("inf")]
+    return {"rate": rate, "requests": n, "errors": errors, "p50_ms": round(statistics.median(ok), 2),
+            "p99_ms": round(percentile(ok, 0.99), 2), "loadgen_cpu_s": round(gen_cpu, 2)}
+
+
+class Targets:
+    def __init__(self, ids: list[int], owners: list[str]) -> None:
+        self.ids, self.owners = ids, owners
+        self.rng = random.Random(7)
+
+    def pick(self, i: int) -> tuple[str, object]:
+        kind = ("policy", "owner", "pools")[i % 3]
+        if kind == "policy":
+            return kind, self.rng.choice(self.ids)
+        if kind == "owner":
+            return kind, self.rng.choice(self.owners)
+        return kind, None
+
+
+async def sweep(name: str, rates: list[float], seconds: float, one, cpu_of: Callable[[], float] | None) -> list:
+    out = []
+    for rate in rates:
+        before = cpu_of() if cpu_of else 0.0
+        res = await open_loop(rate, seconds, one)
+        if cpu_of:
+            res["server_cpu_s"] = round(cpu_of() - before, 2)
+        out.append(res)
+        print(f"  {name:<5} {rate:>6.0f} rps: p50 {res['p50_ms']:>8.2f} ms  p99 {res['p99_ms']:>8.2f} ms  "
+              f"errors {res['errors']}  load generator CPU {res['loadgen_cpu_s']:.2f}s"
+              + (f"  api CPU {res['server_cpu_s']:.2f}s" if cpu_of else ""), flush=True)
+        if res["p99_ms"] > 20 * TARGET_MS:
+            break  # far past the target: higher rates only queue more
+    return out
+
+
+def best(results: list[dict]) -> float:
+    ok = [r["rate"] for r in results if r["p99_ms"] <= TARGET_MS and r["errors"] == 0]
+    return max(ok, default=0.0)
+
+
+async def build(admin: str, root: Path, policies: int) -> str:
+    src, summary = cached(policies)
+    url = await fresh_db(admin, f"bench_api_{policies}")
+    t0 = time.perf_counter()
+    stats = await replay(url, src)
+    print(f"replayed {src.name} ({summary['mb']} MB): {stats['events']} events in {time.perf_counter() - t0:.0f}s",
+          flush=True)
+    conn = await asyncpg.connect(url)
+    await conn.execute("ANALYZE")
+    await conn.close()
+    t0 = time.perf_counter()
+    run_ok(Dbt(role_url(url, "bithedge_transform"), work_dir=root / "dbt").run("build", "--quiet"), "dbt build")
+    print(f"dbt build {time.perf_counter() - t0:.0f}s", flush=True)
+    return url
+
+
+async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tuple[list, list]:
+    conn = await asyncpg.connect(url)
+    ids = [r[0] for r in await conn.fetch("SELECT policy_id FROM analytics.policies")]
+    owners = [r[0] for r in await conn.fetch("SELECT DISTINCT owner FROM analytics.policies")]
+    await conn.close()
+    targets = Targets(ids, owners)
+    pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10)
+
+    async def floor_one(i: int) -> None:
+        kind, arg = targets.pick(i)
+        async with pool.acquire() as c:
+            if kind == "policy":
+                for sql in POLICY_SQL:
+                    await c.fetch(sql, arg)
+            elif kind == "owner":
+                await c.fetch(OWNER_SQL, arg)
+            else:
+                await c.fetch(POOLS_SQL)
+
+    session = aiohttp.ClientSession(headers={"x-api-key": key},
+                                    connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=60))
+
+    async def api_one(i: int) -> None:
+        kind, arg = targets.pick(i)
+        path = {"policy": f"/v1/policies/{arg}", "owner": f"/v1/policies?owner={arg}&limit=20",
+                "pools": "/v1/pools"}[kind]
+        async with session.get(api_base + path) as r:
+            await r.read()
+            if r.status != 200:
+                raise RuntimeError(r.status)
+
+    try:
+        await open_loop(50, 1, api_one)  # warm both
+        await open_loop(50, 1, floor_one)
+        print(f"  ({len(ids)} policies, {len(owners)} owners; {args.seconds:g}s per rate)")
+        floor = await sweep("floor", args.rates, args.seconds, floor_one, None)
+        api = await sweep("api", args.rates, args.seconds, api_one, lambda: _proc_cpu(api_pid))
+    finally:
+        await session.close()
+        await pool.close()
+    return api, floor
+
+
+def report(title: str, api: list, floor: list) -> None:
+    at = {r["rate"]: r for r in api}.get(1000.0)
+    b_api, b_floor = best(api), best(floor)
+    share = f"{100 * b_api / b_floor:.0f} %" if b_floor else "n/a (the floor never met it)"
+    print(f"{title}: highest rate with p99 <= {TARGET_MS:g} ms: api {b_api:.0f} rps, floor {b_floor:.0f} rps "
+          f"(api/floor {share}; target >= 50 %)")
+    if at:
+        print(f"{title}: at 1,000 rps offered the api's p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms (target p99 <= 10)")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--policies", type=int, default=100_000)
+    ap.add_argument("--rates", type=float, nargs="+", default=[250, 500, 1000, 1500, 2000])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--what-if-indexes", action="store_true")
+    args = ap.parse_args()
+    logs.configure("warning")
+    root = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    root.chmod(0o755)
+    pg = EmbeddedPostgres(root / "pg")
+    admin = pg.start()
+    proc = None
+    try:
+        url = await build(admin, root, args.policies)
+        conn = await asyncpg.connect(url)
+        key = (await keys.create(conn, "bench", ["read"], audit_as=None)).key
+        await conn.close()
+        port = 4100 + random.Random().randrange(1000, 20000)
+        env = {**os.environ, "DATABASE_URL": role_url(url, "bithedge_api"), "BITHEDGE_API_PORT": str(port),
+               "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning"}
+        proc = subprocess.Popen([sys.executable, "-m", "bithedge", "api", "serve"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as s:
+            for _ in range(300):
+                try:
+                    async with s.get(base + "/health") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        api, floor = await run_pair(url, args, base, key, proc.pid)
+        report("as shipped", api, floor)
+        if args.what_if_indexes:
+            conn = await asyncpg.connect(url)
+            for sql in WHAT_IF_INDEXES:
+                await conn.execute(sql)
+            await conn.execute("ANALYZE")
+            await conn.close()
+            print("with the what-if indexes:")
+            api, floor = await run_pair(url, args, base, key, proc.pid)
+            report("what-if indexes", api, floor)
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
