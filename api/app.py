@@ -99,6 +99,8 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
         return _problem_response(Problem(500, "Internal Server Error", "the error was logged"))
     finally:
         state.metrics.requests.labels(name, str(status)).inc()
+        if status == 429:
+            state.metrics.rate_limited.inc()
         state.metrics.seconds.labels(name).observe(time.perf_counter() - started)
 
 
