@@ -91,6 +91,39 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=86_400, description="How often serve reconciles the marts with the chain (0: never)."
     )
 
+    # keeper oracle (keeper/oracle/, bithedge/simulator/feed.py): price sources, aggregation, publishing rule
+    keeper_sources: str = Field(
+        default="coinbase,kraken,bitstamp,binance,okx,pyth",
+        description="Price sources: `venue` or `venue=base-url`, comma-separated (venues: coinbase, kraken, "
+                    "bitstamp, binance, okx, pyth, coingecko); a bare venue is the simulator's copy when "
+                    "keeper_price_feed_url is set or node_url is not, else the venue's real API.",
+    )
+    keeper_price_feed_url: str | None = Field(
+        default=None, description="Base URL of the simulator's venues; default: http://<host>:<price_feed_port>."
+    )
+    keeper_source_timeout_s: float = Field(default=2.0, gt=0, le=60, description="Per-source request timeout.")
+    keeper_price_stale_s: float = Field(
+        default=60.0, gt=0, description="A quote whose venue timestamp is older than this is dropped (seconds)."
+    )
+    keeper_price_band_bp: int = Field(
+        default=200, ge=1, le=5000, description="Quotes further than this from the round's median are outliers."
+    )
+    keeper_min_sources: int = Field(
+        default=3, ge=1, description="Quorum: at least this many usable sources (and a majority of those configured)."
+    )
+    keeper_usdt_depeg_bp: int = Field(
+        default=100, ge=1, le=5000, description="USDT-quoted sources are dropped while |USDT/USD - 1| exceeds this."
+    )
+    keeper_deviation_bp: int = Field(
+        default=50, ge=1, le=5000, description="Publish when the median moved this far from the on-chain price."
+    )
+    keeper_heartbeat_blocks: int = Field(
+        default=2, ge=1, description="Publish when the on-chain price is this many burn blocks old."
+    )
+    price_feed_loopback_only: bool = Field(
+        default=True, description="The simulator's price feed refuses a non-loopback host unless this is false."
+    )
+
     # api (api/): the HTTP API
     api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")
     api_db_pool_size: int = Field(default=10, ge=1, le=200, description="Most database connections the API opens.")

@@ -1,0 +1,1 @@
+"""The keeper: signs and submits BitHedge's backend writes (oracle prices, settlements)."""
