@@ -9,6 +9,7 @@ before the cache).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 MAX_ENTRIES = 4096
@@ -25,6 +26,20 @@ def max_age(cache_control: str | None) -> float:
 class ResponseCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, bytes, dict[str, str]]] = {}
+        self._filling: dict[str, asyncio.Lock] = {}
+
+    def filling(self, key: str) -> asyncio.Lock:
+        """Held while one request computes ``key``: the others wait for its answer instead of repeating the
+        query (a slow view would otherwise run once per waiting client)."""
+        lock = self._filling.get(key)
+        if lock is None:
+            lock = self._filling[key] = asyncio.Lock()
+        return lock
+
+    def filled(self, key: str) -> None:
+        lock = self._filling.get(key)
+        if lock is not None and not lock.locked():
+            del self._filling[key]
 
     def get(self, key: str) -> tuple[bytes, dict[str, str]] | None:
         hit = self._entries.get(key)

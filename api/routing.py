@@ -220,9 +220,22 @@ def _answer(request: web.Request, status: int, body: bytes, headers: dict[str, s
 
 async def call(route: Route, request: web.Request, principal: Any) -> web.StreamResponse:
     """Validate inputs, run the handler, serialise its result through the declared response model."""
-    cacheable = route.method == "GET" and route.cache is not None and route.documented
-    if cacheable and (hit := app_state(request).cache.get(request.path_qs)) is not None:
-        return _answer(request, 200, *hit)
+    if route.method == "GET" and route.cache is not None and route.documented:
+        cache = app_state(request).cache
+        key = request.path_qs
+        if (hit := cache.get(key)) is not None:
+            return _answer(request, 200, *hit)
+        try:
+            async with cache.filling(key):
+                if (hit := cache.get(key)) is not None:
+                    return _answer(request, 200, *hit)
+                return await _call(route, request, principal, cache)
+        finally:
+            cache.filled(key)
+    return await _call(route, request, principal, None)
+
+
+async def _call(route: Route, request: web.Request, principal: Any, cache: Any) -> web.StreamResponse:
     kwargs: dict[str, Any] = {}
     try:
         if route.query is not None:
@@ -252,8 +265,8 @@ async def call(route: Route, request: web.Request, principal: Any) -> web.Stream
         headers["ETag"] = etag_of(body)
         if route.cache:
             headers["Cache-Control"] = route.cache
-        if cacheable:
-            app_state(request).cache.put(request.path_qs, max_age(route.cache), body, headers)
+        if cache is not None:
+            cache.put(request.path_qs, max_age(route.cache), body, headers)
     return _answer(request, ctx.status, body, headers)
 
 

@@ -123,12 +123,12 @@ KINDS = ("policy", "owner", "pools")
 
 
 class Targets:
-    def __init__(self, ids: list[int], owners: list[str]) -> None:
-        self.ids, self.owners = ids, owners
+    def __init__(self, ids: list[int], owners: list[str], mix: list[str]) -> None:
+        self.ids, self.owners, self.mix = ids, owners, mix
         self.rng = random.Random(7)
 
     def pick(self, i: int) -> tuple[str, object]:
-        kind = KINDS[i % 3]
+        kind = self.mix[i % len(self.mix)]
         if kind == "policy":
             return kind, self.rng.choice(self.ids)
         if kind == "owner":
@@ -179,7 +179,7 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
     ids = [r[0] for r in await conn.fetch("SELECT policy_id FROM analytics.policies")]
     owners = [r[0] for r in await conn.fetch("SELECT DISTINCT owner FROM analytics.policies")]
     await conn.close()
-    targets = Targets(ids, owners)
+    targets = Targets(ids, owners, args.mix)
     await explain(url, ids[len(ids) // 2], owners[0])
     pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10)
 
@@ -251,21 +251,25 @@ async def main() -> None:
     ap.add_argument("--rates", type=float, nargs="+", default=[250, 500, 1000, 1500, 2000])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--what-if-indexes", action="store_true")
+    ap.add_argument("--mix", nargs="+", choices=KINDS, default=list(KINDS), help="Request kinds, in turn.")
+    ap.add_argument("--reuse", metavar="URL", help="A database an earlier run built (kept with --keep).")
+    ap.add_argument("--keep", action="store_true", help="Leave the database and its server running, print its URL.")
     args = ap.parse_args()
     logs.configure("warning")
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     root.chmod(0o755)
-    pg = EmbeddedPostgres(root / "pg")
-    admin = pg.start()
+    pg = None if args.reuse else EmbeddedPostgres(root / "pg")
     proc = None
     try:
-        url = await build(admin, root, args.policies)
+        url = args.reuse or await build(pg.start(), root, args.policies)
         conn = await asyncpg.connect(url)
         key = (await keys.create(conn, "bench", ["read"], audit_as=None)).key
         await conn.close()
         port = 4100 + random.Random().randrange(1000, 20000)
         env = {**os.environ, "DATABASE_URL": role_url(url, "bithedge_api"), "BITHEDGE_API_PORT": str(port),
-               "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning"}
+               "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning",
+               # analytics.pools takes seconds at 100k policies: let it finish once, the cache serves the rest
+               "BITHEDGE_API_STATEMENT_TIMEOUT_MS": "60000"}
         proc = subprocess.Popen([sys.executable, "-m", "bithedge", "api", "serve"], env=env)
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as s:
@@ -291,8 +295,12 @@ async def main() -> None:
         if proc is not None:
             proc.send_signal(signal.SIGINT)
             proc.wait(30)
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep and pg is not None:
+            print(f"kept: {url} (stop with: pg_ctl -D {root / 'pg'} stop; then remove {root})")
+        else:
+            if pg is not None:
+                pg.stop()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
