@@ -94,11 +94,17 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
     except (asyncpg.UndefinedTableError, asyncpg.UndefinedFunctionError):
         status = 503  # the transforms have not built the analytics yet
         return _problem_response(Problem(503, "Service Unavailable", "the analytics are not built yet"))
+    except asyncpg.QueryCanceledError:
+        status = 503  # over BITHEDGE_API_STATEMENT_TIMEOUT_MS
+        return _problem_response(Problem(503, "Service Unavailable", "the query took too long; try again later",
+                                         type="urn:bithedge:query-timeout", headers={"Retry-After": "5"}))
     except Exception:
         log.exception("unhandled", method=request.method, path=request.path)
         return _problem_response(Problem(500, "Internal Server Error", "the error was logged"))
     finally:
         state.metrics.requests.labels(name, str(status)).inc()
+        if status == 429:
+            state.metrics.rate_limited.inc()
         state.metrics.seconds.labels(name).observe(time.perf_counter() - started)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from api.cache import max_age
 from api.problems import Problem
 
 Scope = Literal["read", "quote", "admin"]
@@ -56,9 +57,7 @@ class Ctx:
     @property
     def state(self) -> Any:
         """The application's ``api.state.ApiState`` (settings, pool, metrics…)."""
-        from api.state import STATE
-
-        return self.request.app[STATE]
+        return app_state(self.request)
 
     @property
     def db(self) -> Any:
@@ -213,8 +212,30 @@ def etag_of(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+def _answer(request: web.Request, status: int, body: bytes, headers: dict[str, str]) -> web.Response:
+    if status == 200 and headers.get("ETag") in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    return web.Response(status=status, body=body, headers=headers)
+
+
 async def call(route: Route, request: web.Request, principal: Any) -> web.StreamResponse:
     """Validate inputs, run the handler, serialise its result through the declared response model."""
+    if route.method == "GET" and route.cache is not None and route.documented:
+        cache = app_state(request).cache
+        key = request.path_qs
+        if (hit := cache.get(key)) is not None:
+            return _answer(request, 200, *hit)
+        try:
+            async with cache.filling(key):
+                if (hit := cache.get(key)) is not None:
+                    return _answer(request, 200, *hit)
+                return await _call(route, request, principal, cache)
+        finally:
+            cache.filled(key)
+    return await _call(route, request, principal, None)
+
+
+async def _call(route: Route, request: web.Request, principal: Any, cache: Any) -> web.StreamResponse:
     kwargs: dict[str, Any] = {}
     try:
         if route.query is not None:
@@ -241,10 +262,15 @@ async def call(route: Route, request: web.Request, principal: Any) -> web.Stream
     body = adapter.dump_json(result)
     headers = {"Content-Type": "application/json", **ctx.headers}
     if route.method == "GET" and ctx.status == 200 and route.documented:
-        tag = etag_of(body)
-        headers["ETag"] = tag
+        headers["ETag"] = etag_of(body)
         if route.cache:
             headers["Cache-Control"] = route.cache
-        if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-            return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
-    return web.Response(status=ctx.status, body=body, headers=headers)
+        if cache is not None:
+            cache.put(request.path_qs, max_age(route.cache), body, headers)
+    return _answer(request, ctx.status, body, headers)
+
+
+def app_state(request: web.Request) -> Any:
+    from api.state import STATE  # api.state imports this module (through api.auth)
+
+    return request.app[STATE]

@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from api.auth import Authenticator
+from api.cache import ResponseCache
 from api.metrics import Metrics
 from bithedge.settings import Settings
 
@@ -20,6 +21,7 @@ class ApiState:
     db_url: str
     auth: Authenticator
     metrics: Metrics = field(default_factory=Metrics)
+    cache: ResponseCache = field(default_factory=ResponseCache)
     pool: asyncpg.Pool | None = None
     #: per-module state a lifespan sets up (e.g. ``"stream"``: the stream hub), keyed by the module's name
     extras: dict[str, Any] = field(default_factory=dict)

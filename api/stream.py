@@ -179,6 +179,7 @@ class Hub:
     async def on_build(self, height: int, burn_height: int | None) -> None:
         """One transforms build: the new policy and price events, then the block and freshness snapshots."""
         async with self._lock:
+            self.state.cache.invalidate()
             if height < self.height:
                 self.publish([Event("reset", json.dumps({"reason": "reorg", "stacks_height": height}))])
             elif height > self.height:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import resource
@@ -86,10 +87,12 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
-async def open_loop(rate: float, seconds: float, one: Callable[[int], Awaitable[None]]) -> dict:
-    """Offer ``rate`` requests a second for ``seconds``; latency from each request's due time."""
+async def open_loop(rate: float, seconds: float, one: Callable[[int], Awaitable[str]]) -> dict:
+    """Offer ``rate`` requests a second for ``seconds``; latency from each request's due time (``one`` returns
+    the request's kind, for the per-kind medians)."""
     n = int(rate * seconds)
     lat: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors = 0
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.05
@@ -99,11 +102,12 @@ async def open_loop(rate: float, seconds: float, one: Callable[[int], Awaitable[
         due = t0 + i / rate
         await asyncio.sleep(max(0.0, due - loop.time()))
         try:
-            await one(i)
+            kind = await one(i)
         except Exception:  # noqa: BLE001 - counted, the run goes on
             errors += 1
             return
         lat.append((loop.time() - due) * 1000)
+        by_kind.setdefault(kind, []).append(lat[-1])
 
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     await asyncio.gather(*(fire(i) for i in range(n)))
@@ -111,16 +115,20 @@ async def open_loop(rate: float, seconds: float, one: Callable[[int], Awaitable[
     gen_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     ok = lat or [float("inf")]
     return {"rate": rate, "requests": n, "errors": errors, "p50_ms": round(statistics.median(ok), 2),
-            "p99_ms": round(percentile(ok, 0.99), 2), "loadgen_cpu_s": round(gen_cpu, 2)}
+            "p99_ms": round(percentile(ok, 0.99), 2), "loadgen_cpu_s": round(gen_cpu, 2),
+            "p50_by_kind_ms": {k: round(statistics.median(v), 2) for k, v in sorted(by_kind.items())}}
+
+
+KINDS = ("policy", "owner", "pools")
 
 
 class Targets:
-    def __init__(self, ids: list[int], owners: list[str]) -> None:
-        self.ids, self.owners = ids, owners
+    def __init__(self, ids: list[int], owners: list[str], mix: list[str]) -> None:
+        self.ids, self.owners, self.mix = ids, owners, mix
         self.rng = random.Random(7)
 
     def pick(self, i: int) -> tuple[str, object]:
-        kind = ("policy", "owner", "pools")[i % 3]
+        kind = self.mix[i % len(self.mix)]
         if kind == "policy":
             return kind, self.rng.choice(self.ids)
         if kind == "owner":
@@ -138,7 +146,8 @@ async def sweep(name: str, rates: list[float], seconds: float, one, cpu_of: Call
         out.append(res)
         print(f"  {name:<5} {rate:>6.0f} rps: p50 {res['p50_ms']:>8.2f} ms  p99 {res['p99_ms']:>8.2f} ms  "
               f"errors {res['errors']}  load generator CPU {res['loadgen_cpu_s']:.2f}s"
-              + (f"  api CPU {res['server_cpu_s']:.2f}s" if cpu_of else ""), flush=True)
+              + (f"  api CPU {res['server_cpu_s']:.2f}s" if cpu_of else "")
+              + f"  p50 by kind {res['p50_by_kind_ms']}", flush=True)
         if res["p99_ms"] > 20 * TARGET_MS:
             break  # far past the target: higher rates only queue more
     return out
@@ -170,7 +179,8 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
     ids = [r[0] for r in await conn.fetch("SELECT policy_id FROM analytics.policies")]
     owners = [r[0] for r in await conn.fetch("SELECT DISTINCT owner FROM analytics.policies")]
     await conn.close()
-    targets = Targets(ids, owners)
+    targets = Targets(ids, owners, args.mix)
+    await explain(url, ids[len(ids) // 2], owners[0])
     pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10)
 
     async def floor_one(i: int) -> None:
@@ -183,6 +193,7 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
                 await c.fetch(OWNER_SQL, arg)
             else:
                 await c.fetch(POOLS_SQL)
+        return kind
 
     session = aiohttp.ClientSession(headers={"x-api-key": key},
                                     connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=60))
@@ -195,6 +206,7 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
             await r.read()
             if r.status != 200:
                 raise RuntimeError(r.status)
+        return kind
 
     try:
         await open_loop(50, 1, api_one)  # warm both
@@ -206,6 +218,21 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
         await session.close()
         await pool.close()
     return api, floor
+
+
+async def explain(url: str, policy_id: int, owner: str) -> None:
+    """Each query's own execution time (EXPLAIN ANALYZE, warm), to tell the database's cost from the API's."""
+    conn = await asyncpg.connect(role_url(url, "bithedge_api"))
+    try:
+        for label, sql, args in [*((f"policy q{i}", q, (policy_id,)) for i, q in enumerate(POLICY_SQL)),
+                                 ("owner page", OWNER_SQL, (owner,)), ("pools", POOLS_SQL, ())]:
+            plan = []
+            for _ in range(2):
+                plan = await conn.fetch("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
+            ms = json.loads(plan[0][0])[0]["Execution Time"]
+            print(f"  {label:<10} executes in {ms:.2f} ms", flush=True)
+    finally:
+        await conn.close()
 
 
 def report(title: str, api: list, floor: list) -> None:
@@ -224,21 +251,25 @@ async def main() -> None:
     ap.add_argument("--rates", type=float, nargs="+", default=[250, 500, 1000, 1500, 2000])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--what-if-indexes", action="store_true")
+    ap.add_argument("--mix", nargs="+", choices=KINDS, default=list(KINDS), help="Request kinds, in turn.")
+    ap.add_argument("--reuse", metavar="URL", help="A database an earlier run built (kept with --keep).")
+    ap.add_argument("--keep", action="store_true", help="Leave the database and its server running, print its URL.")
     args = ap.parse_args()
     logs.configure("warning")
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     root.chmod(0o755)
-    pg = EmbeddedPostgres(root / "pg")
-    admin = pg.start()
+    pg = None if args.reuse else EmbeddedPostgres(root / "pg")
     proc = None
     try:
-        url = await build(admin, root, args.policies)
+        url = args.reuse or await build(pg.start(), root, args.policies)
         conn = await asyncpg.connect(url)
         key = (await keys.create(conn, "bench", ["read"], audit_as=None)).key
         await conn.close()
         port = 4100 + random.Random().randrange(1000, 20000)
         env = {**os.environ, "DATABASE_URL": role_url(url, "bithedge_api"), "BITHEDGE_API_PORT": str(port),
-               "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning"}
+               "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning",
+               # analytics.pools takes seconds at 100k policies: let it finish once, the cache serves the rest
+               "BITHEDGE_API_STATEMENT_TIMEOUT_MS": "60000"}
         proc = subprocess.Popen([sys.executable, "-m", "bithedge", "api", "serve"], env=env)
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as s:
@@ -264,8 +295,12 @@ async def main() -> None:
         if proc is not None:
             proc.send_signal(signal.SIGINT)
             proc.wait(30)
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep and pg is not None:
+            print(f"kept: {url} (stop with: pg_ctl -D {root / 'pg'} stop; then remove {root})")
+        else:
+            if pg is not None:
+                pg.stop()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -115,3 +115,33 @@ async def test_a_cursor_from_another_list_is_refused(reader) -> None:
     r = await reader.get(f"/v1/policies?limit=1&sort=expiry&cursor={cursor}")
     assert r.status == 400 and (await r.json())["type"] == "urn:bithedge:invalid-cursor"
     assert (await reader.get("/v1/policies?cursor=AAAA")).status == 400
+
+
+async def test_cached_answers_last_until_the_next_build(analytics_client, analytics_db) -> None:
+    import asyncio
+    import json
+
+    from api.state import STATE
+    from transforms.daemon import ANALYTICS_CHANNEL
+
+    client = await analytics_client()
+    state = client.server.app[STATE]
+    await asyncio.wait_for(state.extras["stream"].listening.wait(), 30)
+    headers = {"x-api-key": client.key}
+    first = await client.get("/v1/parameters?x=1", headers=headers)
+    assert first.status == 400 and state.cache.get("/v1/parameters?x=1") is None  # errors are never kept
+    body = await (await client.get("/v1/parameters", headers=headers)).read()
+    assert state.cache.get("/v1/parameters")[0] == body
+    assert (await client.get("/v1/policies/1", headers=headers)).status == 200
+    assert state.cache.get("/v1/policies/1") is not None
+    assert (await client.get("/v1/admin/keys", headers=headers)).status == 403
+    conn = await asyncpg.connect(analytics_db.url)
+    try:  # a build finished: nothing from before it is served again
+        await conn.execute("SELECT pg_notify($1, $2)", ANALYTICS_CHANNEL, json.dumps({"stacks_height": 1}))
+    finally:
+        await conn.close()
+    for _ in range(3000):
+        if state.cache.get("/v1/parameters") is None:
+            break
+        await asyncio.sleep(0.01)
+    assert state.cache.get("/v1/parameters") is None and state.cache.get("/v1/policies/1") is None
