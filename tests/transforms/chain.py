@@ -149,3 +149,10 @@ async def clean_build(chain: Chain, pg_server: str, migrated_template: str, work
         return mart_rows(clean), blocks
     finally:
         drop_database(pg_server, clean)
+
+
+async def fork(chain: Chain, depth: int) -> dict:
+    """``POST /devnet/fork``: the devnet replays the winning branch from genesis, which can outlast the default
+    15 s client on a loaded machine: a long timeout, and no retry (a retried fork would fork again)."""
+    async with StacksClient(chain.devnet.rpc_url, timeout=300, retries=0) as client:
+        return await client.fork(depth)

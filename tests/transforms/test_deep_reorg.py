@@ -9,10 +9,17 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from stacks.rpc import StacksClient
 from tests.conftest import create_database, drop_database
 from tests.indexer.devnet_support import needs_node
-from tests.transforms.chain import build, clean_build, first_difference, mart_rows, start_chain, transform_dbt
+from tests.transforms.chain import (
+    build,
+    clean_build,
+    first_difference,
+    fork,
+    mart_rows,
+    start_chain,
+    transform_dbt,
+)
 from transforms.runner import MARTS
 
 pytestmark = needs_node
@@ -44,21 +51,14 @@ async def deep_chain(pg_server, migrated_template, tmp_path):
         drop_database(pg_server, db)
 
 
-async def _fork(chain, depth: int) -> dict:
-    """The devnet replays the winning branch from genesis, which outlasts the default 15 s client on a deep
-    fork: a long timeout, and no retry (a retried fork would fork again)."""
-    async with StacksClient(chain.devnet.rpc_url, timeout=300, retries=0) as client:
-        return await client.fork(depth)
-
-
 async def test_fork_of_depth_200_gives_marts_equal_to_a_clean_build(deep_chain, pg_server, migrated_template,
                                                                     tmp_path):
     chain = deep_chain
     live = transform_dbt(chain.db, tmp_path / "live")
     await build(live, "deploy", select=MARTS_AND_PARENTS)
     before = mart_rows(chain.db)
-    fork = await _fork(chain, DEPTH)
-    assert len(fork["orphaned_blocks"]) == DEPTH
+    result = await fork(chain, DEPTH)
+    assert len(result["orphaned_blocks"]) == DEPTH
     await chain.settle()
     await build(live, "refresh_marts")
     assert mart_rows(chain.db) != before  # the orphaned blocks carried BitHedge events
