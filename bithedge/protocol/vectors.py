@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from bithedge.protocol import formulas as f
 from bithedge.protocol import earning, risk
+from bithedge.protocol import formulas as f
 from bithedge.protocol.deployment import DEVNET, Deployment
 from bithedge.protocol.errors import ContractError
 from bithedge.protocol.quotes import Quote, quote_digest, sign_quote

@@ -130,3 +130,31 @@ def first_difference(a: dict[str, list], b: dict[str, list]) -> str:
         if ra != rb:
             return f"{table}: only left {sorted(ra - rb)[:2]}, only right {sorted(rb - ra)[:2]}"
     return ""
+
+
+async def clean_build(chain: Chain, pg_server: str, migrated_template: str, work_dir: Path,
+                      select: tuple[str, ...] = ()) -> tuple[dict, int]:
+    """The marts of a clean index of the devnet's winning chain alone (in a database of its own, dropped after;
+    ``select`` limits the dbt build), and the number of blocks that index holds."""
+    import psycopg
+
+    from tests.conftest import create_database, drop_database
+    from tests.indexer.devnet_support import clean_index
+
+    clean = create_database(pg_server, migrated_template)
+    try:
+        with psycopg.connect(clean, autocommit=True) as conn:  # a clone does not copy the database's grants
+            conn.execute("SELECT public.bithedge_database_grants()")
+        tip = (await chain.client.status())["chain_tip"]["index_block_hash"]
+        blocks = await clean_index(chain.recorder, tip, clean)
+        await build(transform_dbt(clean, work_dir), "deploy", select=select)
+        return mart_rows(clean), blocks
+    finally:
+        drop_database(pg_server, clean)
+
+
+async def fork(chain: Chain, depth: int) -> dict:
+    """``POST /devnet/fork``: the devnet replays the winning branch from genesis, which can outlast the default
+    15 s client on a loaded machine: a long timeout, and no retry (a retried fork would fork again)."""
+    async with StacksClient(chain.devnet.rpc_url, timeout=300, retries=0) as client:
+        return await client.fork(depth)

@@ -9,14 +9,25 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from stacks.rpc import StacksClient
 from tests.conftest import create_database, drop_database
-from tests.indexer.devnet_support import clean_index, needs_node
-from tests.transforms.chain import build, first_difference, mart_rows, start_chain, transform_dbt
+from tests.indexer.devnet_support import needs_node
+from tests.transforms.chain import (
+    build,
+    clean_build,
+    first_difference,
+    fork,
+    mart_rows,
+    start_chain,
+    transform_dbt,
+)
+from transforms.runner import MARTS
 
 pytestmark = needs_node
 
 DEPTH = 200
+#: only what the marts need (their staging and intermediate views, and the tests on them): the analytics views
+#: and their tests are the session chain's business, and a build of everything costs twice as much
+MARTS_AND_PARENTS = (f"+{MARTS}",)
 EMPTY_RUN = 25  # empty blocks between two bursts of simulator traffic
 
 
@@ -40,21 +51,14 @@ async def deep_chain(pg_server, migrated_template, tmp_path):
         drop_database(pg_server, db)
 
 
-async def _fork(chain, depth: int) -> dict:
-    """The devnet replays the winning branch from genesis, which outlasts the default 15 s client on a deep
-    fork: a long timeout, and no retry (a retried fork would fork again)."""
-    async with StacksClient(chain.devnet.rpc_url, timeout=300, retries=0) as client:
-        return await client.fork(depth)
-
-
 async def test_fork_of_depth_200_gives_marts_equal_to_a_clean_build(deep_chain, pg_server, migrated_template,
                                                                     tmp_path):
     chain = deep_chain
     live = transform_dbt(chain.db, tmp_path / "live")
-    await build(live, "deploy")
+    await build(live, "deploy", select=MARTS_AND_PARENTS)
     before = mart_rows(chain.db)
-    fork = await _fork(chain, DEPTH)
-    assert len(fork["orphaned_blocks"]) == DEPTH
+    result = await fork(chain, DEPTH)
+    assert len(result["orphaned_blocks"]) == DEPTH
     await chain.settle()
     await build(live, "refresh_marts")
     assert mart_rows(chain.db) != before  # the orphaned blocks carried BitHedge events
@@ -62,20 +66,13 @@ async def test_fork_of_depth_200_gives_marts_equal_to_a_clean_build(deep_chain, 
     await build(live, "refresh_marts")
     incremental = mart_rows(chain.db)
 
-    clean = create_database(pg_server, migrated_template)
-    try:
-        with psycopg.connect(clean, autocommit=True) as conn:
-            conn.execute("SELECT public.bithedge_database_grants()")
-        tip = (await chain.client.status())["chain_tip"]["index_block_hash"]
-        assert await clean_index(chain.recorder, tip, clean) > DEPTH
-        await build(transform_dbt(clean, tmp_path / "clean"), "deploy")
-        reference = mart_rows(clean)
-    finally:
-        drop_database(pg_server, clean)
+    reference, blocks = await clean_build(chain, pg_server, migrated_template, tmp_path / "clean",
+                                         MARTS_AND_PARENTS)
+    assert blocks > DEPTH
     assert incremental == reference, first_difference(incremental, reference)
     assert len(reference["policies"]) > 0 and len(reference["oracle_prices"]) > 0
 
-    await build(live, "deploy", full_refresh=True)
+    await build(live, "deploy", full_refresh=True, select=MARTS_AND_PARENTS)
     assert mart_rows(chain.db) == incremental
     with psycopg.connect(chain.db) as conn:
         (orphaned,) = conn.execute(

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.conftest import create_database, drop_database
-from tests.indexer.devnet_support import clean_index
-from tests.transforms.chain import build, first_difference, mart_rows, transform_dbt
+from tests.transforms.chain import build, clean_build, first_difference, fork, mart_rows, transform_dbt
 
 DEPTHS = (1, 6, 50)
 
@@ -21,7 +19,7 @@ async def test_forks_give_marts_equal_to_a_clean_build(chain, pg_server, migrate
         (view_oid,) = conn.execute("SELECT 'analytics.policies'::regclass::oid").fetchone()
     for depth in DEPTHS:
         before = mart_rows(chain.db)
-        fork = await chain.client.fork(depth)
+        forked = await fork(chain, depth)
         await chain.settle()
         await build(live, "refresh_marts")
         after_fork = mart_rows(chain.db)
@@ -29,18 +27,9 @@ async def test_forks_give_marts_equal_to_a_clean_build(chain, pg_server, migrate
         await build(live, "refresh_marts")
         incremental = mart_rows(chain.db)
 
-        clean = create_database(pg_server, migrated_template)
-        try:
-            with psycopg.connect(clean, autocommit=True) as conn:
-                conn.execute("SELECT public.bithedge_database_grants()")
-            tip = (await chain.client.status())["chain_tip"]["index_block_hash"]
-            await clean_index(chain.recorder, tip, clean)
-            await build(transform_dbt(clean, tmp_path / f"clean{depth}"), "deploy")
-            reference = mart_rows(clean)
-        finally:
-            drop_database(pg_server, clean)
+        reference, _ = await clean_build(chain, pg_server, migrated_template, tmp_path / f"clean{depth}")
         assert incremental == reference, f"depth {depth}: {first_difference(incremental, reference)}"
-        assert len(fork["orphaned_blocks"]) == depth
+        assert len(forked["orphaned_blocks"]) == depth
         if depth > 1:  # the orphaned blocks carried BitHedge events, so the fork changed marts
             assert before != after_fork, depth
 

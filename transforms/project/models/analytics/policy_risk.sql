@@ -9,6 +9,14 @@ btc as (
     select latest_price as spot, realized_vol_1008::float8 as vol from {{ ref('oracle_stats') }} where asset = 'BTC'
 ),
 
+stx as (select latest_price as price from {{ ref('oracle_stats') }} where asset = 'STX'),
+
+stress as (
+    select max(value) filter (where key = 'stress.stx-price-bp') as stx_bp,
+           max(value) filter (where key = 'stress.sbtc-price-bp') as sbtc_bp
+    from {{ ref('parameters') }}
+),
+
 clock as (
     select extract(epoch from max(b.block_at) - min(b.block_at))::float8
            / nullif(max(b.burn_height) - min(b.burn_height), 0) as seconds_per_burn_block
@@ -29,8 +37,11 @@ scenarios as (
 
 book as (
     select
-        p.policy_id, p.token, p.pool_tier as tier, p.strike, p.amount, p.expiry,
+        p.policy_id, p.token, p.pool_tier as tier, p.strike, p.amount, p.expiry, p.collateral,
         btc.spot, btc.vol, clock.seconds_per_burn_block, sc.z_95, sc.z_99,
+        -- the contract's max payout (registry `policy-terms`) at the current collateral price and stress parameter
+        {{ stressed_max_payout('p.token', 'p.strike', 'p.amount', "case p.token when 'STX' then stx.price else btc.spot end",
+                               "case p.token when 'STX' then stress.stx_bp else stress.sbtc_bp end") }} as max_payout_now,
         greatest(p.expiry - tip.burn_height, 0) * clock.seconds_per_burn_block as seconds_to_expiry,
         greatest(p.expiry - tip.burn_height, 0) * clock.seconds_per_burn_block / 31557600 as years
     from {{ ref('policies') }} as p
@@ -38,6 +49,8 @@ book as (
     cross join btc
     cross join clock
     cross join scenarios as sc
+    left join stx on true
+    cross join stress
     where p.status_onchain = 'active'
 ),
 
@@ -72,5 +85,7 @@ select
     case when z_95 is not null then {{ scenario_payout('spot', 'strike', 'amount', 'z_95', 'seconds_to_expiry') }}
     end as payout_var_95_usd_e8,
     case when z_99 is not null then {{ scenario_payout('spot', 'strike', 'amount', 'z_99', 'seconds_to_expiry') }}
-    end as payout_var_99_usd_e8
+    end as payout_var_99_usd_e8,
+    collateral,
+    max_payout_now
 from greeks

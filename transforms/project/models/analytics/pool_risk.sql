@@ -2,33 +2,14 @@
 -- Per pool: payout at current prices and under BTC shocks of -10/-20/-30/-50 % with STX moved by the same and by
 -- 1.5x the shock, capital adequacy (assets / stressed payout), coverage (collateral / the contract's stressed max
 -- payout at current prices), and the short-put book's Black-Scholes value, Greeks and historical VaR (summed
--- from policy_risk). Depends on oracle_stats, parameters, policies, policy_risk and pools; the function is created
--- by this model's pre-hook.
+-- from policy_risk). Depends on oracle_stats, policy_risk and pools; the function is created by this model's
+-- pre-hook (it reads policies and oracle_stats).
 {%- set shocks = [10, 20, 30, 50] %}
-with now_prices as ({{ latest_prices() }}),
-
--- coverage against the contract's own sizing: the stressed max payout (registry `policy-terms`, v2) of each open
--- policy recomputed at the current collateral price and stress parameter
-stress as (
-    select max(value) filter (where key = 'stress.stx-price-bp') as stx_bp,
-           max(value) filter (where key = 'stress.sbtc-price-bp') as sbtc_bp
-    from {{ ref('parameters') }}
-),
-
-coverage as (
-    select p.token, p.pool_tier as tier, sum(p.collateral) as collateral,
-           sum({{ stressed_max_payout('p.token', 'p.strike', 'p.amount',
-                                      "case p.token when 'STX' then np.stx else np.btc end",
-                                      "case p.token when 'STX' then st.stx_bp else st.sbtc_bp end") }}) as max_payout_now
-    from {{ ref('policies') }} as p
-    cross join now_prices as np
-    cross join stress as st
-    where p.status_onchain = 'active'
-    group by p.token, p.pool_tier
-),
-
-greeks as (
-    select token, tier, sum(value_usd_e8) as book_value_usd_e8, sum(delta_sats) as delta_sats,
+-- the open book from policy_risk: coverage against the contract's own sizing (each policy's stressed max payout,
+-- registry `policy-terms` v2, at the current collateral price and stress parameter), value, Greeks and VaR
+with book as (
+    select token, tier, sum(collateral) as collateral, sum(max_payout_now) as max_payout_now,
+           sum(value_usd_e8) as book_value_usd_e8, sum(delta_sats) as delta_sats,
            sum(gamma_sats_per_usd) as gamma_sats_per_usd, sum(vega_usd_e8) as vega_usd_e8,
            sum(theta_usd_e8_per_day) as theta_usd_e8_per_day,
            sum(payout_var_95_usd_e8) as var_95_usd_e8, sum(payout_var_99_usd_e8) as var_99_usd_e8
@@ -53,7 +34,7 @@ select
     x{{ s }}.payout as payout_btc_m{{ s }}_stx_x1_5,
     x{{ s }}.adequacy as adequacy_btc_m{{ s }}_stx_x1_5,
     {%- endfor %}
-    case when c.max_payout_now > 0 then c.collateral / c.max_payout_now end as coverage_ratio,
+    case when g.max_payout_now > 0 then g.collateral / g.max_payout_now end as coverage_ratio,
     -- a pool without open policies has no exposure (0); a VaR without return history is NULL
     coalesce(g.book_value_usd_e8, 0) as book_value_usd_e8,
     coalesce(g.delta_sats, 0) as delta_sats,
@@ -69,5 +50,4 @@ join {{ this.schema }}.stress_payout(0, 0) as now using (token, tier)
 join {{ this.schema }}.stress_payout(-{{ s / 100 }}, -{{ s / 100 }}) as s{{ s }} using (token, tier)
 join {{ this.schema }}.stress_payout(-{{ s / 100 }}, greatest(-{{ 1.5 * s / 100 }}, -0.99)) as x{{ s }} using (token, tier)
 {%- endfor %}
-left join coverage as c using (token, tier)
-left join greeks as g using (token, tier)
+left join book as g using (token, tier)
