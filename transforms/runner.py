@@ -52,9 +52,9 @@ _COMPILED_MAX = 4096
 
 def _patch_dbt() -> None:
     """The process-wide patches of the module docstring (once per process)."""
+    import jinja2
     from dbt.adapters.base.connections import BaseConnectionManager
     from dbt.plugins.manager import PluginManager
-    import jinja2
 
     close_it = BaseConnectionManager.release
     if getattr(close_it, "keeps_connections", False):
