@@ -95,7 +95,10 @@ def plan(url: str, all_marts: list[Mart]) -> Plan:
     out = Plan()
     with psycopg.connect(url) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        rows = conn.execute(_PLAN_SQL, {"contracts": contracts}).fetchall()
+        try:
+            rows = conn.execute(_PLAN_SQL, {"contracts": contracts}).fetchall()
+        except psycopg.errors.UndefinedTable:  # nothing built yet (the on-run-start hook creates build_state)
+            return Plan(build=list(all_marts))
         placed: set[str] = set()
         snapshot = None
         for models, forked, new_blocks, printed, *position in rows:
