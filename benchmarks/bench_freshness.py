@@ -64,20 +64,17 @@ def start_daemon(url: str, data_dir: Path, port: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=open(data_dir / "daemon.log", "ab"))  # noqa: SIM115
 
 
-async def listen(url: str, raw: dict[int, float], built: list[tuple[float, int, float]], stop: asyncio.Event):
+async def listen(url: str, raw: dict[int, float], built: list[tuple[float, int, float]]):
+    """Until cancelled."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("LISTEN bithedge_raw")
         await conn.execute("LISTEN bithedge_analytics")
-        gen = conn.notifies()
-        while not stop.is_set():
-            try:
-                n = await asyncio.wait_for(anext(gen), 0.5)
-            except TimeoutError:
-                continue
+        async for n in conn.notifies():
             now = time.monotonic()
             body = json.loads(n.payload)
             if n.channel == "bithedge_raw":
-                raw.setdefault(body["block_height"], now)
+                if body.get("block_height") is not None:  # None: no Stacks block yet
+                    raw.setdefault(body["block_height"], now)
             elif body.get("stacks_height") is not None:
                 built.append((now, body["stacks_height"], body.get("duration_s") or 0.0))
 
@@ -89,13 +86,12 @@ async def bench(args) -> None:
     admin = pg.start()
     raw: dict[int, float] = {}
     built: list[tuple[float, int, float]] = []
-    stop = asyncio.Event()
-    daemon = srv = devnet = None
+    daemon = srv = devnet = listener = None
     try:
         url = await fresh_db(admin, "bench_freshness")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SELECT public.bithedge_database_grants()")
-        listener = asyncio.create_task(listen(url, raw, built, stop))
+        listener = asyncio.create_task(listen(url, raw, built))
         srv, obs_url = await start_indexer(url)
         devnet = await start_devnet_async(root / "devnet", observers=[obs_url], block_time_ms=args.block_time_ms)
         (root / "daemon").mkdir()
@@ -106,8 +102,8 @@ async def bench(args) -> None:
             t0 = time.monotonic()
             await sim.run(blocks=args.blocks)
             sim_s = time.monotonic() - t0
-        tip = max(raw)
-        deadline = time.monotonic() + 60
+        tip = max(raw, default=0)
+        deadline = time.monotonic() + 120
         while (not built or built[-1][1] < tip) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         with psycopg.connect(role_url(url, "bithedge_reader")) as conn:
@@ -115,17 +111,22 @@ async def bench(args) -> None:
             policies = conn.execute("SELECT count(*), max(created_stacks_height) FROM analytics.policies").fetchone()
             pools = conn.execute("SELECT count(*), max(last_change_stacks_height) FROM analytics.pools").fetchone()
     finally:
-        stop.set()
+        if listener is not None:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
         if daemon is not None:
-            daemon.terminate()
-            daemon.wait(60)
+            daemon.terminate()  # it finishes a run in progress first
+            try:
+                daemon.wait(120)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
         if devnet is not None:
             devnet.stop()
         if srv is not None:
             await srv.stop()
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
-    await asyncio.gather(listener, return_exceptions=True)
 
     # blocks committed after the daemon's first good run (its deploy), less the next --warmup
     ready = built[0][0] if built else float("inf")
@@ -139,6 +140,10 @@ async def bench(args) -> None:
         if seen is not None:
             lat.append(seen - raw[h])
     runs = [d for t, _, d in built if t >= raw.get(first, 0)]
+    if not lat:
+        print(f"no block was committed after the daemon's deploy run ({len(raw)} blocks, {len(built)} runs): "
+              "run more --blocks")
+        return
     print(f"{len(raw)} Stacks blocks indexed in {sim_s:.0f}s of simulator traffic ({args.block_time_ms} ms blocks), "
           f"{len(built)} daemon runs; analytics at the end: freshness {fresh}, policies (count, last created "
           f"height) {policies}, pools (count, last change height) {pools}")

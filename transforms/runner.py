@@ -10,8 +10,8 @@ Traps handled here (each measured on this project's shape):
   views are (re)built by ``deploy``: every view build costs dbt 30-40 ms for 2 ms of SQL.
 * dbt closes its connection after every node, so each model opened a new one: a new backend whose catalog
   caches are cold, which made planning a mart's query over the JSON-decoding staging views cost ~25 ms
-  against 1-4 ms of execution. The thread's connection is kept open across nodes (rolled back if a
-  transaction is open) and closed at the end of the invoke, as dbt does with every connection.
+  against 1-4 ms of execution. The thread's connection is kept open across nodes (rolled back after each)
+  and closed at the end of the invoke, as dbt does with every connection.
 * every invoke looked for dbt plugins by listing every module on ``sys.path`` (~0.1 s of CPU, more on a
   loaded machine); the modules found by the first invoke are kept.
 * dbt compiles the Jinja of every model, hook and macro it renders again on every invoke (Python codegen and
@@ -65,9 +65,10 @@ def _patch_dbt() -> None:
         handle = conn.handle if conn is not None and conn.state == "open" else None
         if handle is None or getattr(handle, "closed", 1):
             return close_it(self)
-        if conn.transaction_open:
-            self._rollback_handle(conn)
-            conn.transaction_open = False
+        # dbt-postgres is not autocommit: any statement (a catalog query too) opens a transaction, which dbt
+        # only tracks when it sent the BEGIN itself; end it either way, so no lock outlives its node
+        self._rollback_handle(conn)
+        conn.transaction_open = False
         return None
 
     release.keeps_connections = True
