@@ -1,18 +1,21 @@
 """dbt cost against history: the per-block incremental run at two chain sizes, and a full rebuild beside the
 bare scan of the same raw rows.
 
-    .venv/bin/python benchmarks/bench_transforms.py [--sizes 10000 100000] [--per-block 200] [--new-blocks 8]
+    .venv/bin/python benchmarks/bench_transforms.py [--sizes 10000 1000000] [--per-block 200] [--new-blocks 8]
 
 For each size, the scale-data chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is cut after
 its last policy-creating block less ``--new-blocks``: the prefix is replayed through the real indexer into a
-fresh database (embedded Postgres, fsync off as in the tests), dbt deploys every model, then
+fresh database (embedded Postgres with its default, durable settings), dbt deploys every model, then
 
-* full rebuild: ``dbt run --full-refresh`` of every model, timed, next to the floor: ``SELECT count(*)`` over
-  the raw rows the models read (``raw.events``, ``raw.blocks``, ``raw.transactions``, ``raw.burn_blocks``),
-  measured warm in the same run;
+* full rebuild: ``dbt run --full-refresh`` of every model, timed (with its slowest nodes), next to the floor:
+  ``SELECT count(*)`` over the raw rows the models read (``raw.events``, ``raw.blocks``, ``raw.transactions``,
+  ``raw.burn_blocks``), and next to one scan of the staging layer that decodes and checks every print event's
+  JSON once, both measured warm in the same run;
 * incremental: each of the ``--new-blocks`` blocks (``--per-block`` new policies each, plus settlements,
-  prices, deposits) is replayed, then the daemon's marts-only in-process run (``Dbt.refresh_marts``) is timed;
-  median and p95 per size, and the ratio largest/smallest of the medians (target <= 1.5).
+  prices, deposits) is replayed, then the daemon's per-block in-process run (``Dbt.refresh_marts``: the marts
+  whose contracts printed) is timed, with this process's CPU time beside the wall time (the machine is
+  shared, the load average is printed); median and p95 per size, and the ratio largest/smallest of the
+  medians (target <= 1.5).
 
 Prints figures; asserts nothing.
 """
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import shutil
 import statistics
 import sys
@@ -77,15 +82,33 @@ async def replay(url: str, path: Path) -> dict:
         await w.close()
 
 
-def floor_scan(url: str) -> float:
-    """Seconds for a bare count(*) of every raw table the models read (warm: the second of two runs)."""
+def timed_warm(url: str, queries: list[str]) -> float:
+    """Seconds for ``queries`` in one connection, warm: the second of two runs."""
     with psycopg.connect(url) as conn:
         for _ in range(2):
             t0 = time.perf_counter()
-            for t in RAW_TABLES:
-                conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()
+            for q in queries:
+                conn.execute(q).fetchall()
             dt = time.perf_counter() - t0
     return dt
+
+
+def floor_scan(url: str) -> float:
+    """The floor: a bare count(*) of every raw table the models read."""
+    return timed_warm(url, [f"SELECT count(*) FROM raw.{t}" for t in RAW_TABLES])
+
+
+def decode_scan(url: str) -> float:
+    """Reading every print once through the staging layer: the JSON of every BitHedge print event detoasted,
+    its event name extracted and every field checked against the catalog (what any build must do once)."""
+    return timed_warm(url, ["SELECT count(*) FROM staging.stg_bithedge_prints WHERE problem IS NULL"])
+
+
+def slowest_nodes(work: Path, n: int = 5) -> list[tuple[str, float]]:
+    """The ``n`` slowest nodes of the last dbt run that wrote run_results.json."""
+    results = json.loads((work / "dbt" / "target" / "run_results.json").read_text())["results"]
+    return sorted(((r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in results),
+                  key=lambda x: -x[1])[:n]
 
 
 def run_ok(outcome, what: str):
@@ -116,26 +139,45 @@ async def bench_size(admin: str, root: Path, policies: int, args) -> dict:
     run_ok(dbt.run("build", "--quiet"), "dbt build")
     deploy_s = time.perf_counter() - t0
     rebuild = run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild").duration_s
+    slowest = slowest_nodes(work)
     floor = floor_scan(url)
-    incr = []
+    decode = decode_scan(url)
+    with psycopg.connect(url) as conn:
+        (db_mb,) = conn.execute("SELECT pg_database_size(current_database()) / 1e6").fetchone()
+    incr, cpu, built = [], [], []
     for t in tails:
         await replay(url, t)
-        incr.append(run_ok(dbt.refresh_marts(), "marts run").duration_s)
+        c0 = time.process_time()
+        out = run_ok(dbt.refresh_marts(), "marts run")
+        cpu.append(time.process_time() - c0)
+        incr.append(out.duration_s)
+        built.append(len(out.statuses))
     incr_sorted = sorted(incr)
     p95 = incr_sorted[min(len(incr) - 1, round(0.95 * (len(incr) - 1)))]
     res = {"policies": policies, "policies_in_base": in_base, "tsv_mb": round(src.stat().st_size / 1e6, 1),
            "generate_s": round(gen_s, 1), "replay_s": round(replay_s, 1), "replayed_events": stats["events"],
            "dead_letters": stats["dead_letters"], "raw_rows": counts, "deploy_s": round(deploy_s, 1),
            "rebuild_s": round(rebuild, 2), "floor_s": round(floor, 3), "rebuild_over_floor": round(rebuild / floor, 1),
-           "incremental_s": [round(x, 3) for x in incr], "incremental_median_s": round(statistics.median(incr), 3),
-           "incremental_p95_s": round(p95, 3)}
+           "decode_s": round(decode, 3), "incremental_s": [round(x, 3) for x in incr],
+           "incremental_median_s": round(statistics.median(incr), 3), "incremental_p95_s": round(p95, 3),
+           "incremental_cpu_median_s": round(statistics.median(cpu), 3)}
     print(f"{policies:>8} policies ({in_base} in the base, {res['tsv_mb']} MB TSV, {sum(counts.values()):,} raw rows: "
-          f"{counts}); replay {replay_s:.1f}s, dead letters {stats['dead_letters']}")
+          f"{counts}); replay {replay_s:.1f}s, dead letters {stats['dead_letters']}; database {db_mb:,.0f} MB; "
+          f"deploy (dbt build) {deploy_s:.1f}s", flush=True)
     print(f"         full rebuild (dbt run --full-refresh) {rebuild:.2f}s; floor count(*) {floor * 1000:.1f} ms; "
-          f"rebuild/floor {rebuild / floor:.1f}x (target <= 5x)")
+          f"rebuild/floor {rebuild / floor:.1f}x (target <= 5x); decoding every print once (staging scan) "
+          f"{decode:.2f}s, rebuild/decode {rebuild / decode:.1f}x; slowest nodes {slowest}", flush=True)
     print(f"         incremental marts run per new block: median {res['incremental_median_s']:.3f}s, p95 "
-          f"{res['incremental_p95_s']:.3f}s over {len(incr)} blocks ({', '.join(f'{x:.2f}' for x in incr)})")
+          f"{res['incremental_p95_s']:.3f}s over {len(incr)} blocks ({', '.join(f'{x:.2f}' for x in incr)}); "
+          f"marts built {built} of {len(selection_marts(dbt))}; this process's CPU median "
+          f"{res['incremental_cpu_median_s']:.3f}s; load average {os.getloadavg()[0]:.1f}", flush=True)
     return res
+
+
+def selection_marts(dbt: Dbt) -> list:
+    from transforms import selection
+
+    return selection.marts(dbt._manifest, dbt.vars["deployer"])
 
 
 async def main() -> None:

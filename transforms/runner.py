@@ -6,8 +6,19 @@ Traps handled here (each measured on this project's shape):
   invoke), and every entry costs an ``inspect.stack()`` on later invokes, so a long-lived process slows down by
   about 0.5 ms per earlier invoke (dbt-adapters #2136). The list is restored before every invoke.
 * the manifest is parsed once and handed to the runner, so a per-block run does not parse.
-* per-block runs select the marts only; the views are (re)built by ``deploy``: every view build costs dbt
-  30-40 ms for 2 ms of SQL.
+* per-block runs select only the marts whose inputs changed (``transforms.selection``), never a view; the
+  views are (re)built by ``deploy``: every view build costs dbt 30-40 ms for 2 ms of SQL.
+* dbt closes its connection after every node, so each model opened a new one: a new backend whose catalog
+  caches are cold, which made planning a mart's query over the JSON-decoding staging views cost ~25 ms
+  against 1-4 ms of execution. The thread's connection is kept open across nodes (rolled back after each)
+  and closed at the end of the invoke, as dbt does with every connection.
+* every invoke looked for dbt plugins by listing every module on ``sys.path`` (~0.1 s of CPU, more on a
+  loaded machine); the modules found by the first invoke are kept.
+* dbt compiles the Jinja of every model, hook and macro it renders again on every invoke (Python codegen and
+  ``compile()``, a few ms each, dozens per run); the compiled code of a template source is kept (the code of a
+  template depends only on its source and the environment class: dbt binds its context at render time).
+* the per-block run logs nothing (``--log-level none``): with ``--quiet`` dbt still formats every event's
+  console line (a few hundred per run) and then drops it. Failures come back in the run results.
 """
 
 from __future__ import annotations
@@ -21,11 +32,11 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from transforms import selection
+
 PROJECT_DIR = Path(__file__).resolve().parent / "project"
-#: the per-block selection: every incremental mart, nothing else
-MARTS = "config.materialized:incremental"
 #: what a per-block run does not need to write or say
-LEAN = ["--quiet", "--log-level-file", "none", "--no-write-json", "--no-populate-cache"]
+LEAN = ["--log-level", "none", "--log-level-file", "none", "--no-write-json", "--no-populate-cache"]
 
 
 def devnet_deployer() -> str:
@@ -33,6 +44,54 @@ def devnet_deployer() -> str:
     from bithedge.protocol.deployment import DEVNET_DEPLOYER
 
     return DEVNET_DEPLOYER
+
+
+#: compiled Jinja templates kept (the project's models, hooks and macros need a few hundred)
+_COMPILED_MAX = 4096
+
+
+def _patch_dbt() -> None:
+    """The process-wide patches of the module docstring (once per process)."""
+    import jinja2
+    from dbt.adapters.base.connections import BaseConnectionManager
+    from dbt.plugins.manager import PluginManager
+
+    close_it = BaseConnectionManager.release
+    if getattr(close_it, "keeps_connections", False):
+        return
+
+    def release(self) -> None:
+        conn = self.get_if_exists()
+        handle = conn.handle if conn is not None and conn.state == "open" else None
+        if handle is None or getattr(handle, "closed", 1):
+            return close_it(self)
+        # dbt-postgres is not autocommit: any statement (a catalog query too) opens a transaction, which dbt
+        # only tracks when it sent the BEGIN itself; end it either way, so no lock outlives its node
+        self._rollback_handle(conn)
+        conn.transaction_open = False
+        return None
+
+    release.keeps_connections = True
+    BaseConnectionManager.release = release
+
+    modules = PluginManager.get_prefixed_modules()
+    PluginManager.get_prefixed_modules = classmethod(lambda cls: modules)
+
+    compile_source = jinja2.Environment.compile
+    compiled: dict[tuple, object] = {}
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return compile_source(self, source, name, filename, raw, defer_init)
+        key = (type(self), source, name, filename, defer_init)
+        code = compiled.get(key)
+        if code is None:
+            if len(compiled) >= _COMPILED_MAX:
+                compiled.clear()
+            code = compiled[key] = compile_source(self, source, name, filename, raw, defer_init)
+        return code
+
+    jinja2.Environment.compile = compile
 
 
 class DbtError(RuntimeError):
@@ -47,6 +106,8 @@ class Outcome:
     #: node name -> status (success, error, pass, warn, fail, skipped)
     statuses: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: marts a per-block run left out: nothing they read changed (moved to the current position)
+    unchanged: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -83,6 +144,7 @@ class Dbt:
         self._flags = impl.DEFAULT_BASE_BEHAVIOR_FLAGS
         self._saved_flags = list(self._flags)
         self._manifest = None
+        _patch_dbt()
 
     def _invoke(self, args: list[str]):
         from dbt.cli.main import dbtRunner
@@ -130,8 +192,17 @@ class Dbt:
         return self.run("build", *args)
 
     def refresh_marts(self) -> Outcome:
-        """The per-block run: the incremental marts only, lean."""
-        return self.run("run", "--select", MARTS, *LEAN)
+        """The per-block run: the marts whose inputs changed (``transforms.selection``), lean; the others are
+        moved to the current position without running dbt."""
+        if self._manifest is None:
+            self.parse()
+        start = time.monotonic()
+        todo = selection.plan(self.url, selection.marts(self._manifest, self.vars["deployer"]))
+        out = (self.run("run", "--select", *(m.name for m in todo.build), *LEAN) if todo.build
+               else Outcome("run", True, 0.0))
+        out.duration_s = time.monotonic() - start
+        out.unchanged = [m.name for m in todo.advanced]
+        return out
 
     def test(self, select: tuple[str, ...] = ()) -> Outcome:
         return self.run("test", *(["--select", *select] if select else []))

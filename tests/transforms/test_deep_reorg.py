@@ -20,14 +20,13 @@ from tests.transforms.chain import (
     start_chain,
     transform_dbt,
 )
-from transforms.runner import MARTS
 
 pytestmark = needs_node
 
 DEPTH = 200
 #: only what the marts need (their staging and intermediate views, and the tests on them): the analytics views
 #: and their tests are the session chain's business, and a build of everything costs twice as much
-MARTS_AND_PARENTS = (f"+{MARTS}",)
+MARTS_AND_PARENTS = ("+config.materialized:mart",)
 EMPTY_RUN = 25  # empty blocks between two bursts of simulator traffic
 
 

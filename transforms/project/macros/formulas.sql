@@ -40,11 +40,6 @@
   least({{ collateral }}, {{ intrinsic_units(strike, settlement_price, amount, token, collateral_price) }})
 {%- endmacro %}
 
-{#- max-payout = ceil(K · A · scale / (1e8 · P)). -#}
-{% macro policy_max_payout(strike, amount, token, collateral_price) -%}
-  {{ ceil_div(strike ~ ' * ' ~ amount ~ ' * ' ~ token_scale(token), '100000000 * ' ~ collateral_price) }}
-{%- endmacro %}
-
 {#- Vault share price (A_p + 1) / (S_p + 1), in base units per share (a ratio, not rounded). -#}
 {% macro share_price(assets, shares) -%}
   (({{ assets }})::numeric + 1) / (({{ shares }})::numeric + 1)

@@ -33,6 +33,13 @@
     tip_height bigint,
     error text
   );
+  -- The current run's window start of a mart, for its queries. Declared immutable on purpose: the planner then
+  -- evaluates it while planning each statement (after the pre-hook set it, in the same transaction) and plans
+  -- for the real window, a few rows through the height indexes. As a subquery its value is unknown when
+  -- planning, estimated as a third of the table: sequential scans of the whole history (and parallel workers)
+  -- on every block, a cost that grew with the chain. Never use it in a prepared statement or a stored plan.
+  create or replace function marts.window_from(mart text) returns bigint language sql immutable parallel safe
+    as $fn$ select from_height from marts.build_state where model = mart $fn$;
   {%- endif -%}
 {%- endmacro %}
 
@@ -49,7 +56,7 @@
 {%- endmacro %}
 
 {% macro mart_window_from() -%}
-  (select from_height from marts.build_state where model = '{{ this.identifier }}')
+  marts.window_from('{{ this.identifier }}')
 {%- endmacro %}
 
 {% macro mart_window_open() -%}

@@ -3,6 +3,8 @@
 {#- A contract's staging model: its well-formed print events (stg_bithedge_prints), one typed column per catalog
     field (NULL where an event lacks it), keyed by `event_key`. -#}
 {% macro contract_events(contract) %}
+{#- meta.contract: the per-block run (transforms/selection.py) runs a mart only when a contract upstream printed -#}
+{{ config(meta={'contract': contract}) }}
 with source as (
     select * from {{ ref('stg_bithedge_prints') }}
     where contract_name = '{{ contract }}' and problem is null

@@ -20,9 +20,12 @@ settled as (
 
 {% if is_incremental() %}
 stored as (
+    -- ids through the indexes (the window's rows, the ids its events touch), then their rows by key
     select * from {{ this }}
-    where last_stacks_height >= {{ mart_window_from() }}
-       or policy_id in (select policy_id from created union select policy_id from settled)
+    where policy_id in (
+        select policy_id from {{ this }} where last_stacks_height >= {{ mart_window_from() }}
+        union select policy_id from created
+        union select policy_id from settled)
 ),
 {% else %}
 stored as (
