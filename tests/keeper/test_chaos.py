@@ -132,7 +132,9 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
                 keeper.kill9()
                 keeper.start(client.base_url)
             elif action == "fork":
-                await client.fork(depths[events["fork"] % 6])
+                # a fork replays the chain: slow on a loaded machine, and a POST that timed out must not be resent
+                async with StacksClient(client.base_url, retries=0, timeout=300) as once:
+                    await once.fork(depths[events["fork"] % 6])
             elif action == "restart":  # the devnet restarts: the chain log replays, the mempool is gone
                 keeper.kill9()
                 devnet.stop()
