@@ -192,8 +192,10 @@ async def check(db_url: str, out: dict) -> None:
         rows = keeper_rows(db_url, "SELECT nonce, status FROM keeper.transactions WHERE address = %s ORDER BY nonce",
                            address)
         assert [n for n, _ in rows] == list(range(next_nonce)), address
-        assert {s for _, s in rows} == {"confirmed"}, Counter(s for _, s in rows)
-        assert (await client.account(address)).nonce == next_nonce
+        confirmed = (await client.account(address)).nonce
+        # the last step's transactions may still wait for a block: then the node holds exactly those
+        assert all(s == "confirmed" if n < confirmed else s == "pending" for n, s in rows), (confirmed, rows[-3:])
+        assert (await client.nonces(address))["possible_next_nonce"] == next_nonce
     # every published price within the sources' band around its round's median
     published = keeper_rows(db_url, "SELECT r.published_price, r.median FROM keeper.price_rounds r JOIN "
                             "keeper.transactions t ON t.txid = r.txid WHERE t.tx_status = 'success'")
@@ -221,9 +223,9 @@ async def test_keeper_chaos(db_url, tmp_path):
     out = await run_chaos(db_url, tmp_path, buys_per_buyer=5)
     try:
         assert out["last_id"] >= 40 and out["events"] == {"kill": 3, "fork": 3, "restart": 1, "stall": 1}
+        assert out["keeper"].stop() == 0  # SIGTERM: a clean stop
         await check(db_url, out)
         assert out["expiries"] >= 12, out["expiries"]
-        assert out["keeper"].stop() == 0  # SIGTERM: a clean stop
         assert_no_key_material(db_url, tmp_path / "keeper.log")
     finally:
         out["keeper"].kill9()
