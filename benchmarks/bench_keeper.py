@@ -136,8 +136,8 @@ async def main(args) -> dict:
 
             t0 = time.perf_counter()
             res = await run_chaos(db, work / "chaos", buys_per_buyer=args.chaos_buys, kills=10, forks=6)
-            await check(db, res)
             res["keeper"].stop()
+            await check(db, res)
             res["devnet"].stop()
             await res["client"].close()
             return {"chaos": {"policies": res["last_id"], "expiries": res["expiries"], "events": dict(res["events"]),

@@ -119,6 +119,9 @@ class Keeper:
             m.paused.labels(who).set(1 if txm.state.paused else 0)
             m.nonce_gap.labels(who).set(await txm.nonce_gap())
         m.due_unsettled.set(self.settler.due_unsettled)
+        m.settled.set(self.settler.stats["policies_settled"])
+        for asset in self.publisher.onchain:
+            m.publishes.labels(asset).set(self.publisher.stats[f"publish:{asset}"])
         m.settle_lag.set(self.settler.lag_blocks)
         m.open_alerts.set(len(self.alerts.open))
         m.decision_seconds.set(self.publisher.decision_seconds)
@@ -136,7 +139,9 @@ class Keeper:
                 if ok and rnd.median and q.price_usd:
                     m.source_deviation.labels(q.source, asset).set((q.price_usd - rnd.median) * 10_000 / rnd.median)
                 if not ok:
-                    m.source_excluded.labels(q.source, asset, str(q.reason or "unknown")[:40]).inc()
+                    # the reason's kind only ("stale", "outlier", "rate-limited (HTTP 429)"): bounded label values
+                    kind = str(q.reason or "unknown").split(":")[0][:40]
+                    m.source_excluded.labels(q.source, asset, kind).inc()
 
     # ---- the daemon ----------------------------------------------------------------------------------
     async def start_http(self) -> int:

@@ -19,7 +19,8 @@ class Metrics:
         self.oracle_age = Gauge("keeper_oracle_age_blocks", "Burn blocks since the on-chain price", ["asset"],
                                 registry=r)
         self.oracle_heartbeat = Gauge("keeper_oracle_heartbeat_blocks", "The publishing heartbeat", registry=r)
-        self.publishes = Counter("keeper_oracle_publishes", "submit-price transactions sent", ["asset"], registry=r)
+        self.publishes = Gauge("keeper_oracle_publishes", "submit-price transactions sent since start", ["asset"],
+                               registry=r)
         self.pending = Gauge("keeper_pending_transactions", "Unconfirmed transactions", ["signer"], registry=r)
         self.pending_age = Gauge("keeper_pending_oldest_blocks", "Stacks blocks the oldest pending tx has waited",
                                  ["signer"], registry=r)
@@ -33,7 +34,7 @@ class Metrics:
                                    registry=r)
         self.settle_lag = Gauge("keeper_settlement_lag_blocks", "Burn blocks since the oldest unsettled due expiry",
                                 registry=r)
-        self.settled = Counter("keeper_policies_settled", "Policies settled by this keeper", registry=r)
+        self.settled = Gauge("keeper_policies_settled", "Policies settled by this keeper since start", registry=r)
         self.open_alerts = Gauge("keeper_open_alerts", "Open alerts", registry=r)
         self.step_seconds = Histogram("keeper_step_seconds", "Duration of one block step",
                                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=r)

@@ -391,6 +391,11 @@ class TxManager:
     async def _confirmed(self, row: dict, txid: str, tx: dict) -> None:
         status = tx["tx_status"]
         result = clarity.decode(bytes.fromhex(tx["tx_result"]["hex"].removeprefix("0x")))
+        # the result is read before the row says confirmed: a crash in between reads it again (the handlers are
+        # idempotent), never leaves a confirmed transaction whose result nobody read
+        handler = self.on_confirmed.get(row["kind"])
+        if handler:
+            await handler(row, status, result)
         await self._set(row, status="confirmed", tx_status=status, result=json.dumps(clarity.to_json(result)),
                         confirmed_txid=txid, confirmed_stacks_height=tx.get("block_height"),
                         confirmed_block_hash=_hex0x(tx.get("index_block_hash")),
@@ -400,9 +405,6 @@ class TxManager:
                     outcome=status)
         await self.alerts.resolve("tx-stuck", row["txid"])
         await self.alerts.resolve("tx-dropped", row["txid"])
-        handler = self.on_confirmed.get(row["kind"])
-        if handler:
-            await handler(row, status, result)
 
     async def _pending(self, row: dict) -> None:
         waited = self.tip - (row["sent_stacks_height"] or self.tip)

@@ -24,6 +24,7 @@ import pytest
 from aiohttp import web
 
 from bithedge.simulator.agents import Simulator
+from keeper.oracle.publish import PublishRules
 from stacks.rpc import StacksClient
 from tests.indexer.devnet_support import (
     API_LACKS_BLOCK_COLUMNS,
@@ -101,7 +102,8 @@ async def live_chain(db_url, tmp_path):
         async with StacksClient(devnet.rpc_url, retries=2) as client:
             sim = Simulator(client, seed=3, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
             await sim.setup()
-            async with keeper_for(sim, db_url) as keeper:
+            # a price every burn block (heartbeat 1), so the backfilled chain carries plenty of oracle prints
+            async with keeper_for(sim, db_url, rules=PublishRules(heartbeat_blocks=1)) as keeper:
                 await simulate(sim, 30, keeper)
                 r = await client.fork(6)
                 await simulate(sim, 10, keeper)

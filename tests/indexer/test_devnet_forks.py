@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncpg
 
 from bithedge.simulator.agents import Simulator
+from keeper.oracle.publish import PublishRules
 from stacks.rpc import StacksClient
 from tests.conftest import create_database, drop_database
 from tests.indexer.devnet_support import (
@@ -59,7 +60,8 @@ async def test_forks_through_the_devnet_match_a_clean_index(pg_server, migrated_
         async with StacksClient(devnet.rpc_url, retries=2) as client:
             sim = Simulator(client, seed=7, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
             await sim.setup()
-            keeper = await start_keeper(devnet.rpc_url, db_url, sim.feed)
+            # a price every burn block (heartbeat 1), so the chain carries plenty of oracle prints
+            keeper = await start_keeper(devnet.rpc_url, db_url, sim.feed, rules=PublishRules(heartbeat_blocks=1))
             # ~250 blocks above genesis: simulator steps mine one or two blocks each (tenure starts)
             genesis = (await client.devnet_status())["genesis_height"]
             while (await client.devnet_status())["tip"] - genesis < 250:

@@ -69,12 +69,13 @@ async def keeper_tip(port: int) -> int:
         return -1
 
 
-async def wait_keeper(port: int, tip: int, timeout: float = 90.0) -> None:
+async def wait_keeper(keeper: KeeperProcess, port: int, tip: int, timeout: float = 240.0) -> None:
     """Until the keeper has stepped at ``tip`` (its transactions for that block are in the mempool)."""
     deadline = time.monotonic() + timeout
     while await keeper_tip(port) < tip:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the keeper did not reach tip {tip}")
+        if time.monotonic() > deadline or keeper.proc.poll() is not None:
+            raise TimeoutError(f"the keeper did not reach tip {tip} (exit status {keeper.proc.poll()}); log tail:\n"
+                               + keeper.log.read_text()[-3000:])
         await asyncio.sleep(0.2)
 
 
@@ -109,7 +110,7 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
             await client.mine()
             tip = (await client.info())["stacks_tip_height"]
             if wait:
-                await wait_keeper(keeper_port, tip)
+                await wait_keeper(keeper, keeper_port, tip)
 
         for _ in range(3):  # first prices
             await block()
@@ -132,7 +133,9 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
                 keeper.kill9()
                 keeper.start(client.base_url)
             elif action == "fork":
-                await client.fork(depths[events["fork"] % 6])
+                # a fork replays the chain: slow on a loaded machine, and a POST that timed out must not be resent
+                async with StacksClient(client.base_url, retries=0, timeout=300) as once:
+                    await once.fork(depths[events["fork"] % 6])
             elif action == "restart":  # the devnet restarts: the chain log replays, the mempool is gone
                 keeper.kill9()
                 devnet.stop()
@@ -184,14 +187,22 @@ async def check(db_url: str, out: dict) -> None:
     settled = keeper_rows(db_url, "SELECT r.key::bigint, count(DISTINCT a.txid) FROM keeper.audit a, "
                           "jsonb_each(a.inputs -> 'results') r WHERE a.kind = 'result' AND r.value ->> 'outcome' "
                           "IN ('settled', 'voided') GROUP BY 1")
-    assert len(settled) == last_id and all(n == 1 for _, n in settled), settled
+    assert all(n == 1 for _, n in settled), settled  # never two settling transactions for one policy
+    # a result may be read twice (killed between reading it and marking the tx confirmed) but never missed; a
+    # policy the keeper saw closed by an earlier settlement of its own gets 406 from the contract
+    closed = {r[0] for r in keeper_rows(db_url, "SELECT r.key::bigint FROM keeper.audit a, jsonb_each(a.inputs -> "
+                                        "'results') r WHERE a.kind = 'result' AND r.value ->> 'code' = '406'")}
+    assert {p for p, _ in settled} | closed == set(range(1, last_id + 1))
+    out["results_missed"] = last_id - len(settled)
     # no nonce lost or reused: per signer the ledger's nonces are 0..n-1, all confirmed, and the node agrees
     for address, next_nonce in keeper_rows(db_url, "SELECT address, next_nonce FROM keeper.signers"):
         rows = keeper_rows(db_url, "SELECT nonce, status FROM keeper.transactions WHERE address = %s ORDER BY nonce",
                            address)
         assert [n for n, _ in rows] == list(range(next_nonce)), address
-        assert {s for _, s in rows} == {"confirmed"}, Counter(s for _, s in rows)
-        assert (await client.account(address)).nonce == next_nonce
+        confirmed = (await client.account(address)).nonce
+        # the last step's transactions may still wait for a block: then the node holds exactly those
+        assert all(s == "confirmed" if n < confirmed else s == "pending" for n, s in rows), (confirmed, rows[-3:])
+        assert (await client.nonces(address))["possible_next_nonce"] == next_nonce
     # every published price within the sources' band around its round's median
     published = keeper_rows(db_url, "SELECT r.published_price, r.median FROM keeper.price_rounds r JOIN "
                             "keeper.transactions t ON t.txid = r.txid WHERE t.tx_status = 'success'")
@@ -219,9 +230,9 @@ async def test_keeper_chaos(db_url, tmp_path):
     out = await run_chaos(db_url, tmp_path, buys_per_buyer=5)
     try:
         assert out["last_id"] >= 40 and out["events"] == {"kill": 3, "fork": 3, "restart": 1, "stall": 1}
+        assert out["keeper"].stop() == 0  # SIGTERM: a clean stop
         await check(db_url, out)
         assert out["expiries"] >= 12, out["expiries"]
-        assert out["keeper"].stop() == 0  # SIGTERM: a clean stop
         assert_no_key_material(db_url, tmp_path / "keeper.log")
     finally:
         out["keeper"].kill9()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 
 import aiohttp
 import psycopg
+from prometheus_client import generate_latest
 
 from bithedge.protocol.deployment import DEVNET
 from bithedge.protocol.formulas import policy_terms
@@ -94,6 +96,7 @@ async def test_simulator_with_the_keeper_through_a_crash(sim_devnet, sim_observe
             await client.mine()
             await keeper.step()
             stats = keeper.settler.stats
+            metrics = generate_latest(keeper.metrics.registry).decode()
     summary = sim.summary()
     assert summary["policies_created"] >= 20
     assert stats["policies_settled"] >= 10 and stats["settled_itm"] >= 1, stats
@@ -107,6 +110,11 @@ async def test_simulator_with_the_keeper_through_a_crash(sim_devnet, sim_observe
     assert summary.get("success:pause", 0) >= 1 and summary.get("success:unpause", 0) >= 1
     assert summary.get("success:request-withdrawal", 0) >= 1
     assert not any(k.startswith("mismatch:") for k in stats), stats
+    settled_metric = float(re.search(r"^keeper_policies_settled (\S+)$", metrics, re.M).group(1))
+    assert settled_metric == stats["policies_settled"]
+    for name in ("keeper_source_up", "keeper_oracle_age_blocks", "keeper_pending_transactions", "keeper_nonce_gap",
+                 "keeper_signer_balance_ustx", "keeper_due_unsettled_policies", "keeper_settlement_lag_blocks"):
+        assert f"\n{name}{{" in metrics or f"\n{name} " in metrics, name
     # the events reached the observer through the devnet
     names = set()
     for b in sim_observer.blocks():

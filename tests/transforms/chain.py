@@ -59,7 +59,7 @@ async def start_chain(db: str, data_dir: Path, *, steps: int) -> Chain:
     recorder = await RecordingObserver().start()
     srv, url = await start_indexer(db)
     devnet = await start_devnet_async(data_dir, observers=[url, recorder.url])
-    client = StacksClient(devnet.rpc_url, retries=2)
+    client = StacksClient(devnet.rpc_url, retries=2, timeout=120)  # a fork replays the chain: slow under load
     await client.__aenter__()
     # governance every few blocks and plenty of buyers, so every event kind shows up in a short run
     sim = Simulator(client, seed=12, mine=True, extra_buyers=2, activity=2.0, log=lambda _: None)
