@@ -92,6 +92,9 @@
 {% macro mart_indexes() -%}
   create unique index if not exists {{ this.identifier }}_key on {{ this }} ({{ config.get('unique_key') }});
   create index if not exists {{ this.identifier }}_last_height on {{ this }} (last_stacks_height)
+  {%- for cols in (config.get('meta') or {}).get('lookups', []) %};
+  create index if not exists {{ this.identifier }}_{{ cols | replace(',', '') | replace(' ', '_') }} on {{ this }} ({{ cols }})
+  {%- endfor %}
 {%- endmacro %}
 
 {% macro mart_window_close() -%}
