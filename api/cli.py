@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from bithedge import database, logs
+from bithedge import logs
+from bithedge.cli import service_db_url
 from bithedge.settings import Settings
 
 
@@ -15,15 +16,6 @@ def _settings() -> Settings:
     from bithedge.cli import settings_or_exit
 
     return settings_or_exit()
-
-
-def _url(s: Settings, role: str | None) -> str:
-    """The database URL: as ``role`` on the embedded server; DATABASE_URL as the operator gave it."""
-    try:
-        url = database.database_url(s)
-    except RuntimeError as exc:
-        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
-    return url if s.database_url or role is None else database.role_url(url, role)
 
 
 @click.group()
@@ -41,7 +33,7 @@ def serve(host: str | None, port: int | None) -> None:
     from api.app import create_app
 
     s = _settings()
-    app = create_app(s, db_url=_url(s, "bithedge_api"))
+    app = create_app(s, db_url=service_db_url(s, "bithedge_api"))
     host, port = host or s.host, s.api_port if port is None else port
     logs.get("api").info("api_started", docs=f"http://{host}:{port}/docs")
     web.run_app(app, host=host, port=port, access_log=None, print=None)
@@ -56,7 +48,7 @@ def _run(coro_fn):  # noqa: ANN001, ANN202 - one admin connection for one CLI ac
     import asyncpg
 
     async def go():  # noqa: ANN202
-        conn = await asyncpg.connect(_url(_settings(), None))
+        conn = await asyncpg.connect(service_db_url(_settings(), None))
         try:
             return await coro_fn(conn)
         finally:

@@ -53,6 +53,16 @@ def settings_or_exit() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def service_db_url(s: Settings, role: str | None) -> str:
+    """The database a component's command connects to: as ``role`` on the embedded server (least privilege),
+    DATABASE_URL as the operator gave it; ``role=None``: the admin URL."""
+    try:
+        url = database.database_url(s)
+    except RuntimeError as exc:
+        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
+    return url if s.database_url or role is None else database.role_url(url, role)
+
+
 @click.group(cls=_Root)
 def main() -> None:
     """BitHedge Analytics: indexer, transforms, keeper, API and dashboards for BitHedge on Stacks."""

@@ -8,17 +8,7 @@ import threading
 
 import click
 
-from bithedge import database
-from bithedge.settings import Settings
-
-
-def reader_url(s: Settings) -> str:
-    """The database as bithedge_reader on the embedded server; DATABASE_URL as the operator gave it."""
-    try:
-        url = database.database_url(s)
-    except RuntimeError as exc:
-        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
-    return url if s.database_url else database.role_url(url, "bithedge_reader")
+from bithedge.cli import service_db_url
 
 
 @click.group()
@@ -38,7 +28,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     s = settings_or_exit()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: one line per poll otherwise
-    app = create_app(reader_url(s), docs_dir=s.data_dir / "transforms" / "target")
+    app = create_app(service_db_url(s, "bithedge_reader"), docs_dir=s.data_dir / "transforms" / "target")
     server = make_server(host or s.dashboards_host or s.host, s.dashboards_port if port is None else port,
                          app.server, threaded=True)
 

@@ -9,7 +9,8 @@ import time
 
 import click
 
-from bithedge import database, logs
+from bithedge import logs
+from bithedge.cli import service_db_url
 from bithedge.settings import Settings
 
 
@@ -17,15 +18,6 @@ def _settings() -> Settings:
     from bithedge.cli import settings_or_exit
 
     return settings_or_exit()
-
-
-def keeper_url(s: Settings) -> str:
-    """The database as bithedge_keeper: on the embedded server by role; DATABASE_URL as the operator gave it."""
-    try:
-        url = database.database_url(s)
-    except RuntimeError as exc:
-        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
-    return url if s.database_url else database.role_url(url, "bithedge_keeper")
 
 
 async def node_is_devnet(url: str) -> bool:
@@ -72,8 +64,8 @@ def build(s: Settings, *, devnet: bool, dry_run: bool = False):
         return await collect_round(holder["session"], sources, asset, oracle, time.time())
 
     cfg = KeeperConfig(
-        db_url=keeper_url(s), node_url=s.resolved_node_url, deployment=Deployment(s.keeper_deployer or
-                                                                                   Deployment().deployer),
+        db_url=service_db_url(s, "bithedge_keeper"), node_url=s.resolved_node_url,
+        deployment=Deployment(s.keeper_deployer or Deployment().deployer),
         host=s.host, port=s.keeper_port, poll_s=s.keeper_poll_s, policy_source=s.keeper_policy_source,
         settle_lag_blocks=s.keeper_settle_lag_blocks,
         tx=TxConfig(max_in_flight=s.keeper_max_in_flight, fee=s.keeper_fee, max_fee=s.keeper_max_fee,
@@ -136,7 +128,7 @@ def status() -> None:
     import asyncpg
 
     s = _settings()
-    url = keeper_url(s)
+    url = service_db_url(s, "bithedge_keeper")
 
     async def main() -> dict:
         conn = await asyncpg.connect(url)

@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from bithedge import database
+from bithedge.cli import service_db_url
 
 
 @click.group()
@@ -24,11 +25,7 @@ def serve(host: str | None, port: int | None) -> None:
     from notify.worker import serve as run
 
     s = settings_or_exit()
-    try:
-        url = database.database_url(s)
-    except RuntimeError as exc:
-        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
-    url = url if s.database_url else database.role_url(url, "bithedge_notify")
+    url = service_db_url(s, "bithedge_notify")
     cfg = config_from_settings(s, url)
     cfg.host = host or cfg.host
     cfg.port = port if port is not None else cfg.port

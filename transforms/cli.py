@@ -7,7 +7,7 @@ import time
 
 import click
 
-from bithedge import database
+from bithedge.cli import service_db_url
 from bithedge.settings import Settings
 
 
@@ -17,20 +17,11 @@ def _settings() -> Settings:
     return settings_or_exit()
 
 
-def transform_url(s: Settings) -> str:
-    """The database as bithedge_transform: on the embedded server by role; DATABASE_URL as the operator gave it."""
-    try:
-        url = database.database_url(s)
-    except RuntimeError as exc:
-        raise click.ClickException(f"{exc}; run `bithedge db start` (or set DATABASE_URL)") from None
-    return url if s.database_url else database.role_url(url, "bithedge_transform")
-
-
 def _dbt(s: Settings):
     from transforms.runner import Dbt
 
-    return Dbt(transform_url(s), work_dir=s.data_dir / "transforms", deployer=s.transforms_deployer,
-               threads=s.transforms_threads)
+    return Dbt(service_db_url(s, "bithedge_transform"), work_dir=s.data_dir / "transforms",
+               deployer=s.transforms_deployer, threads=s.transforms_threads)
 
 
 def _report(out, url: str | None = None, started: float | None = None) -> None:
@@ -96,7 +87,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     s = _settings()
     cfg = DaemonConfig(
-        url=transform_url(s), work_dir=s.data_dir / "transforms", host=host or s.host,
+        url=service_db_url(s, "bithedge_transform"), work_dir=s.data_dir / "transforms", host=host or s.host,
         port=s.transforms_port if port is None else port, debounce_s=s.transforms_debounce_ms / 1000,
         poll_s=s.transforms_poll_s, retry_max_s=s.transforms_retry_max_s, threads=s.transforms_threads,
         deployer=s.transforms_deployer, node_url=s.resolved_node_url, reconcile_s=s.transforms_reconcile_s,
@@ -115,7 +106,8 @@ def reconcile(wait_s: float) -> None:
 
     s = _settings()
     try:
-        result = asyncio.run(run(transform_url(s), s.resolved_node_url, s.transforms_deployer, wait_s=wait_s))
+        result = asyncio.run(run(service_db_url(s, "bithedge_transform"), s.resolved_node_url,
+                                 s.transforms_deployer, wait_s=wait_s))
     except psycopg.Error as exc:
         raise click.ClickException(f"reconcile not recorded: {exc}") from None
     if result.error:
