@@ -20,6 +20,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bithedge import logs
+from bithedge.ops_http import serve_ops
 from bithedge.protocol.deployment import Deployment
 from keeper.expiries import AnalyticsExpiries, ChainExpiries
 from keeper.keys import Signer
@@ -145,14 +146,8 @@ class Keeper:
 
     # ---- the daemon ----------------------------------------------------------------------------------
     async def start_http(self) -> int:
-        app = web.Application()
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/ready", self._ready)
-        app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.cfg.host, self.cfg.port).start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve_ops(self.cfg.host, self.cfg.port, health=self._health,
+                                                  ready=self._ready, metrics=self._metrics)
         return self.port
 
     async def run(self) -> None:

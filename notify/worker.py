@@ -33,6 +33,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bithedge import logs
+from bithedge.ops_http import serve_ops
 from notify import facts, templates
 from notify.secrets import SecretBox, digest, sign_webhook
 from notify.targets import PublicResolver, TargetError, check_url
@@ -121,14 +122,8 @@ class Worker:
         await self.pool.execute(
             "UPDATE notify.delivery_attempts SET status = 'interrupted', error = 'worker stopped mid-request'"
             " WHERE status = 'started'")
-        app = web.Application()
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/ready", self._ready)
-        app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.cfg.host, self.cfg.port).start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve_ops(self.cfg.host, self.cfg.port, health=self._health,
+                                                  ready=self._ready, metrics=self._metrics)
         self.wake.set()
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._loop())]
         self.log.info("notify_started", port=self.port)

@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bithedge import logs
+from bithedge.ops_http import serve_ops
 from transforms.runner import LEAN, Dbt, Outcome, record_run
 
 RAW_CHANNEL = "bithedge_raw"
@@ -95,15 +96,8 @@ class TransformDaemon:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> int:
-        app = web.Application()
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/ready", self._ready)
-        app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.cfg.host, self.cfg.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve_ops(self.cfg.host, self.cfg.port, health=self._health,
+                                                  ready=self._ready, metrics=self._metrics)
         self.wake.set()  # build once at start-up
         self._wakers = [asyncio.create_task(self._listen()), asyncio.create_task(self._poll())]
         self._builder = asyncio.create_task(self._build_loop())
