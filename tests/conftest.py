@@ -19,6 +19,7 @@ import pytest
 
 from bithedge.embedded_pg import EmbeddedPostgres
 from bithedge.migrate import migrate
+from bithedge.settings import get_settings
 
 # The devnet and observer session fixtures, shared by every folder.
 pytest_plugins = ("tests.support.devnet",)
@@ -27,6 +28,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "stacks"
 TEMPLATE_DB = "bithedge_test_template"
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_per_test() -> Iterator[None]:
+    """Commands cache their settings for the life of a process; in-process CLI tests each pass their own
+    environment, so none may see the settings an earlier test cached."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

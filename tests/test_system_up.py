@@ -85,7 +85,8 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")}
             assert sources.get("observer", 0) > 10 and dead == 0, (sources, dead)
             assert "bithedge_indexer" in writers, writers
-            assert writers <= {"bithedge_indexer", "bithedge_transform", "bithedge_keeper", "bithedge_api"}, writers
+            assert writers <= {"bithedge_indexer", "bithedge_transform", "bithedge_keeper", "bithedge_api",
+                               "bithedge_notify", "bithedge_reader"}, writers
             assert len(recorded) == 1 and len(recorded[0][0]) == 64, recorded  # the devnet's chain, at first start
             assert {"price-submitted", "pool-deposit", "policy-created"} <= names, names
             seen |= descendants(proc.pid)

@@ -62,7 +62,8 @@ async def test_pools_providers_oracle_and_governance_equal_sql(page, built):
     shown = {(r["token"], r["tier"]): (r["assets"], r["locked"], r["free"]) for r in await table_rows(p, "pools-table")}
     assert shown == {(t, tier): (str(a), str(lk), str(f)) for t, tier, a, lk, f in
                      sql(db, "SELECT token, tier, assets, locked, free FROM analytics.pools")}
-    assert await p.locator("#pools-history .main-svg").count() > 0
+    # the history chart is drawn by its own callback, after the table: wait for it rather than race it
+    await p.wait_for_selector("#pools-history .main-svg", state="attached", timeout=30_000)
     top = (await table_rows(p, "providers-table"))[0]
     ((value,),) = sql(db, "SELECT max(value) FROM analytics.providers")
     assert top["value"] == str(value)

@@ -49,7 +49,7 @@ async def test_stress_controls_give_the_formula_payout(page, built, tmp_path):
     want = expected_stress(db, Decimal("-0.45"), Decimal("-0.12"))
     assert shown == want
     assert any(want.values()) or not sql(db, "SELECT 1 FROM analytics.policies WHERE status_onchain = 'active'")
-    assert await p.locator("#stress-chart .main-svg").count() > 0
+    await p.wait_for_selector("#stress-chart .main-svg", state="attached", timeout=30_000)
     assert await p.locator("#pool-risk-table").count() == 1
     await page.screenshot("risk-stressed")
 
