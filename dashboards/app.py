@@ -1,6 +1,7 @@
 """The Dash app: one module per page under ``pages/`` (``register_page``), a shell with the navigation built
 from the page registry, the "as of" stamp under every title, and the block poll that refreshes the pages.
-Plain Flask routes beside it: the CSV export, the risk report and the dbt docs site."""
+Plain Flask routes beside it: the CSV export, the risk report, the dbt docs site and the operations
+endpoints (`/health`, `/ready`, `/metrics`)."""
 
 from __future__ import annotations
 
@@ -67,14 +68,10 @@ def create_app(db_url: str, *, docs_dir: Path | None = None) -> Dash:
         return (state.stamp(new), f"asof asof-{new['status']}",
                 new if state.changed(old, new) else no_update)
 
-    from dashboards import docs, export, report
+    from dashboards import docs, export, ops, report
 
     export.register(app.server)
     report.register(app.server)
     docs.register(app.server)
-
-    @app.server.get("/health")
-    def _health():
-        return {"status": "ok"}
-
+    ops.register(app.server)
     return app

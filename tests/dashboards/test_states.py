@@ -45,6 +45,10 @@ async def test_views_not_built_say_so(page, app, db_url):
     await page.screenshot("views-not-built")
     resp = await p.request.get(page.base + "/export/policies.csv")
     assert resp.status == 503 and "does not exist yet" in await resp.text()
+    resp = await p.request.get(page.base + "/ready")
+    assert resp.status == 503 and (await resp.json())["status"] == "missing"
+    resp = await p.request.get(page.base + "/metrics")
+    assert resp.status == 200 and "bithedge_dashboards_ready 0.0" in await resp.text()
 
 
 async def test_another_deployment_says_so_instead_of_zeros(page, app, db_url, tmp_path):
@@ -77,6 +81,19 @@ async def test_a_new_block_refreshes_the_page_without_reload(page, built):
     await p.wait_for_selector(f"#asof:has-text('as of block {height:,} ·')", timeout=30_000)
     assert await p.evaluate("window.__same_document") is True
     assert await p.inner_text("#asof") != before
+
+
+async def test_ready_and_metrics_follow_the_analytics(page, app, built):
+    p = await page.open("/")
+    resp = await p.request.get(page.base + "/ready")
+    body = await resp.json()
+    ((height,),) = sql(built["db"], "SELECT marts_stacks_height FROM analytics.freshness")
+    assert resp.status == 200 and body["status"] == "ok" and body["height"] == height
+    metrics = await (await p.request.get(page.base + "/metrics")).text()
+    assert "bithedge_dashboards_ready 1.0" in metrics
+    assert f"bithedge_dashboards_marts_stacks_height {float(height)}" in metrics
+    assert 'bithedge_dashboards_responses_total{status="2xx"}' in metrics
+    assert (await p.request.get(page.base + "/health")).status == 200
 
 
 async def test_data_dictionary_is_served(page, built):
