@@ -106,13 +106,14 @@ class Supervisor:
         return db_url
 
     def _banner(self, db_url: str) -> None:
-        lines = ["BitHedge is up.", f"  database   {db_url}"]
+        lines = ["BitHedge is up."]
         # the dashboards are what a person opens: their URL comes first (a stable sort keeps the rest in order)
         for svc in sorted(self.services, key=lambda svc: svc.name != "dashboards"):
             if svc.url:
                 lines.append(f"  {svc.name:<10} {svc.url(self.settings)}")
         if not self.services:
             lines.append("  (no services registered yet: running the database alone)")
+        lines.append(f"  {'database':<10} {db_url}")
         lines.append("Press Ctrl-C to stop.")
         for line in lines:
             self.say("supervisor", line)

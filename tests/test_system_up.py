@@ -70,6 +70,8 @@ def test_up_runs_indexer_devnet_and_simulator_together(tmp_pg_root: Path, tmp_pa
                 assert re.search(rf"started {name} \(pid \d+\)", text), name
             assert "exited with code" not in text, text[-4000:]
             assert re.search(rf"api +http://\S+:{ports['API_PORT']}/docs", text), "no API docs URL in the banner"
+            banner = text[text.index("BitHedge is up."):].splitlines()
+            assert re.search(rf"dashboards +http://\S+:{ports['DASHBOARDS_PORT']}", banner[1]), banner[:3]
             with psycopg.connect(db_url) as conn:
                 # the chain got to the indexer live (observer requests, not backfill), with no dead letters
                 sources = dict(conn.execute(
