@@ -2,16 +2,7 @@
 -- so every quote id the signer ever signed is known and never reused. The transforms read it
 -- (transforms/project/models/api/: analytics.quote_conversion, analytics.pricing_model_performance).
 
-CREATE SCHEMA IF NOT EXISTS api;
-REVOKE ALL ON SCHEMA api FROM PUBLIC;
-
--- The API's own role (migration 0009 makes it too), as 0001 makes roles.
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bithedge_api') THEN
-    CREATE ROLE bithedge_api LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
-  END IF;
-END $$;
+-- The api schema and the bithedge_api role come from 0009.
 
 -- Quote ids are one namespace per registry (contracts/README.md, I-5). This service's ids start at 2^48; lower
 -- ids stay free for other signers (the simulator's locally signed quotes use ids below 2^41).

@@ -1,13 +1,13 @@
 -- notify: users by wallet, sessions, channels, subscriptions, and the delivery outbox (notify/README.md).
 -- The API (bithedge_api) writes the user-facing tables; the worker (bithedge_notify) reads analytics, writes facts,
--- the outbox, the attempt log and in-app notifications. Roles as 0001 creates them: IF NOT EXISTS, no password.
+-- the outbox, the attempt log and in-app notifications. The worker's role as 0001 creates roles (IF NOT EXISTS, no password); bithedge_api comes from 0009.
 
 CREATE SCHEMA IF NOT EXISTS notify;
 
 DO $$
 DECLARE r text;
 BEGIN
-  FOREACH r IN ARRAY ARRAY['bithedge_notify', 'bithedge_api'] LOOP
+  FOREACH r IN ARRAY ARRAY['bithedge_notify'] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', r);
     END IF;
