@@ -10,6 +10,13 @@ context. "first render" is navigation start to the page's main table or chart be
 the action to the DOM showing its result. The SQL floor is the page's (or the callback's) queries run alone,
 warm, through the same Database object. Targets (issue 15): first render <= 1 s, callback p95 <= 200 ms.
 
+``--database-url URL`` skips the replay and build and measures a database already built (e.g. the transforms
+engineers' 1M chain: its admin URL; the app reads it as ``bithedge_reader``). ``--keep DIR`` keeps the embedded
+server's data in DIR and reuses the built database on the next run.
+
+Beside the browser's time, every callback's server time (the POST to ``/_dash-update-component``, by output) is
+recorded, so the gap between the two is Dash's and the browser's share.
+
 Prints figures; asserts nothing.
 """
 
@@ -109,6 +116,40 @@ async def prepare(admin: str, policies: int, per_block: int, seed: int, work: Pa
     return url
 
 
+class ServerTimes:
+    """WSGI middleware: seconds spent serving each Dash callback request, by its output ids."""
+
+    def __init__(self, wsgi) -> None:
+        self.wsgi, self.times, self._lock = wsgi, {}, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/_dash-update-component":
+            return self.wsgi(environ, start_response)
+        import io
+        import json
+
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            output = json.loads(body).get("output", "?")
+        except ValueError:
+            output = "?"
+        t0 = time.perf_counter()
+        out = list(self.wsgi(environ, start_response))
+        with self._lock:
+            self.times.setdefault(output[:60], []).append(time.perf_counter() - t0)
+        return out
+
+    def take(self) -> dict[str, list[float]]:
+        with self._lock:
+            out, self.times = self.times, {}
+        return out
+
+
+def _server_line(times: dict[str, list[float]]) -> str:
+    return "; ".join(f"{k} n={len(v)} p50={statistics.median(v):.3f}" for k, v in sorted(times.items()))
+
+
 def browse(reader: str, runs: int, renders: int) -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
@@ -118,6 +159,8 @@ def browse(reader: str, runs: int, renders: int) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(reader)
+    timing = ServerTimes(app.server.wsgi_app)
+    app.server.wsgi_app = timing
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.port}"
@@ -134,8 +177,10 @@ def browse(reader: str, runs: int, renders: int) -> None:
                 page.wait_for_selector(ready, timeout=120_000)
                 firsts.append(page.evaluate("performance.now()") / 1000)
                 ctx.close()
+            server = timing.take()
             print(f"{path:<12} {statistics.median(firsts):>19.2f} {max(firsts):>7.2f} {sql_time(db, names):>7}",
                   flush=True)
+            print(f"    server: {_server_line(server)}", flush=True)
 
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = ctx.new_page()
@@ -144,6 +189,7 @@ def browse(reader: str, runs: int, renders: int) -> None:
         owners = [r[0] for r in db.rows("SELECT owner FROM analytics.policies GROUP BY owner ORDER BY count(*) DESC "
                                         f"LIMIT {runs}")]
         results = {}
+        timing.take()
 
         def timed(action, done):
             t0 = time.perf_counter()
@@ -160,26 +206,32 @@ def browse(reader: str, runs: int, renders: int) -> None:
 
         f = PolicyFilter(owner=owners[0])
         results["policies filter (owner)"] = (filt, _sql_pair(db, f))
+        servers = {"policies filter (owner)": timing.take()}
         page.fill("#pol-owner", "")
         page.press("#pol-owner", "Enter")
         page.wait_for_function("document.querySelector('#pol-range')?.textContent.startsWith('1–')")
+        timing.take()
         paging = []
         for i in range(1, runs + 1):
             paging.append(timed(lambda: page.click("#pol-next"),
                                 f"document.querySelector('#pol-range')?.textContent.startsWith('{i * 50 + 1:,}–')"))
         results["policies next page"] = (paging, _sql_pair(db, PolicyFilter(), page=runs))
+        servers["policies next page"] = timing.take()
 
         page.goto(base + "/risk")
         page.wait_for_selector("#stress-table")
+        timing.take()
         stress = []
         for i in range(runs):
             v = -10 - i
             stress.append(timed(lambda v=v: (page.fill("#risk-btc", str(v)), page.press("#risk-btc", "Enter")),
                                 f"document.querySelector('#risk-stress h3')?.textContent.includes('BTC {v}.00 %')"))
         results["stress control"] = (stress, float(sql_time(db, ["stress"])))
+        servers["stress control"] = timing.take()
         print(f"{'callback':<26} {'n':>3} {'p50 s':>7} {'p95 s':>7} {'SQL s':>7}")
         for name, (xs, floor) in results.items():
             print(f"{name:<26} {len(xs):>3} {statistics.median(xs):>7.3f} {pct(xs, 0.95):>7.3f} {floor:>7.3f}")
+            print(f"    server: {_server_line(servers[name])}")
         browser.close()
     srv.shutdown()
 
@@ -201,18 +253,39 @@ async def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=15, help="repetitions of each callback")
     ap.add_argument("--renders", type=int, default=3, help="first renders of each page (fresh browser context each)")
+    ap.add_argument("--database-url", help="admin URL of a database already built (no replay, no build)")
+    ap.add_argument("--keep", type=Path, help="keep the embedded server's data here and reuse its built database")
     args = ap.parse_args()
     logs.configure("warning")
-    root = Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
+    if args.database_url:
+        print(f"measuring the built database {args.database_url.rsplit('@', 1)[-1]}", flush=True)
+        await asyncio.to_thread(browse, role_url(args.database_url, "bithedge_reader"), args.runs, args.renders)
+        return
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
+    root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     pg = EmbeddedPostgres(root / "pg")
     admin = pg.start()
     try:
-        url = await prepare(admin, args.policies, args.per_block, args.seed, root)
+        url = _built(admin, args.policies) if args.keep else None
+        url = url or await prepare(admin, args.policies, args.per_block, args.seed, root)
         await asyncio.to_thread(browse, role_url(url, "bithedge_reader"), args.runs, args.renders)
     finally:
         pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _built(admin: str, policies: int) -> str | None:
+    """The kept database of an earlier run when its marts are there."""
+    url = admin.rsplit("/", 1)[0] + f"/bench_dashboards_{policies}"
+    try:
+        with psycopg.connect(url) as conn:
+            (n,) = conn.execute("SELECT count(*) FROM marts.policies").fetchone()
+    except psycopg.Error:
+        return None
+    print(f"reusing the kept database: {n:,} policies in the marts", flush=True)
+    return url
 
 
 if __name__ == "__main__":

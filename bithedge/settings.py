@@ -252,6 +252,19 @@ class Settings(BaseSettings):
     dashboards_host: str | None = Field(
         default=None, description="Interface the dashboards listen on; default: BITHEDGE_HOST (loopback)."
     )
+    dashboards_login: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Login with an API key (or an admin's notify session): auto = required on a non-loopback host.",
+    )
+    dashboards_secret_key: SecretStr | None = Field(
+        default=None, description="Signs the dashboards' session cookie; default: random per start (log in again)."
+    )
+    dashboards_session_ttl_s: int = Field(
+        default=8 * 3600, ge=60, description="A dashboards login lasts at most this long (and no longer than its key)."
+    )
+    dashboards_cookie_secure: bool = Field(
+        default=False, description="Mark the session cookie Secure (set when a TLS proxy fronts the dashboards)."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboards import context, state
+from dashboards import auth, context, state
 from dashboards.db import Database
 from dashboards.ui import STATE
 
@@ -31,13 +31,16 @@ def _title_for(pathname: str) -> str:
     return "Not found"
 
 
-def _shell() -> html.Div:
+def _shell(login: auth.Login) -> html.Div:
     links = [dcc.Link(p["name"], href=p["relative_path"], className="nav-link")
              for p in dash.page_registry.values() if p.get("nav", True)]
+    logout = html.Form(html.Button("Log out", id="logout", type="submit"), action="/logout", method="post",
+                       className="logout") if login.enabled else None
     return html.Div(className="app", children=[
         html.Header(className="topbar", children=[
             html.Div("BitHedge analytics", className="brand"),
             html.Nav([*links, html.A("Data dictionary", href="/docs/", className="nav-link", target="_blank")]),
+            logout,
         ]),
         html.Main(className="content", children=[
             html.Div(className="page-head", children=[html.H1(id="page-title"),
@@ -50,12 +53,17 @@ def _shell() -> html.Div:
     ])
 
 
-def create_app(db_url: str, *, docs_dir: Path | None = None) -> Dash:
+def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False, secret_key: str | None = None,
+               session_ttl_s: int = 8 * 3600, cookie_secure: bool = False) -> Dash:
+    """The app; ``login``: every page needs an API key (``auth``), ``app.login.enabled`` switches it."""
     context.set_context(context.Context(db=Database(db_url), docs_dir=docs_dir))
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
                title="BitHedge analytics", suppress_callback_exceptions=True, serve_locally=True,
                update_title=None)
-    app.layout = _shell
+    # first, so no other route answers before the login guard has looked at the request
+    app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,
+                              cookie_secure=cookie_secure)
+    app.layout = lambda: _shell(app.login)
 
     @app.callback(Output("page-title", "children"), Input("url", "pathname"))
     def _page_title(pathname):

@@ -25,18 +25,26 @@ def serve(host: str | None, port: int | None) -> None:
 
     from bithedge.cli import settings_or_exit
     from dashboards.app import create_app
+    from dashboards.auth import login_required
 
     s = settings_or_exit()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: one line per poll otherwise
-    app = create_app(service_db_url(s, "bithedge_reader"), docs_dir=s.data_dir / "transforms" / "target")
-    server = make_server(host or s.dashboards_host or s.host, s.dashboards_port if port is None else port,
-                         app.server, threaded=True)
+    host = host or s.dashboards_host or s.host
+    try:
+        login = login_required(s.dashboards_login, host)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    secret = s.dashboards_secret_key.get_secret_value() if s.dashboards_secret_key else None
+    app = create_app(service_db_url(s, "bithedge_reader"), docs_dir=s.data_dir / "transforms" / "target",
+                     login=login, secret_key=secret, session_ttl_s=s.dashboards_session_ttl_s,
+                     cookie_secure=s.dashboards_cookie_secure)
+    server = make_server(host, s.dashboards_port if port is None else port, app.server, threaded=True)
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    click.echo(f"dashboards on http://{server.host}:{server.port}/", err=True)
+    click.echo(f"dashboards on http://{server.host}:{server.port}/ (login {'on' if login else 'off'})", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -55,17 +55,6 @@ def _filter(values) -> PolicyFilter:
         "expiry_max": emax, "strike_min": usd_e8(smin), "strike_max": usd_e8(smax), "sort": sort, "dir": direction})
 
 
-@callback(Output("pol-page", "data"), Input("pol-prev", "n_clicks"), Input("pol-next", "n_clicks"),
-          *[Input(f, "value") for f in FILTERS], State("pol-page", "data"), prevent_initial_call=True)
-def turn_page(_prev, _next, *rest):
-    page = rest[-1] or 0
-    if ctx.triggered_id == "pol-next":
-        return page + 1
-    if ctx.triggered_id == "pol-prev":
-        return max(page - 1, 0)
-    return 0  # a new filter or sort starts at the first page
-
-
 FORMATS = {
     "strike": lambda v, r: usd(v), "amount": lambda v, r: token_amount(v, "sBTC"),
     "premium": lambda v, r: token_amount(v, r["token"]), "collateral": lambda v, r: token_amount(v, r["token"]),
@@ -73,10 +62,20 @@ FORMATS = {
 }
 
 
+# One callback for paging, filtering and the refresh: a page turn used to be a chain of two (the page store,
+# then the table), two round trips and two renders for one click.
 @callback(Output("pol-table", "children"), Output("pol-range", "children"), Output("pol-csv", "href"),
-          Input("pol-page", "data"), *[Input(f, "value") for f in FILTERS], Input(STATE, "data"))
-def render(page, *rest):
-    *values, state = rest
+          Output("pol-page", "data"), Input("pol-prev", "n_clicks"), Input("pol-next", "n_clicks"),
+          *[Input(f, "value") for f in FILTERS], Input(STATE, "data"), State("pol-page", "data"))
+def render(_prev, _next, *rest):
+    *values, state, page = rest
+    page = page or 0
+    if ctx.triggered_id == "pol-next":
+        page += 1
+    elif ctx.triggered_id == "pol-prev":
+        page = max(page - 1, 0)
+    elif ctx.triggered_id in FILTERS:
+        page = 0  # a new filter or sort starts at the first page
     flt = _filter(values)
     href = "/export/policies.csv?" + urlencode(flt.as_query())
 
@@ -87,15 +86,15 @@ def render(page, *rest):
         if total == 0:
             return notice("No policy matches these filters." if flt.where()[0] else "No policies yet.", "empty"), \
                 "0 policies"
-        last_page = (total - 1) // PAGE_SIZE
-        p = min(page or 0, last_page)
-        sql, params = flt.page_sql(p)
+        nonlocal page
+        page = min(page, (total - 1) // PAGE_SIZE)
+        sql, params = flt.page_sql(page)
         df = db.frame(sql, **params)
-        shown = f"{p * PAGE_SIZE + 1:,}–{p * PAGE_SIZE + len(df):,} of {integer(total)} policies"
+        shown = f"{page * PAGE_SIZE + 1:,}–{page * PAGE_SIZE + len(df):,} of {integer(total)} policies"
         return table(df, FORMATS, table_id="policies-table",
                      links={"policy_id": lambda r: f"/policies/{r['policy_id']}"}), shown
 
     out = guarded(state, build)
     if isinstance(out, tuple):
-        return out[0], out[1], href
-    return out, "", href
+        return out[0], out[1], href, page
+    return out, "", href, page

@@ -11,6 +11,7 @@ from indexer.ingest import Writer
 from indexer.replay import replay_file
 from tests.conftest import REPO
 from tests.dashboards.conftest import sql
+from tests.dashboards.test_pages import PAGES
 from transforms.runner import Dbt
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -63,10 +64,28 @@ async def test_another_deployment_says_so_instead_of_zeros(page, app, db_url, tm
     dbt = Dbt(role_url(db_url, "bithedge_transform"), work_dir=tmp_path / "dbt", deployer=OTHER_DEPLOYER)
     await asyncio.to_thread(dbt.deploy)
     app.use(role_url(db_url, "bithedge_reader"))
-    p = await page.open("/", ready=".asof-no-events")
-    assert "No BitHedge events" in await p.inner_text("#overview-body")
-    assert await p.locator("#kpi-tvl").count() == 0  # no zeros shown as if they were the protocol's
-    await page.screenshot("wrong-deployment")
+    await every_page_says(page, ".asof-no-events", "No BitHedge events", "wrong-deployment")
+
+
+async def every_page_says(page, ready: str, message: str, shot: str) -> None:
+    """Every page (and a policy's page) shows ``message`` in its body: no number, no chart, no traceback."""
+    for path in (*PAGES, "/policies/1"):
+        p = await page.open(path, ready=ready)
+        body = p.locator("#_pages_content .notice")
+        await body.first.wait_for(timeout=60_000)
+        assert message in await p.inner_text("#_pages_content"), path
+        assert await p.locator("#_pages_content .kpi, #_pages_content .js-plotly-plot, "
+                               "#_pages_content table").count() == 0, path  # no zeros, no empty axes
+        assert "Traceback" not in await p.content()
+        await page.screenshot(f"{shot}-{path.strip('/').replace('/', '-') or 'overview'}")
+
+
+async def test_an_empty_index_every_page_says_so(page, app, db_url, tmp_path):
+    """The views built by dbt over raw tables with nothing indexed (a new deployment before its first block)."""
+    dbt = Dbt(role_url(db_url, "bithedge_transform"), work_dir=tmp_path / "dbt")
+    await asyncio.to_thread(dbt.deploy)
+    app.use(role_url(db_url, "bithedge_reader"))
+    await every_page_says(page, ".asof-empty", "No blocks indexed yet", "empty-index")
 
 
 async def test_a_new_block_refreshes_the_page_without_reload(page, built):
