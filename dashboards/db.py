@@ -79,7 +79,7 @@ class Database:
                           "application_name": "bithedge-dashboards"},
         )
         with self._lock:
-            old, self.engine = self.engine, engine
+            old, self.engine, self.url = self.engine, engine, url
         if old is not None:
             old.dispose()
 

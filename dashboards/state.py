@@ -7,6 +7,11 @@ from dashboards import context
 from dashboards.db import Unavailable
 
 
+#: whether BitHedge events exist, by (database, raw height, marts height): the block poll asks every 2 s and
+#: the answer can change only when a block arrives
+_events_seen: dict[tuple, bool] = {}
+
+
 def read_state() -> dict:
     """``{"status": "ok", "height", "burn", "age_s", "raw_height"}`` or ``{"status": <why not>, "message"}``."""
     db = context.db()
@@ -17,19 +22,27 @@ def read_state() -> dict:
             return {"status": "missing", "message": "The analytics views are not built yet (analytics.freshness "
                                                     "is missing): run `bithedge transforms build`."}
         return {"status": u.kind, "message": str(u)}
+    nothing = {"status": "empty", "message": "No blocks indexed yet: the analytics are empty. Start the "
+                                             "indexer (`bithedge up`) and the views fill as blocks arrive."}
     if not rows:
-        return {"status": "empty", "message": "No blocks indexed yet: the analytics are empty. Start the "
-                                              "indexer (`bithedge up`) and the views fill as blocks arrive."}
+        return nothing
     f = rows[0]._mapping
+    if not f["raw_stacks_height"]:  # built over an empty index: the transforms ran, there was nothing to read
+        return nothing
     if f["marts_stacks_height"] is None:
         return {"status": "empty", "message": "Blocks are indexed but the transforms have not run yet."}
     state = {"status": "ok", "height": int(f["marts_stacks_height"]), "burn": int(f["marts_burn_height"] or 0),
              "raw_height": int(f["raw_stacks_height"] or 0),
              "age_s": None if f["built_age_s"] is None else round(float(f["built_age_s"]))}
-    try:
-        (found,) = db.rows("any_bithedge_events")[0]
-    except Unavailable as u:
-        return {"status": u.kind, "message": str(u)}
+    key = (db.url, state["raw_height"], state["height"])
+    found = _events_seen.get(key)
+    if found is None:
+        try:
+            (found,) = db.rows("any_bithedge_events")[0]
+        except Unavailable as u:
+            return {"status": u.kind, "message": str(u)}
+        _events_seen.clear()  # one height at a time: the answer changes only with the indexed data
+        _events_seen[key] = bool(found)
     if not found:
         return {**state, "status": "no-events",
                 "message": f"No BitHedge events in the {state['raw_height']:,} indexed blocks: this chain is not "
