@@ -72,7 +72,7 @@ def pct(xs, q):
 
 def sql_time(db, names, runs=3) -> str:
     """Median seconds of the named queries run back to back (warm), or which one hit the statement timeout."""
-    from dashboards.db import Unavailable
+    from dashboards.db import QUERIES, Unavailable
     from dashboards.policy_query import PolicyFilter
 
     flt = PolicyFilter()
@@ -82,7 +82,7 @@ def sql_time(db, names, runs=3) -> str:
     for _ in range(runs):
         t0 = time.perf_counter()
         for n in names:
-            q, params = extra.get(n, (n, {}))
+            q, params = extra.get(n, (n, {"policy_id": 1} if ":policy_id" in QUERIES.get(n, "") else {}))
             try:
                 db.frame(q, **params)
             except Unavailable as u:
@@ -150,6 +150,17 @@ def _server_line(times: dict[str, list[float]]) -> str:
     return "; ".join(f"{k} n={len(v)} p50={statistics.median(v):.3f}" for k, v in sorted(times.items()))
 
 
+def query_table(reader: str) -> None:
+    """Every named query of dashboards/queries.sql alone, warm (median of 3): which view costs what."""
+    from dashboards.db import QUERIES, Database
+
+    db = Database(reader)
+    print(f"{'query':<24} {'SQL s':>8}")
+    for name in QUERIES:
+        print(f"{name:<24} {sql_time(db, [name]):>8}", flush=True)
+    db.engine.dispose()
+
+
 def browse(reader: str, runs: int, renders: int) -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
@@ -194,7 +205,11 @@ def browse(reader: str, runs: int, renders: int) -> None:
         def timed(action, done):
             t0 = time.perf_counter()
             action()
-            page.wait_for_function(done, timeout=60_000)
+            try:
+                page.wait_for_function(done, timeout=60_000)
+            except Exception:
+                print(f"    gave up waiting for {done!r}; #pol-range is {page.inner_text('#pol-range')!r}", flush=True)
+                raise
             return time.perf_counter() - t0
 
         filt = []
@@ -209,7 +224,10 @@ def browse(reader: str, runs: int, renders: int) -> None:
         servers = {"policies filter (owner)": timing.take()}
         page.fill("#pol-owner", "")
         page.press("#pol-owner", "Enter")
-        page.wait_for_function("document.querySelector('#pol-range')?.textContent.startsWith('1–')")
+        ((total,),) = db.rows("SELECT count(*) FROM analytics.policies")
+        # the unfiltered first page (not the filtered one still showing): a click racing the clear would be taken
+        # together with it, and a filter change goes back to the first page
+        page.wait_for_function(f"document.querySelector('#pol-range')?.textContent === '1–50 of {total:,} policies'")
         timing.take()
         paging = []
         for i in range(1, runs + 1):
@@ -255,10 +273,13 @@ async def main() -> None:
     ap.add_argument("--renders", type=int, default=3, help="first renders of each page (fresh browser context each)")
     ap.add_argument("--database-url", help="admin URL of a database already built (no replay, no build)")
     ap.add_argument("--keep", type=Path, help="keep the embedded server's data here and reuse its built database")
+    ap.add_argument("--queries", action="store_true", help="also time every named query alone (before the browser)")
     args = ap.parse_args()
     logs.configure("warning")
     if args.database_url:
         print(f"measuring the built database {args.database_url.rsplit('@', 1)[-1]}", flush=True)
+        if args.queries:
+            await asyncio.to_thread(query_table, role_url(args.database_url, "bithedge_reader"))
         await asyncio.to_thread(browse, role_url(args.database_url, "bithedge_reader"), args.runs, args.renders)
         return
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
@@ -269,6 +290,8 @@ async def main() -> None:
     try:
         url = _built(admin, args.policies) if args.keep else None
         url = url or await prepare(admin, args.policies, args.per_block, args.seed, root)
+        if args.queries:
+            await asyncio.to_thread(query_table, role_url(url, "bithedge_reader"))
         await asyncio.to_thread(browse, role_url(url, "bithedge_reader"), args.runs, args.renders)
     finally:
         pg.stop()

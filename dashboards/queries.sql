@@ -21,17 +21,19 @@ SELECT token, sum(assets) AS assets, sum(locked) AS locked, sum(cum_deposits) AS
 FROM analytics.pools GROUP BY token ORDER BY token;
 
 -- name: overview_totals
-SELECT (SELECT tvl_usd_e8 FROM analytics.platform_daily ORDER BY day DESC LIMIT 1) AS tvl_usd_e8,
-       (SELECT coalesce(sum(premium_written_usd_e8), 0) FROM analytics.platform_daily) AS premium_written_usd_e8,
-       (SELECT coalesce(sum(payouts_usd_e8), 0) FROM analytics.platform_daily) AS payouts_usd_e8,
-       (SELECT coalesce(sum(amount), 0) FROM analytics.policies WHERE status_onchain = 'active') AS active_notional_sats,
-       (SELECT coalesce(sum(notional_usd_e8), 0) FROM analytics.exposure_grid) AS active_notional_usd_e8,
-       (SELECT count(*) FROM analytics.policies WHERE status_onchain = 'active') AS active_policies,
-       (SELECT count(*) FROM analytics.policies) AS policies;
+-- one pass over policies (analytics.platform_daily's totals come with overview_daily: that view is the costly one)
+SELECT p.active_notional_sats, p.active_policies, p.policies,
+       (SELECT coalesce(sum(notional_usd_e8), 0) FROM analytics.exposure_grid) AS active_notional_usd_e8
+FROM (SELECT coalesce(sum(amount) FILTER (WHERE status_onchain = 'active'), 0) AS active_notional_sats,
+             count(*) FILTER (WHERE status_onchain = 'active') AS active_policies, count(*) AS policies
+      FROM analytics.policies) AS p;
 
 -- name: overview_daily
+-- every day, and the all-days totals beside each (one read of analytics.platform_daily for the series and the
+-- headline numbers; it used to be read three times)
 SELECT day, new_policies, premium_written_usd_e8, payouts_usd_e8, loss_ratio, open_policies_end, tvl_usd_e8,
-       settled_itm, settled_otm
+       settled_itm, settled_otm,
+       sum(premium_written_usd_e8) OVER () AS premium_written_total, sum(payouts_usd_e8) OVER () AS payouts_total
 FROM analytics.platform_daily ORDER BY day;
 
 -- name: overview_balances

@@ -4,11 +4,11 @@ the keeper's transactions and alerts when its views are there."""
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash import Input, Output, callback, html
 
 from dashboards import context
 from dashboards.db import Unavailable
-from dashboards.ui import integer, kpi, optional_view, page_body, section, table
+from dashboards.ui import STATE, guarded, integer, kpi, optional_view, page_body, section, table
 
 dash.register_page(__name__, path="/operations", name="Operations", order=6)
 
@@ -35,9 +35,15 @@ def _status_cards(ix, tf):
             kpi("kpi-last-run", "Last run", f"{tf['last_run_command'] or '–'}: {tf['last_run_outcome'] or '–'}",
                 tf["last_run_outcome"], "freshness.last_run_*",
                 (tf["last_run_error"] or "")[:300] or f"{float(tf['last_run_duration_s'] or 0):.2f} s"),
-            _quarantine_card(),
+            # its own callback: the count decodes every print (seconds on a long chain); the page does not wait
+            html.Div(id="quarantine-card", children="…"),
         ]
     return html.Div(cards, className="kpis")
+
+
+@callback(Output("quarantine-card", "children"), Input(STATE, "data"))
+def _quarantine(state):
+    return guarded(state, _quarantine_card)
 
 
 def _quarantine_card():

@@ -25,9 +25,13 @@ from dashboards.ui import (
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
 
-def _headlines():
+def _headlines(daily):
     db = context.db()
-    t = db.rows("overview_totals")[0]._mapping
+    t = dict(db.rows("overview_totals")[0]._mapping)
+    last = daily.iloc[-1] if not daily.empty else None
+    t["tvl_usd_e8"] = None if last is None else last["tvl_usd_e8"]
+    t["premium_written_usd_e8"] = 0 if last is None else last["premium_written_total"]
+    t["payouts_usd_e8"] = 0 if last is None else last["payouts_total"]
     tokens = db.frame("overview_tokens")
     loss = (t["payouts_usd_e8"] / t["premium_written_usd_e8"]) if t["premium_written_usd_e8"] else None
     cards = [
@@ -100,7 +104,7 @@ def _policies_figure(df):
 def _body():
     daily = db_frame("overview_daily")
     return [
-        section("Headline", _headlines(), source="analytics.platform_daily, pools, policies, exposure_grid"),
+        section("Headline", _headlines(daily), source="analytics.platform_daily, pools, policies, exposure_grid"),
         section("Treasury, insurance fund, pauses", *_balances(),
                 source="analytics.treasury, insurance_fund, pauses"),
         section("Over time", chart_or_notice(daily, _daily_figure, "overview-daily", "No days of activity yet.", 480),

@@ -39,7 +39,7 @@ layout = html.Div([
         html.A("Download CSV", id="pol-csv", href="/export/policies.csv", className="button"),
         html.Span(f"(the filtered set, sorted as shown, at most {CSV_ROW_CAP:,} rows)", className="note"),
     ]),
-    dcc.Store(id="pol-page", data=0),
+    dcc.Store(id="pol-page", data={}),  # {"page": n, "filter": the query string it belongs to}
     html.Div(id="pol-table", children="Loading…"),
 ])
 
@@ -62,27 +62,46 @@ FORMATS = {
 }
 
 
+#: the filtered count by (database, marts height, filter): a page turn or a re-sort needs no new count, and the
+#: count is the costlier half of a page on a long history
+_counts: dict[tuple, int] = {}
+
+
+def _count(db, flt: PolicyFilter, height) -> int:
+    sql, params = flt.count_sql()
+    key = (db.url, height, sql, repr(sorted(params.items())))
+    if (total := _counts.get(key)) is None:
+        (total,) = db.rows(sql, **params)[0]
+        if len(_counts) > 256:
+            _counts.clear()
+        _counts[key] = total
+    return total
+
+
 # One callback for paging, filtering and the refresh: a page turn used to be a chain of two (the page store,
 # then the table), two round trips and two renders for one click.
 @callback(Output("pol-table", "children"), Output("pol-range", "children"), Output("pol-csv", "href"),
           Output("pol-page", "data"), Input("pol-prev", "n_clicks"), Input("pol-next", "n_clicks"),
           *[Input(f, "value") for f in FILTERS], Input(STATE, "data"), State("pol-page", "data"))
 def render(_prev, _next, *rest):
-    *values, state, page = rest
-    page = page or 0
-    if ctx.triggered_id == "pol-next":
-        page += 1
-    elif ctx.triggered_id == "pol-prev":
-        page = max(page - 1, 0)
-    elif ctx.triggered_id in FILTERS:
-        page = 0  # a new filter or sort starts at the first page
+    *values, state, stored = rest
     flt = _filter(values)
-    href = "/export/policies.csv?" + urlencode(flt.as_query())
+    key = urlencode(flt.as_query())
+    href = "/export/policies.csv?" + key
+    stored = stored if isinstance(stored, dict) else {}
+    page = stored.get("page", 0)
+    # Compare the filter with the one the page number belongs to rather than trusting the trigger: clicking
+    # "next" blurs a text filter, which reports its (unchanged) value in the same request as the click.
+    if stored and stored.get("filter") != key:
+        page = 0  # a new filter or sort starts at the first page
+    elif "pol-next.n_clicks" in ctx.triggered_prop_ids:
+        page += 1
+    elif "pol-prev.n_clicks" in ctx.triggered_prop_ids:
+        page = max(page - 1, 0)
 
     def build():
         db = context.db()
-        sql, params = flt.count_sql()
-        (total,) = db.rows(sql, **params)[0]
+        total = _count(db, flt, state.get("height"))
         if total == 0:
             return notice("No policy matches these filters." if flt.where()[0] else "No policies yet.", "empty"), \
                 "0 policies"
@@ -95,6 +114,7 @@ def render(_prev, _next, *rest):
                      links={"policy_id": lambda r: f"/policies/{r['policy_id']}"}), shown
 
     out = guarded(state, build)
+    stored = {"page": page, "filter": key}
     if isinstance(out, tuple):
-        return out[0], out[1], href, page
-    return out, "", href, page
+        return out[0], out[1], href, stored
+    return out, "", href, stored
