@@ -6,7 +6,6 @@ from __future__ import annotations
 from dashboards import context
 from dashboards.db import Unavailable
 
-
 #: whether BitHedge events exist, by (database, raw height, marts height): the block poll asks every 2 s and
 #: the answer can change only when a block arrives
 _events_seen: dict[tuple, bool] = {}
