@@ -77,7 +77,9 @@ def render_stress(btc, stx, state):
                         chart_or_notice(df, risk_data.stress_figure, "stress-chart", "No pools yet."),
                         source=f"analytics.stress_payout({b}, {s})")]
 
-    return guarded(state, build), "/report/risk.html" + q, "/report/risk.pdf" + q
+    # when the analytics cannot be shown, the body below says why once (not twice)
+    stress = guarded(state, build) if (state or {}).get("status") == "ok" else None
+    return stress, "/report/risk.html" + q, "/report/risk.pdf" + q
 
 
 @callback(Output("risk-body", "children"), Input(STATE, "data"))
