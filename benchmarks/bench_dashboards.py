@@ -12,7 +12,7 @@ warm, through the same Database object. Targets (issue 15): first render <= 1 s,
 
 ``--database-url URL`` skips the replay and build and measures a database already built (e.g. the transforms
 engineers' 1M chain: its admin URL; the app reads it as ``bithedge_reader``). ``--keep DIR`` keeps the embedded
-server's data in DIR and reuses the built database on the next run.
+server's data in DIR (outside the checkout) and reuses the built database on the next run.
 
 Beside the browser's time, every callback's server time (the POST to ``/_dash-update-component``, by output) is
 recorded, so the gap between the two is Dash's and the browser's share.
