@@ -27,11 +27,14 @@ select * from renamed
 {% endmacro %}
 
 {#- The latest oracle price of each asset, as one row (btc, stx), USD×1e8. -#}
+{#- (analytics.oracle_stats.latest_price: the standing price of the latest burn height, i.e. the last submission;
+    read from the mart through its (asset, stacks_block_height, event_index) index, not from every return) -#}
 {% macro latest_prices() %}
     select
-        max(latest_price) filter (where asset = 'BTC') as btc,
-        max(latest_price) filter (where asset = 'STX') as stx
-    from {{ ref('oracle_stats') }}
+        (select price from {{ ref('mart_oracle_prices') }} where asset = 'BTC'
+         order by stacks_block_height desc, event_index desc limit 1) as btc,
+        (select price from {{ ref('mart_oracle_prices') }} where asset = 'STX'
+         order by stacks_block_height desc, event_index desc limit 1) as stx
 {% endmacro %}
 
 {#- The latest row per `partition` of an event-log relation (chain order: Stacks block, then event index). -#}
