@@ -1,26 +1,6 @@
 -- Per pool (token x provider tier), now.
 with latest as (
-    -- each pool's latest state (marts.pool_states: one row per pool per block where it changed), found by a
-    -- skip scan of the (token, tier, stacks_block_height) index: a probe per pool, whatever the history
-    select st.*
-    from (
-        with recursive pools as (
-            (select token, tier from {{ ref('mart_pool_states') }} order by token, tier limit 1)
-            union all
-            select n.token, n.tier
-            from pools as p
-            cross join lateral (
-                select s.token, s.tier from {{ ref('mart_pool_states') }} as s
-                where (s.token, s.tier) > (p.token, p.tier)
-                order by s.token, s.tier limit 1) as n
-        )
-        select * from pools
-    ) as p
-    cross join lateral (
-        select * from {{ ref('mart_pool_states') }} as s
-        where s.token = p.token and s.tier = p.tier
-        order by s.stacks_block_height desc
-        limit 1) as st
+    {{ latest_pool_states() }}
 ),
 
 providers as (
