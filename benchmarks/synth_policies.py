@@ -142,6 +142,7 @@ class Pool:
     shares: int = 0
     locked: int = 0
     pending: int = 0
+    generation: int = 0
     providers: Counter = field(default_factory=Counter)
     expiry_locked: Counter = field(default_factory=Counter)
     open_expiries: Counter = field(default_factory=Counter)  # expiry -> unsettled policies
@@ -233,11 +234,15 @@ class Generator:
             payload=ContractCallPayload(contract, tx.function, tx.args),
         ).serialize()
 
+    def block_hash(self, h: int) -> str:
+        """The index block hash of Stacks block ``h`` (a subclass forks by naming later blocks otherwise)."""
+        return h32("block", h)
+
     def emit_block(self, h: int, txs: list[Tx]) -> None:
         burn = BURN0 + h - 1
         self.write("/new_burn_block", {"burn_block_hash": h32("burn", burn), "burn_block_height": burn,
                                        "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0})
-        ibh = h32("block", h)
+        ibh = self.block_hash(h)
         events, transactions = [], []
         for i, tx in enumerate(txs):
             raw = self.raw_tx(tx)
@@ -253,7 +258,7 @@ class Generator:
                                "contract_event": {"contract_identifier": contract, "topic": "print",
                                                   "raw_value": value}})
         self.stats["events"] += len(events)
-        parent = h32("block", h - 1) if h > 1 else "0x" + "00" * 32
+        parent = self.block_hash(h - 1) if h > 1 else "0x" + "00" * 32
         self.write("/new_block", {
             "block_hash": h32("bh", ibh), "block_height": h, "index_block_hash": ibh,
             "parent_block_hash": h32("bh", parent) if h > 1 else parent, "parent_index_block_hash": parent,
@@ -352,7 +357,7 @@ class Generator:
                                              self.burn, p.price_delay):
                         heights = {"BTC": btc_h or 0, "STX": stx_h or 0, missing: hint}  # the missing one: its proof
                         txs.append(call(self.keeper, "policy-registry", "void-policy", U(p.id), U(heights["BTC"]),
-                                        U(heights["STX"]), events=[self.void(p, missing)]))
+                                        U(heights["STX"]), events=self.void(p, missing)))
                     else:
                         rest.append(p)
                 else:
@@ -395,8 +400,7 @@ class Generator:
         pool.unearned -= p.pool_premium
         pool.assets += p.pool_premium - terms.payout
         self._close(p)
-        if F.starts_new_generation(pool.assets, pool.shares):
-            raise RuntimeError(f"pool {token}/{pool.tier} would be wiped: the generator's pools are too small")
+        out.extend(self.wipe_if_worthless(pool))
         p.status = "settled-itm" if terms.payout > 0 else "settled-otm"
         p.payout, p.fund_cover = terms.payout, cover
         self.stats[p.status] += 1
@@ -411,17 +415,33 @@ class Generator:
                            owner_active=self.owner_active[p.owner], settler=self.keeper, **_t(pool)))
         return out
 
-    def void(self, p: Policy, missing: str):
+    def wipe_if_worthless(self, pool: Pool) -> list:
+        """The vault's generation rule at the end of `release-collateral`: a pool left with more than 1e6 shares
+        per base unit of assets starts a new generation (its shares and pending shares 0, every position and
+        withdrawal request of the old one void) and prints `pool-wiped` before the registry's event."""
+        if not F.starts_new_generation(pool.assets, pool.shares):
+            return []
+        voided = pool.shares
+        pool.shares = pool.pending = 0
+        pool.generation += 1
+        pool.providers.clear()
+        self.requests = [r for r in self.requests if r[0] is not pool]
+        self.stats["wipes"] += 1
+        return [self.ev("vault", "pool-wiped", token=pool.token, tier=pool.tier, voided_shares=voided,
+                        generation=pool.generation, pool_assets=pool.assets)]
+
+    def void(self, p: Policy, missing: str) -> list:
         pool = p.pool
         pool.unearned -= p.pool_premium
         self._close(p)
+        wiped = self.wipe_if_worthless(pool)
         p.status = "voided"
         self.stats["voided"] += 1
-        return self.ev("policy-registry", "policy-voided", policy_id=p.id, owner=p.owner, token=pool.token,
+        return [*wiped, self.ev("policy-registry", "policy-voided", policy_id=p.id, owner=p.owner, token=pool.token,
                        tier=pool.tier, buyer_tier=p.buyer_tier, expiry=p.expiry, premium=p.premium,
                        refund=p.pool_premium, collateral=p.collateral, void_after=p.void_after,
                        missing_asset=missing, expiry_locked=pool.expiry_locked[p.expiry],
-                       owner_active=self.owner_active[p.owner], sender=self.keeper, **_t(pool))
+                       owner_active=self.owner_active[p.owner], sender=self.keeper, **_t(pool))]
 
     def create_policies(self, txs) -> None:
         rng, params = self.rng, self.params
@@ -455,46 +475,55 @@ class Generator:
                                         pool.locked, pool.expiry_locked[expiry], pt["max-exposure-policy-bp"],
                                         pt["max-utilization-bp"], pt["max-exposure-expiry-bp"]) is not None):
                 continue
-            split = F.premium_split(premium, params["fee.protocol-bp"], params["fund.premium-bp"])
-            pid = len(self.policies) + 1
-            delay = params["settle.max-price-delay-blocks"]
-            p = Policy(pid, owner, pool, buyer_tier, strike, amount, expiry, premium, split.pool, terms.collateral,
-                       delay, S.void_after(expiry, delay, params["settle.void-grace-blocks"]))
-            self.policies.append(p)
-            self.due[expiry].append(p)
-            tx: list[tuple[str, str]] = []
-            if split.fee:
-                self.treasury[token] += split.fee
-                self.fees[token] += split.fee
-                tx.append(self.ev("treasury", "fee-collected", token=token, amount=split.fee, policy_id=pid,
-                                  payer=owner, balance=self.treasury[token], fees=self.fees[token]))
-            if split.fund:
-                self.fund[token] += split.fund
-                tx.append(self.ev("insurance-fund", "fund-deposit", token=token, amount=split.fund,
-                                  source="premium", policy_id=pid, depositor=owner, balance=self.fund[token]))
-            pool.unearned += split.pool
-            pool.locked += terms.collateral
-            pool.expiry_locked[expiry] += terms.collateral
-            self.expiry_count[expiry] += 1
-            pool.open_expiries[expiry] += 1
-            self.owner_active[owner] += 1
-            self.active += 1
-            tx.append(self.ev(
-                "policy-registry", "policy-created", policy_id=pid, owner=owner, quote_id=pid, signer=self.signer,
-                token=token, tier=pool.tier, buyer_tier=buyer_tier, strike=strike, amount=amount, expiry=expiry,
-                premium=premium, protocol_fee=split.fee, fund_share=split.fund, pool_premium=split.pool,
-                collateral=terms.collateral, max_payout=terms.max_payout, stress_price=terms.stress_price,
-                coverage_floor=terms.coverage_floor, spot_price=spot, spot_price_height=self.latest["BTC"],
-                quote_spot=spot, issued_at=self.burn, collateral_price=price,
-                collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
-                expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
-                owner_active=self.owner_active[owner], **_t(pool)))
-            # the quote's signature is a placeholder (the generator's quote signer has no key either)
-            signature = clarity.Buffer(hashlib.sha512(f"quote|{pid}".encode()).digest()[:65])
-            txs.append(call(owner, "policy-registry", "create-policy", U(pid), A(token), A(buyer_tier), A(pool.tier),
-                            U(strike), U(amount), U(expiry), U(premium), U(self.burn), U(spot),
-                            U(self.burn + params["quote.max-life-blocks"]), signature, events=tx))
+            self.open_policy(txs, pool, owner, buyer_tier, strike, amount, expiry, premium, terms, spot, price)
             want -= 1
+
+    def open_policy(self, txs, pool: Pool, owner: str, buyer_tier: str, strike: int, amount: int, expiry: int,
+                    premium: int, terms, spot: int, price: int) -> Policy:
+        """`create-policy` of terms the caller checked (bounds, caps, premium): the premium split, the lock and
+        the prints, at the latest prices ``spot`` (BTC) and ``price`` (the collateral's)."""
+        params = self.params
+        token, asset = pool.token, token_asset(pool.token).value
+        split = F.premium_split(premium, params["fee.protocol-bp"], params["fund.premium-bp"])
+        pid = len(self.policies) + 1
+        delay = params["settle.max-price-delay-blocks"]
+        p = Policy(pid, owner, pool, buyer_tier, strike, amount, expiry, premium, split.pool, terms.collateral,
+                   delay, S.void_after(expiry, delay, params["settle.void-grace-blocks"]))
+        self.policies.append(p)
+        self.due[expiry].append(p)
+        tx: list[tuple[str, str]] = []
+        if split.fee:
+            self.treasury[token] += split.fee
+            self.fees[token] += split.fee
+            tx.append(self.ev("treasury", "fee-collected", token=token, amount=split.fee, policy_id=pid,
+                              payer=owner, balance=self.treasury[token], fees=self.fees[token]))
+        if split.fund:
+            self.fund[token] += split.fund
+            tx.append(self.ev("insurance-fund", "fund-deposit", token=token, amount=split.fund,
+                              source="premium", policy_id=pid, depositor=owner, balance=self.fund[token]))
+        pool.unearned += split.pool
+        pool.locked += terms.collateral
+        pool.expiry_locked[expiry] += terms.collateral
+        self.expiry_count[expiry] += 1
+        pool.open_expiries[expiry] += 1
+        self.owner_active[owner] += 1
+        self.active += 1
+        tx.append(self.ev(
+            "policy-registry", "policy-created", policy_id=pid, owner=owner, quote_id=pid, signer=self.signer,
+            token=token, tier=pool.tier, buyer_tier=buyer_tier, strike=strike, amount=amount, expiry=expiry,
+            premium=premium, protocol_fee=split.fee, fund_share=split.fund, pool_premium=split.pool,
+            collateral=terms.collateral, max_payout=terms.max_payout, stress_price=terms.stress_price,
+            coverage_floor=terms.coverage_floor, spot_price=spot, spot_price_height=self.latest["BTC"],
+            quote_spot=spot, issued_at=self.burn, collateral_price=price,
+            collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
+            expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
+            owner_active=self.owner_active[owner], **_t(pool)))
+        # the quote's signature is a placeholder (the generator's quote signer has no key either)
+        signature = clarity.Buffer(hashlib.sha512(f"quote|{pid}".encode()).digest()[:65])
+        txs.append(call(owner, "policy-registry", "create-policy", U(pid), A(token), A(buyer_tier), A(pool.tier),
+                        U(strike), U(amount), U(expiry), U(premium), U(self.burn), U(spot),
+                        U(self.burn + params["quote.max-life-blocks"]), signature, events=tx))
+        return p
 
     def withdrawals(self, txs) -> None:
         rng = self.rng

@@ -27,11 +27,14 @@ select * from renamed
 {% endmacro %}
 
 {#- The latest oracle price of each asset, as one row (btc, stx), USD×1e8. -#}
+{#- (analytics.oracle_stats.latest_price: the standing price of the latest burn height, i.e. the last submission;
+    read from the mart through its (asset, stacks_block_height, event_index) index, not from every return) -#}
 {% macro latest_prices() %}
     select
-        max(latest_price) filter (where asset = 'BTC') as btc,
-        max(latest_price) filter (where asset = 'STX') as stx
-    from {{ ref('oracle_stats') }}
+        (select price from {{ ref('mart_oracle_prices') }} where asset = 'BTC'
+         order by stacks_block_height desc, event_index desc limit 1) as btc,
+        (select price from {{ ref('mart_oracle_prices') }} where asset = 'STX'
+         order by stacks_block_height desc, event_index desc limit 1) as stx
 {% endmacro %}
 
 {#- The latest row per `partition` of an event-log relation (chain order: Stacks block, then event index). -#}
@@ -39,4 +42,28 @@ select * from renamed
     select distinct on ({{ partition }}) {{ partition }}, {{ columns }}
     from {{ relation }}
     order by {{ partition }}, stacks_block_height desc, event_index desc
+{%- endmacro %}
+
+{#- Each pool's latest row of marts.pool_states (its state now), found by a skip scan of the (token, tier,
+    stacks_block_height) index: a probe per pool, whatever the length of the history. -#}
+{% macro latest_pool_states() -%}
+    select st.*
+    from (
+        with recursive pools as (
+            (select token, tier from {{ ref('mart_pool_states') }} order by token, tier limit 1)
+            union all
+            select n.token, n.tier
+            from pools as p
+            cross join lateral (
+                select s.token, s.tier from {{ ref('mart_pool_states') }} as s
+                where (s.token, s.tier) > (p.token, p.tier)
+                order by s.token, s.tier limit 1) as n
+        )
+        select * from pools
+    ) as p
+    cross join lateral (
+        select * from {{ ref('mart_pool_states') }} as s
+        where s.token = p.token and s.tier = p.tier
+        order by s.stacks_block_height desc
+        limit 1) as st
 {%- endmacro %}

@@ -36,7 +36,7 @@ select
     last_run.finished_at as last_run_at,
     last_run.error as last_run_error,
     last_success.at as last_success_at,
-    (select count(*) from {{ ref('print_quarantine') }}) as quarantined_events
+    (select count(*) from {{ ref('mart_print_quarantine') }}) as quarantined_events
 from tip
 cross join marts
 cross join last_success

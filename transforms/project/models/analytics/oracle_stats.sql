@@ -4,7 +4,14 @@ with returns as (
     select * from {{ ref('int_oracle_returns') }}
 ),
 
-tip as (select * from {{ ref('stg_chain_tip') }})
+tip as (select * from {{ ref('stg_chain_tip') }}),
+
+latest as (
+    -- once per asset (a lateral per return row recomputed the returns' window over the whole history each time)
+    select distinct on (asset) asset, price, burn_height
+    from returns
+    order by asset, burn_height desc
+)
 
 select
     r.asset,
@@ -19,7 +26,5 @@ select
     {%- endfor %}
 from returns as r
 cross join tip
-join lateral (
-    select price, burn_height from returns as x where x.asset = r.asset order by burn_height desc limit 1
-) as latest on true
+join latest using (asset)
 group by r.asset, latest.price, latest.burn_height, tip.burn_height

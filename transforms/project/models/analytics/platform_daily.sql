@@ -11,14 +11,20 @@ day_end as (
     group by d.day
 ),
 
+burn_first as (
+    -- each burn height's first Stacks block (a settlement's day is that block's), joined once by hash
+    select distinct on (burn_height) burn_height, block_at
+    from {{ ref('mart_chain_blocks') }}
+    order by burn_height, stacks_height
+),
+
 policies as (
     select p.*, date_trunc('day', p.created_at)::date as created_day,
            date_trunc('day', sb.block_at)::date as settled_day,
            {{ usd_e8('p.premium', 'p.token', 'p.collateral_price_at_creation') }} as premium_usd_e8,
            {{ usd_e8('coalesce(p.payout, 0)', 'p.token', 'coalesce(p.settlement_collateral_price, 0)') }} as payout_usd_e8
     from {{ ref('policies') }} as p
-    left join {{ ref('mart_chain_blocks') }} as sb on sb.burn_height = p.settled_burn_height
-        and sb.stacks_height = (select min(stacks_height) from {{ ref('mart_chain_blocks') }} where burn_height = p.settled_burn_height)
+    left join burn_first as sb on sb.burn_height = p.settled_burn_height
 ),
 
 written as (
@@ -66,10 +72,13 @@ tvl as (
     select e.day, sum(
         {{ usd_e8('pool.pool_assets', 'pool.token', 'px.price') }}) as tvl_usd_e8
     from day_end as e
+    cross join (select distinct token, tier from {{ ref('mart_pool_states') }}) as pools
     cross join lateral (
-        select distinct on (token, tier) token, tier, pool_assets
-        from {{ ref('mart_pool_history') }} where stacks_block_height <= e.stacks_height
-        order by token, tier, stacks_block_height desc, event_index desc
+        -- the pool's state at the day's end: one probe of the (token, tier, stacks_block_height) index
+        select s.token, s.assets as pool_assets
+        from {{ ref('mart_pool_states') }} as s
+        where s.token = pools.token and s.tier = pools.tier and s.stacks_block_height <= e.stacks_height
+        order by s.stacks_block_height desc limit 1
     ) as pool
     cross join lateral (
         select price from {{ ref('mart_oracle_prices') }}

@@ -50,11 +50,9 @@ flows as (
 ),
 
 pool_now as (
-    -- a wipe's own event carries no share total: the new generation starts with none
-    select distinct on (token, tier) token, tier, pool_assets,
-           case when event_name = 'pool-wiped' then 0 else pool_shares end as pool_shares
-    from {{ ref('mart_pool_history') }}
-    order by token, tier, stacks_block_height desc, event_index desc
+    -- each pool now (marts.pool_states: a wipe leaves no shares, the new generation starts with none)
+    select token, tier, assets as pool_assets, shares as pool_shares
+    from ({{ latest_pool_states() }}) as latest
 ),
 
 positions as (
