@@ -10,7 +10,7 @@ from api.listing import View, present
 from api.pagination import PageQuery
 from api.routing import Ctx, PathModel, RouteTable
 from api.types import Page, StacksPrincipal
-from api.views import row_model
+from api.views import Encoded, row_model
 
 routes = RouteTable("policies", "Policies and their expiries")
 
@@ -79,13 +79,12 @@ async def list_policies(ctx: Ctx, *, query: PolicyQuery) -> Page[Policy]:
 @routes.get("/v1/policies/{policy_id}", cache="max-age=2", errors=(404,))
 async def get_policy(ctx: Ctx, *, path: PolicyPath) -> PolicyDetail:
     """One policy with its lifecycle."""
-    policy = await POLICIES.one(ctx.db, [("policy_id = {}", path.policy_id)], "policy")
     by_policy = [("policy_id = {}", path.policy_id)]
-    return PolicyDetail(
-        policy=policy,
-        pool_events=await POOL_EVENTS.all(ctx.db, by_policy, order="stacks_block_height, event_index"),
-        treasury_events=await TREASURY_EVENTS.all(ctx.db, by_policy, order="stacks_height, txid"),
-        fund_events=await FUND_EVENTS.all(ctx.db, by_policy, order="stacks_height, txid"))
+    return Encoded({  # PolicyDetail's fields, in its order
+        "policy": await POLICIES.one_encoded(ctx.db, by_policy, "policy"),
+        "pool_events": await POOL_EVENTS.all_encoded(ctx.db, by_policy, order="stacks_block_height, event_index"),
+        "treasury_events": await TREASURY_EVENTS.all_encoded(ctx.db, by_policy, order="stacks_height, txid"),
+        "fund_events": await FUND_EVENTS.all_encoded(ctx.db, by_policy, order="stacks_height, txid")})
 
 
 @routes.get("/v1/expiries", cache="max-age=2")
