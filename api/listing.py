@@ -88,12 +88,5 @@ class View:
         """Every row (small views: pools, tiers, parameters), in ``order`` (a constant of the code)."""
         return [self.model(**dict(r)) for r in await self._rows(db, filters, order)]
 
-    async def all_encoded(self, db: asyncpg.Pool, filters: Sequence[Filter] = (), *, order: str) -> list[dict]:
-        """``all`` as JSON values (``api.views.encode_row``), to compose into an ``Encoded`` answer."""
-        return [encode_row(self.model, r) for r in await self._rows(db, filters, order)]
-
     async def one(self, db: asyncpg.Pool, filters: Sequence[Filter], what: str) -> BaseModel:
         return self.model(**dict(await self._row(db, filters, what)))
-
-    async def one_encoded(self, db: asyncpg.Pool, filters: Sequence[Filter], what: str) -> dict:
-        return encode_row(self.model, await self._row(db, filters, what))

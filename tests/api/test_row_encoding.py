@@ -53,6 +53,9 @@ async def test_a_policy_page_and_a_policy_answer_as_the_models_say(reader) -> No
     parsed = TypeAdapter(Page[Policy]).validate_json(await page.read())
     assert len(parsed.items) == 7 and parsed.next_cursor
     one = await reader.get(f"/v1/policies/{parsed.items[0].policy_id}")
-    detail = PolicyDetail.model_validate_json(await one.read())
+    body = await one.read()
+    detail = PolicyDetail.model_validate_json(body)
     assert detail.policy == parsed.items[0] and detail.pool_events
+    assert body == detail.model_dump_json().encode()  # the model's own serialisation, byte for byte
+    assert (await page.read()) == parsed.model_dump_json().encode()
     assert (await reader.get(f"/v1/policies?limit=7&cursor={parsed.next_cursor}")).status == 200
