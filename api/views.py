@@ -22,6 +22,9 @@ from transforms.interface import views as interface
 
 
 def _plain(d: Decimal) -> str:
+    s = str(d)
+    if "." not in s and "E" not in s and s != "-0":  # a whole number as PostgreSQL sends most amounts: str is the answer
+        return s
     return str(int(d)) if d == d.to_integral_value() else format(d, "f")
 
 
