@@ -226,8 +226,11 @@ async def call(route: Route, request: web.Request, principal: Any) -> web.Stream
         key = request.path_qs
         if (hit := cache.get(key)) is not None:
             return _answer(request, 200, *hit)
+        lock = cache.filling(key)
+        if lock.locked() and (old := cache.stale(key)) is not None:
+            return _answer(request, 200, *old)  # another request is recomputing it (api.cache)
         try:
-            async with cache.filling(key):
+            async with lock:
                 if (hit := cache.get(key)) is not None:
                     return _answer(request, 200, *hit)
                 return await _call(route, request, principal, cache)
