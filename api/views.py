@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -49,7 +49,9 @@ def column_type(data_type: str, unit: str) -> Any:
 
 class ViewRow(BaseModel):
     model_config = ConfigDict(frozen=True)
-    #: (field, converter to its JSON value) for ``encode_row``; set by ``row_model``
+    #: the fields in order, and (field, converter to its JSON value) of those not already JSON values, for
+    #: ``encode_row``; set by ``row_model``
+    __row_fields__: ClassVar[tuple[str, ...]] = ()
     __row_encoders__: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]] = ()
 
 
@@ -57,11 +59,11 @@ _DATETIME = TypeAdapter(datetime)
 
 
 def _iso(v: datetime) -> str:
-    return _DATETIME.dump_python(v, mode="json")  # pydantic's own format ("…Z"), so both paths agree
-
-
-def _same(v: Any) -> Any:
-    return v
+    """pydantic's format of a datetime (UTC as ``…Z``, microseconds only when there are any), so both paths
+    agree; PostgreSQL's timestamptz arrive in UTC, anything else goes through pydantic itself."""
+    if v.tzinfo is UTC:
+        return v.replace(tzinfo=None).isoformat() + "Z"
+    return _DATETIME.dump_python(v, mode="json")
 
 
 #: data type -> converter to the JSON value pydantic's serialisation of ``column_type`` gives
@@ -82,7 +84,13 @@ def encode_row(model: type[ViewRow], row: Mapping[str, Any]) -> dict[str, Any]:
     Rows come from the view the model describes (the database already typed them), so validating them again
     costs without checking anything a client sent; the hot reads (a page of policies, a policy's lifecycle)
     spent most of their CPU there. tests/api/test_row_encoding.py holds both paths byte for byte equal."""
-    return {name: (None if (v := row[name]) is None else conv(v)) for name, conv in model.__row_encoders__}
+    d = dict(row)
+    if tuple(d) != model.__row_fields__:  # a whole view row (more columns, or another order): the model's
+        d = {n: d[n] for n in model.__row_fields__}
+    for name, conv in model.__row_encoders__:
+        if (v := d[name]) is not None:
+            d[name] = conv(v)
+    return d
 
 
 class Encoded:
@@ -119,7 +127,9 @@ def row_model(view: str, name: str, *, only: tuple[str, ...] | None = None, drop
         fields[n] = (column_type(data_type, unit) | None, Field(description=described))
     model = create_model(name, __base__=ViewRow, __doc__=doc or spec["description"], **fields)
     model.__module__ = __name__
-    model.__row_encoders__ = tuple((n, _TO_JSON.get(columns[n][1], _same)) for n in names if n not in drop)
+    model.__row_fields__ = tuple(n for n in names if n not in drop)
+    model.__row_encoders__ = tuple((n, _TO_JSON[columns[n][1]]) for n in model.__row_fields__
+                                   if columns[n][1] in _TO_JSON)
     return model
 
 
