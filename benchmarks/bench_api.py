@@ -178,7 +178,8 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
     targets = Targets(ids, owners, args.mix)
     await explain(url, ids[len(ids) // 2], owners[0])
     # the same release as the API's pool (no reset round trip), so the floor is what asyncpg can do at best
-    pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10, reset=release)
+    pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10, reset=release,
+                                     server_settings={"jit": "off"})
 
     async def floor_one(i: int) -> None:
         kind, arg = targets.pick(i)
@@ -206,8 +207,8 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
         return kind
 
     try:
-        await open_loop(50, 1, api_one)  # warm both
-        await open_loop(50, 1, floor_one)
+        await open_loop(200, 2, api_one)  # warm both: every connection has prepared every statement
+        await open_loop(200, 2, floor_one)
         print(f"  ({len(ids)} policies, {len(owners)} owners; {args.seconds:g}s per rate)")
         floor = await sweep("floor", args.rates, args.seconds, floor_one, None)
         api = await sweep("api", args.rates, args.seconds, api_one, lambda: _proc_cpu(api_pid))
