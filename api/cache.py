@@ -5,6 +5,10 @@ hub turns into ``invalidate()``), and a route's ``Cache-Control: max-age`` alrea
 answer that long; so an answer is served again from here for at most that long and never across a build. Only
 routes declared with ``cache=`` are kept, and those answer the same to every caller (auth and rate limits run
 before the cache).
+
+When an answer's ``max-age`` is over, the first request recomputes it and the requests meanwhile get the
+previous answer (for at most ``STALE_S`` more), instead of all waiting on a slow view (``analytics.pools``
+took seconds at 100k policies): it is still the answer of the current build, since a build clears the cache.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import asyncio
 import time
 
 MAX_ENTRIES = 4096
+#: how long past its max-age an answer may stand in while one request recomputes it
+STALE_S = 30.0
 
 
 def max_age(cache_control: str | None) -> float:
@@ -42,10 +48,18 @@ class ResponseCache:
             del self._filling[key]
 
     def get(self, key: str) -> tuple[bytes, dict[str, str]] | None:
+        """The answer while its max-age lasts."""
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2]
+
+    def stale(self, key: str) -> tuple[bytes, dict[str, str]] | None:
+        """The answer up to ``STALE_S`` past its max-age (while another request recomputes it)."""
         hit = self._entries.get(key)
         if hit is None:
             return None
-        if hit[0] < time.monotonic():
+        if hit[0] + STALE_S < time.monotonic():
             del self._entries[key]
             return None
         return hit[1], hit[2]

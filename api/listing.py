@@ -17,8 +17,7 @@ from pydantic import BaseModel
 
 from api import pagination
 from api.problems import not_found
-from api.types import Page
-from api.views import select_list
+from api.views import Encoded, encode_row, select_list
 
 #: a keyset column: its name and the SQL type its cursor value is cast to (the cursor carries text or integers)
 Key = tuple[str, Literal["bigint", "text", "date"]]
@@ -45,7 +44,8 @@ class View:
         return out
 
     async def page(self, db: asyncpg.Pool, query: pagination.PageQuery, filters: Sequence[Filter] = (), *,
-                   ordering: str, descending: bool = False) -> Page:
+                   ordering: str, descending: bool = False) -> Encoded:
+        """One keyset page, as the JSON of ``Page[model]``."""
         keys = self.orderings[ordering]
         name = f"{ordering}.{'desc' if descending else 'asc'}"
         after = pagination.decode(query.cursor, name, [int if cast == "bigint" else str for _, cast in keys])
@@ -66,21 +66,27 @@ class View:
         rows = await db.fetch(sql, *params)
         items, cursor = pagination.page(rows, query.limit, name,
                                         lambda r: [r[c] if cast == "bigint" else str(r[c]) for c, cast in keys])
-        return Page[self.model](items=[self.model(**dict(r)) for r in items], next_cursor=cursor)
+        return Encoded({"items": [encode_row(self.model, r) for r in items], "next_cursor": cursor})
 
-    async def all(self, db: asyncpg.Pool, filters: Sequence[Filter] = (), *, order: str) -> list[BaseModel]:
-        """Every row (small views: pools, tiers, parameters), in ``order`` (a constant of the code)."""
+    async def _rows(self, db: asyncpg.Pool, filters: Sequence[Filter], order: str) -> list[asyncpg.Record]:
         params: list[Any] = []
         where = self._where(filters, params)
         sql = (f"SELECT {select_list(self.model)} FROM {self.relation}"
                + (f" WHERE {' AND '.join(where)}" if where else "") + f" ORDER BY {order}")
-        return [self.model(**dict(r)) for r in await db.fetch(sql, *params)]
+        return await db.fetch(sql, *params)
 
-    async def one(self, db: asyncpg.Pool, filters: Sequence[Filter], what: str) -> BaseModel:
+    async def _row(self, db: asyncpg.Pool, filters: Sequence[Filter], what: str) -> asyncpg.Record:
         params: list[Any] = []
         where = self._where(filters, params)
         row = await db.fetchrow(f"SELECT {select_list(self.model)} FROM {self.relation} WHERE {' AND '.join(where)}",
                                 *params)
         if row is None:
             raise not_found(what)
-        return self.model(**dict(row))
+        return row
+
+    async def all(self, db: asyncpg.Pool, filters: Sequence[Filter] = (), *, order: str) -> list[BaseModel]:
+        """Every row (small views: pools, tiers, parameters), in ``order`` (a constant of the code)."""
+        return [self.model(**dict(r)) for r in await self._rows(db, filters, order)]
+
+    async def one(self, db: asyncpg.Pool, filters: Sequence[Filter], what: str) -> BaseModel:
+        return self.model(**dict(await self._row(db, filters, what)))

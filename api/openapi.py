@@ -98,6 +98,9 @@ def build_document(tables: list[RouteTable], *, anonymous_reads: bool) -> dict[s
     inlined: set[str] = set()  # query and path models become parameters, not components
 
     def inline(tp: type[BaseModel]) -> dict[str, Any]:
+        """The schema of a query or path model, to spread into parameters. Read, never removed here: the same
+        model may serve several routes (or be a body elsewhere); ``_unreferenced`` drops it at the end only
+        if nothing in the document still points at it."""
         ref = by_key[(tp, "validation")]
         if "$ref" not in ref:
             return ref
@@ -126,7 +129,7 @@ def build_document(tables: list[RouteTable], *, anonymous_reads: bool) -> dict[s
                                                                  else [])
             op["x-scope"] = r.scope
         paths.setdefault(r.path, {})[r.method.lower()] = op
-    for name in inlined:
+    for name in _unreferenced(inlined, paths, components):
         del components[name]
     return {
         "openapi": "3.1.0",
@@ -136,3 +139,31 @@ def build_document(tables: list[RouteTable], *, anonymous_reads: bool) -> dict[s
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }
+
+
+def _refs(node: Any, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF.format(model="")):
+            out.add(ref.rsplit("/", 1)[1])
+        for v in node.values():
+            _refs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _refs(v, out)
+    return out
+
+
+def _unreferenced(inlined: set[str], paths: dict[str, Any], components: dict[str, Any]) -> set[str]:
+    """The inlined models nothing points at any more: not an operation (a body, a response, a parameter's
+    schema) nor any component that is kept. A model kept as a component keeps what it references."""
+    candidates = set(inlined)
+    while True:
+        kept = {n: s for n, s in components.items() if n not in candidates}
+        used = _refs(paths, set())
+        for schema in kept.values():
+            _refs(schema, used)
+        still = candidates & used
+        if not still:
+            return candidates
+        candidates -= still

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from api.cache import max_age
 from api.problems import Problem
+from api.views import Encoded
 
 Scope = Literal["read", "quote", "admin"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -225,8 +226,11 @@ async def call(route: Route, request: web.Request, principal: Any) -> web.Stream
         key = request.path_qs
         if (hit := cache.get(key)) is not None:
             return _answer(request, 200, *hit)
+        lock = cache.filling(key)
+        if lock.locked() and (old := cache.stale(key)) is not None:
+            return _answer(request, 200, *old)  # another request is recomputing it (api.cache)
         try:
-            async with cache.filling(key):
+            async with lock:
                 if (hit := cache.get(key)) is not None:
                     return _answer(request, 200, *hit)
                 return await _call(route, request, principal, cache)
@@ -256,10 +260,13 @@ async def _call(route: Route, request: web.Request, principal: Any, cache: Any) 
     result = await route.handler(ctx, **kwargs)
     if route.raw is not None:
         return result
-    adapter = route.adapter
-    if not isinstance(result, route.response if isinstance(route.response, type) else object):
-        result = adapter.validate_python(result)
-    body = adapter.dump_json(result)
+    if isinstance(result, Encoded):  # rows of the declared model, already its JSON values (api.views)
+        body = result.json()
+    else:
+        adapter = route.adapter
+        if not isinstance(result, route.response if isinstance(route.response, type) else object):
+            result = adapter.validate_python(result)
+        body = adapter.dump_json(result)
     headers = {"Content-Type": "application/json", **ctx.headers}
     if route.method == "GET" and ctx.status == 200 and route.documented:
         headers["ETag"] = etag_of(body)

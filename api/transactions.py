@@ -21,9 +21,9 @@ from pydantic import AfterValidator, BaseModel, Field
 from api.problems import Problem
 from api.quotes import Refused, StandardAddress, TierName, positive_uint
 from api.routing import BodyModel, Ctx, RouteTable
-from api.types import MicroStx, Sats, TokenAmount
+from api.types import MicroStx, Sats, StacksPrincipal, TokenAmount
 from bithedge.protocol.deployment import SBTC_TOKEN, Deployment
-from bithedge.protocol.errors import RegistryError, VaultError
+from bithedge.protocol.errors import GovernanceError, RegistryError, TreasuryError, VaultError
 from bithedge.protocol.formulas import value_of_shares
 from bithedge.protocol.units import Token
 from stacks import clarity
@@ -76,6 +76,15 @@ class Action(StrEnum):
     EXECUTE_WITHDRAWAL = "execute-withdrawal"
     FUND_DEPOSIT = "fund-deposit"
     VOTE = "vote"
+    PROPOSE_PARAM = "propose-param"
+    PROPOSE_TIER_FIELD = "propose-tier-field"
+    PROPOSE_PAUSE = "propose-pause"
+    PROPOSE_DISBURSE = "propose-disburse"
+    EXECUTE_PROPOSAL = "execute-proposal"
+    CANCEL_PROPOSAL = "cancel-proposal"
+
+
+PROPOSE = (Action.PROPOSE_PARAM, Action.PROPOSE_TIER_FIELD, Action.PROPOSE_PAUSE, Action.PROPOSE_DISBURSE)
 
 
 class TxOptions(BodyModel):
@@ -122,9 +131,39 @@ class FundDepositBody(SenderBody):
     amount: Positive = Field(description="Deposit into the insurance fund, token base units.")
 
 
-class VoteBody(SenderBody):
+class ProposalBody(SenderBody):
     proposal_id: Annotated[int, Field(gt=0, lt=2**127)]
+
+
+class VoteBody(ProposalBody):
     support: bool
+
+
+Uint128 = Annotated[int, Field(ge=0, lt=2**128)]
+
+
+class ProposeParamBody(SenderBody):
+    key: str = Field(pattern=r"^[a-z0-9.-]{1,40}$", description="Parameter key (contracts/README.md, Parameters).")
+    value: Uint128 = Field(description="New value, in the parameter's unit.")
+
+
+class ProposeTierFieldBody(SenderBody):
+    tier_kind: Literal["buyer", "provider"]
+    tier: TierName
+    field: Literal["collateral-ratio-bp", "premium-adjustment-bp", "max-utilization-bp", "max-exposure-policy-bp",
+                   "max-exposure-expiry-bp", "active"]
+    value: Uint128 = Field(description="New value (bp; `active`: 1 or 0).")
+
+
+class ProposePauseBody(SenderBody):
+    pause_action: Literal["create-policy", "deposit", "proposals"] = Field(description="The pausable action.")
+    paused: bool = Field(description="true: pause it; false: unpause it.")
+
+
+class ProposeDisburseBody(SenderBody):
+    token: Token
+    amount: Positive = Field(description="Treasury payment, token base units.")
+    recipient: StacksPrincipal = Field(description="Who the treasury pays when the proposal is executed.")
 
 
 class StxPostConditionJson(BaseModel):
@@ -181,6 +220,9 @@ BODIES: dict[Action, type[TxOptions]] = {
     Action.CREATE_POLICY: CreatePolicyBody, Action.DEPOSIT: DepositBody, Action.WITHDRAW: WithdrawBody,
     Action.REQUEST_WITHDRAWAL: SharesBody, Action.CANCEL_WITHDRAWAL: PoolBody,
     Action.EXECUTE_WITHDRAWAL: ExecuteWithdrawalBody, Action.FUND_DEPOSIT: FundDepositBody, Action.VOTE: VoteBody,
+    Action.PROPOSE_PARAM: ProposeParamBody, Action.PROPOSE_TIER_FIELD: ProposeTierFieldBody,
+    Action.PROPOSE_PAUSE: ProposePauseBody, Action.PROPOSE_DISBURSE: ProposeDisburseBody,
+    Action.EXECUTE_PROPOSAL: ProposalBody, Action.CANCEL_PROPOSAL: ProposalBody,
 }
 
 
@@ -256,9 +298,8 @@ async def plan(action: Action, body: TxOptions, ctx: Context, conn: Any) -> Call
         assert isinstance(body, FundDepositBody)
         return Call(body.sender, d.insurance_fund, "deposit", [A(body.token.value), U(body.amount)],
                     [(body.sender, body.token.value, FungibleConditionCode.EQ, body.amount)])
-    if action == Action.VOTE:
-        assert isinstance(body, VoteBody)
-        return Call(body.sender, d.governance, "vote", [U(body.proposal_id), clarity.Bool(body.support)], [])
+    if action in PROPOSE or isinstance(body, ProposalBody):
+        return await _governance(action, body, ctx)
     assert isinstance(body, PoolBody)
     if action == Action.REQUEST_WITHDRAWAL:
         assert isinstance(body, SharesBody)
@@ -290,6 +331,121 @@ async def plan(action: Action, body: TxOptions, ctx: Context, conn: Any) -> Call
     least = body.min_amount if body.min_amount is not None else value_of_shares(shares, pool["assets"], pool["shares"])
     moves = [(d.vault, body.token.value, FungibleConditionCode.GE, least)] if least > 0 else []
     return Call(body.sender, d.vault, fn, args, moves)
+
+
+# ---- governance ------------------------------------------------------------------------------------------------
+def _gov(code: GovernanceError | TreasuryError) -> str:
+    return f"u{int(code)}"
+
+
+#: a proposal's state (`get-proposal-state`) -> why `execute` would fail in it
+_NOT_EXECUTABLE = {
+    "pending": (GovernanceError.VOTING_OPEN, "voting has not closed yet"),
+    "active": (GovernanceError.VOTING_OPEN, "voting has not closed yet"),
+    "defeated": (GovernanceError.NOT_PASSED, "it did not pass"),
+    "queued": (GovernanceError.TIMELOCK, "it is in its timelock"),
+    "superseded": (GovernanceError.SUPERSEDED, "a newer proposal for the same target was executed"),
+    "expired": (GovernanceError.EXPIRED, "its execution grace is over"),
+    "executed": (GovernanceError.NOT_ACTIVE, "it was executed"),
+    "cancelled": (GovernanceError.NOT_ACTIVE, "it was cancelled"),
+}
+#: a proposal's state -> why `vote` would fail in it
+_NOT_VOTABLE = {
+    "pending": (GovernanceError.VOTING_NOT_OPEN, "voting opens after its snapshot block"),
+    "executed": (GovernanceError.NOT_ACTIVE, "it was executed"),
+    "cancelled": (GovernanceError.NOT_ACTIVE, "it was cancelled"),
+}
+
+
+async def _proposal(ctx: Context, proposal_id: int) -> tuple[dict, str]:
+    gov = ctx.deployment.governance
+    p = await _read(ctx, gov, "get-proposal", [U(proposal_id)])
+    if not p:
+        raise Refused("unknown-proposal", _gov(GovernanceError.UNKNOWN_PROPOSAL), f"no proposal {proposal_id}", 404)
+    return p, await _read(ctx, gov, "get-proposal-state", [U(proposal_id)])
+
+
+async def _checked(ctx: Context, contract: str, fn: str, args: list, rule: str, detail: str) -> None:
+    """A read-only check that answers ``(ok true)`` or the contract's ``(err code)``."""
+    out = await _read(ctx, contract, fn, args)
+    if isinstance(out, dict) and "err" in out:
+        raise Refused(rule, f"u{out['err']}", detail)
+
+
+async def _may_propose(ctx: Context, sender: str) -> None:
+    """`create`'s own checks: proposals not paused (u514), the proposer's power at the block before ≥ the
+    minimum (u509). The call is mined after the tip, so the tip's power is the one it will meet at the earliest."""
+    d = ctx.deployment
+    if await _read(ctx, d.parameters, "is-paused", [A("proposals")]):
+        raise Refused("proposals-paused", _gov(GovernanceError.PROPOSALS_PAUSED), "new proposals are paused")
+    tip = int((await ctx.client.info())["stacks_tip_height"])
+    power: Any = None
+    for height in (tip, tip - 1):  # a read-only call may not see the tip's own block info yet (u510)
+        power = await _read(ctx, d.governance, "power-at", [parse_principal(sender), U(height)])
+        if isinstance(power, dict) and "ok" in power:
+            break
+    least = int((await _read(ctx, d.parameters, "get-gov-config", []))["proposal-min-power"])
+    have = int(power["ok"]) if isinstance(power, dict) and "ok" in power else 0
+    if have < least:
+        raise Refused("proposal-min-power", _gov(GovernanceError.BELOW_PROPOSAL_THRESHOLD),
+                      f"{sender} has {have} µSTX of voting power; proposing needs {least} (gov.proposal-min-power)")
+
+
+async def _governance(action: Action, body: SenderBody, ctx: Context) -> Call:
+    """Governance calls (contracts/README.md, Governance): proposals, vote, execute, cancel. None moves the
+    sender's assets; executing a disbursement moves the treasury's, pinned exactly."""
+    d, gov = ctx.deployment, ctx.deployment.governance
+    if action in PROPOSE:
+        if isinstance(body, ProposeParamBody):
+            await _checked(ctx, d.parameters, "check-param", [A(body.key), U(body.value)], "param",
+                           f"{body.key} = {body.value} is not a valid value (unknown key, bounds or pair rule)")
+            fn, args = "propose-param", [A(body.key), U(body.value)]
+        elif isinstance(body, ProposeTierFieldBody):
+            await _checked(ctx, d.parameters, "check-tier-field",
+                           [A(body.tier_kind), A(body.tier), A(body.field), U(body.value)], "tier-field",
+                           f"{body.tier_kind} tier {body.tier}: {body.field} = {body.value} is not valid")
+            fn, args = "propose-tier-field", [A(body.tier_kind), A(body.tier), A(body.field), U(body.value)]
+        elif isinstance(body, ProposePauseBody):
+            fn, args = "propose-pause", [A(body.pause_action), clarity.Bool(body.paused)]
+        else:
+            assert isinstance(body, ProposeDisburseBody)
+            fn, args = "propose-disburse", [A(body.token.value), U(body.amount), parse_principal(body.recipient)]
+        await _may_propose(ctx, body.sender)
+        return Call(body.sender, gov, fn, args, [])
+    assert isinstance(body, ProposalBody)
+    p, state = await _proposal(ctx, body.proposal_id)
+    pid = U(body.proposal_id)
+    if action == Action.VOTE:
+        assert isinstance(body, VoteBody)
+        if state != "active":
+            code, why = _NOT_VOTABLE.get(state, (GovernanceError.VOTING_CLOSED, "its voting period is over"))
+            raise Refused("proposal-state", _gov(code), f"proposal {body.proposal_id} is {state}: {why}")
+        if await _read(ctx, gov, "get-vote", [pid, parse_principal(body.sender)]) is not None:
+            raise Refused("already-voted", _gov(GovernanceError.ALREADY_VOTED),
+                          f"{body.sender} already voted on proposal {body.proposal_id}", 409)
+        return Call(body.sender, gov, "vote", [pid, clarity.Bool(body.support)], [])
+    if action == Action.CANCEL_PROPOSAL:
+        if p["status"] != "active":
+            raise Refused("proposal-state", _gov(GovernanceError.NOT_ACTIVE),
+                          f"proposal {body.proposal_id} is {p['status']}")
+        if p["proposer"] != body.sender and not await _read(ctx, d.parameters, "has-role",
+                                                            [parse_principal(body.sender), A("admin")]):
+            raise Refused("not-proposer", _gov(GovernanceError.NOT_AUTHORIZED),
+                          f"only the proposer ({p['proposer']}) or an admin may cancel proposal {body.proposal_id}", 403)
+        return Call(body.sender, gov, "cancel", [pid], [])
+    assert action == Action.EXECUTE_PROPOSAL
+    if state != "executable":
+        code, why = _NOT_EXECUTABLE.get(state, (GovernanceError.NOT_ACTIVE, state))
+        raise Refused("proposal-state", _gov(code), f"proposal {body.proposal_id} is {state}: {why}")
+    moves: list[tuple[str, str, FungibleConditionCode, int]] = []
+    if p["kind"] == "disburse":
+        token, amount = p["key"], int(p["value"])
+        balance = int(await _read(ctx, d.treasury, "get-balance", [A(token)]) or 0)
+        if amount > balance:
+            raise Refused("treasury-balance", _gov(TreasuryError.INSUFFICIENT_BALANCE),
+                          f"the treasury holds {balance} {token} base units; the proposal pays {amount}")
+        moves = [(d.treasury, token, FungibleConditionCode.EQ, amount)]
+    return Call(body.sender, gov, "execute", [pid], moves)
 
 
 def _post_condition(principal: str, token: str, code: FungibleConditionCode, amount: int):
@@ -400,6 +556,12 @@ _SUMMARIES = {
     Action.EXECUTE_WITHDRAWAL: "execute a withdrawal request; the vault pays at least min_amount",
     Action.FUND_DEPOSIT: "insurance-fund deposit; pins the deposit",
     Action.VOTE: "governance vote; moves nothing",
+    Action.PROPOSE_PARAM: "governance proposal to set a parameter; moves nothing",
+    Action.PROPOSE_TIER_FIELD: "governance proposal to set a tier field; moves nothing",
+    Action.PROPOSE_PAUSE: "governance proposal to pause or unpause an action; moves nothing",
+    Action.PROPOSE_DISBURSE: "governance proposal to pay from the treasury; moves nothing",
+    Action.EXECUTE_PROPOSAL: "execute a passed proposal (anyone); a disbursement pins what the treasury pays",
+    Action.CANCEL_PROPOSAL: "cancel a proposal (its proposer or an admin); moves nothing",
 }
 
 

@@ -9,16 +9,22 @@ priced in USD×1e8 and ratios can carry decimals), its unit named in the schema.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import functools
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, WithJsonSchema, create_model
 
 from transforms.interface import views as interface
 
 
 def _plain(d: Decimal) -> str:
+    s = str(d)
+    if "." not in s and "E" not in s and s != "-0":  # a whole number as PostgreSQL sends most amounts: str is the answer
+        return s
     return str(int(d)) if d == d.to_integral_value() else format(d, "f")
 
 
@@ -43,12 +49,70 @@ def column_type(data_type: str, unit: str) -> Any:
 
 class ViewRow(BaseModel):
     model_config = ConfigDict(frozen=True)
+    #: the fields in order, and (field, converter to its JSON value) of those not already JSON values, for
+    #: ``encode_row``; set by ``row_model``
+    __row_fields__: ClassVar[tuple[str, ...]] = ()
+    __row_encoders__: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]] = ()
+
+
+_DATETIME = TypeAdapter(datetime)
+
+
+def _iso(v: datetime) -> str:
+    """pydantic's format of a datetime (UTC as ``…Z``, microseconds only when there are any), so both paths
+    agree; PostgreSQL's timestamptz arrive in UTC, anything else goes through pydantic itself."""
+    if v.tzinfo is UTC:
+        return v.replace(tzinfo=None).isoformat() + "Z"
+    return _DATETIME.dump_python(v, mode="json")
+
+
+#: data type -> converter to the JSON value pydantic's serialisation of ``column_type`` gives
+_TO_JSON: dict[str, Callable[[Any], Any]] = {"numeric": _plain, "timestamp with time zone": _iso,
+                                             "date": date.isoformat}
+
+
+@functools.cache
+def _interface() -> dict[str, dict]:
+    """Parsed once per process: every route module builds its row models from it (it was 84 YAML parses, ~3 s
+    of the API's start-up)."""
+    return interface()
+
+
+def encode_row(model: type[ViewRow], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A database row as the JSON value ``model(**row)`` serialises to, without building the model.
+
+    Rows come from the view the model describes (the database already typed them), so validating them again
+    costs without checking anything a client sent; the hot reads (a page of policies, a policy's lifecycle)
+    spent most of their CPU there. tests/api/test_row_encoding.py holds both paths byte for byte equal."""
+    d = dict(row)
+    if tuple(d) != model.__row_fields__:  # a whole view row (more columns, or another order): the model's
+        d = {n: d[n] for n in model.__row_fields__}
+    for name, conv in model.__row_encoders__:
+        if (v := d[name]) is not None:
+            d[name] = conv(v)
+    return d
+
+
+class Encoded:
+    """A response body already in JSON values (``encode_row``), of the route's declared response model:
+    ``api.routing`` writes it with msgspec instead of serialising models."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def json(self) -> bytes:
+        return _ENCODER.encode(self.value)
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def row_model(view: str, name: str, *, only: tuple[str, ...] | None = None, drop: tuple[str, ...] = (),
               doc: str | None = None) -> type[ViewRow]:
     """A model of ``analytics.<view>``'s rows: all its columns (or ``only`` those, in that order) minus ``drop``."""
-    spec = interface()[view]
+    spec = _interface()[view]
     columns = {c[0]: c for c in spec["columns"]}
     names = only or tuple(columns)
     missing = [n for n in (*names, *drop) if n not in columns]
@@ -63,6 +127,9 @@ def row_model(view: str, name: str, *, only: tuple[str, ...] | None = None, drop
         fields[n] = (column_type(data_type, unit) | None, Field(description=described))
     model = create_model(name, __base__=ViewRow, __doc__=doc or spec["description"], **fields)
     model.__module__ = __name__
+    model.__row_fields__ = tuple(n for n in names if n not in drop)
+    model.__row_encoders__ = tuple((n, _TO_JSON[columns[n][1]]) for n in model.__row_fields__
+                                   if columns[n][1] in _TO_JSON)
     return model
 
 

@@ -50,8 +50,9 @@ from bench_transforms import replay, run_ok  # noqa: E402
 from synth_policies import cached  # noqa: E402
 
 from api import keys  # noqa: E402
-from api.policies import FUND_EVENTS, POLICIES, POOL_EVENTS, TREASURY_EVENTS  # noqa: E402
+from api.policies import POLICIES, POLICY_DETAIL_SQL  # noqa: E402
 from api.pools import POOLS  # noqa: E402
+from api.state import _release as release  # noqa: E402
 from api.views import select_list  # noqa: E402
 from bithedge import logs  # noqa: E402
 from bithedge.database import role_url  # noqa: E402
@@ -72,12 +73,7 @@ def _sql(view, where: str, order: str, limit: str = "") -> str:
 
 
 #: the SQL the three handlers run (api.policies / api.pools), for the floor
-POLICY_SQL = [
-    f"SELECT {select_list(POLICIES.model)} FROM {POLICIES.relation} WHERE policy_id = $1",
-    _sql(POOL_EVENTS, "policy_id = $1", "stacks_block_height, event_index"),
-    _sql(TREASURY_EVENTS, "policy_id = $1", "stacks_height, txid"),
-    _sql(FUND_EVENTS, "policy_id = $1", "stacks_height, txid"),
-]
+POLICY_SQL = [POLICY_DETAIL_SQL]
 OWNER_SQL = _sql(POLICIES, "owner = $1", "policy_id DESC", " LIMIT 21")
 POOLS_SQL = f"SELECT {select_list(POOLS.model)} FROM {POOLS.relation} ORDER BY token, tier"
 
@@ -181,7 +177,9 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
     await conn.close()
     targets = Targets(ids, owners, args.mix)
     await explain(url, ids[len(ids) // 2], owners[0])
-    pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10)
+    # the same release as the API's pool (no reset round trip), so the floor is what asyncpg can do at best
+    pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10, reset=release,
+                                     server_settings={"jit": "off"})
 
     async def floor_one(i: int) -> None:
         kind, arg = targets.pick(i)
@@ -209,8 +207,8 @@ async def run_pair(url: str, args, api_base: str, key: str, api_pid: int) -> tup
         return kind
 
     try:
-        await open_loop(50, 1, api_one)  # warm both
-        await open_loop(50, 1, floor_one)
+        await open_loop(200, 2, api_one)  # warm both: every connection has prepared every statement
+        await open_loop(200, 2, floor_one)
         print(f"  ({len(ids)} policies, {len(owners)} owners; {args.seconds:g}s per rate)")
         floor = await sweep("floor", args.rates, args.seconds, floor_one, None)
         api = await sweep("api", args.rates, args.seconds, api_one, lambda: _proc_cpu(api_pid))

@@ -151,7 +151,8 @@ class Simulator:
 
         self.admin = actor("deployer")
         self.guardian = actor(GUARDIAN_LABEL)
-        self.quote_key = parse_private_key(by["wallet_3"]["private_key"])
+        # the devnet quote-signer key only without --api; with it, quotes come signed from the API alone
+        self.quote_key = parse_private_key(by["wallet_3"]["private_key"]) if self.api is None else None
         self.providers = [actor(x) for x in ("wallet_4", "wallet_5", "wallet_6")]
         self.buyers = [actor(x) for x in ("wallet_7", "wallet_8")]
         self.sbtc_buyers = {a.label for a in self.buyers}
@@ -355,9 +356,10 @@ class Simulator:
         amount = r.choice([1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000])
         duration = self.cfg["min-duration-blocks"] + 2 + r.randint(0, 20)
         expiry = self.burn_height + duration
-        if self.api is not None and await self.buy_from_api(buyer, {
+        if self.api is not None:
+            await self.buy_from_api(buyer, {
                 "buyer": buyer.address, "token": token, "buyer_tier": buyer_tier, "pool_tier": pool_tier,
-                "strike": str(strike), "amount": str(amount), "expiry": expiry}):
+                "strike": str(strike), "amount": str(amount), "expiry": expiry})
             return
         coll_price = spot if token == "sBTC" else await self.latest_price("STX")
         tier = self.tiers.get(buyer_tier)
@@ -395,20 +397,20 @@ class Simulator:
                      issued_at=self.burn_height, spot=spot,
                      valid_until=self.burn_height + min(3, cfg["quote-max-life-blocks"]))
 
-    async def buy_from_api(self, buyer: Actor, request: dict) -> bool:
-        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction. False
-        when the API cannot quote now (503: its analytics are not built or trail the chain, as on a devnet
-        mining faster than the transforms build; or unreachable): the buyer then signs a local quote."""
+    async def buy_from_api(self, buyer: Actor, request: dict) -> None:
+        """With ``--api``: a quote from `POST /v1/quotes`, then its wallet-ready create-policy transaction, as any
+        client does. When the API cannot quote now (503: its analytics are not built or trail the chain, as on
+        a devnet mining faster than the transforms build; 0: unreachable) the buy is skipped and counted; the
+        buyer tries again at a later step. Nothing here signs a quote: only the API holds the quote-signer key."""
         status, body = await self.api.post("/v1/quotes", request)
         if status in (0, 503):
-            self.stats[f"fallback:local-quote:{body.get('rule') or status}"] += 1
-            return False
+            self.stats[f"skipped:buy:api-unavailable:{body.get('rule') or status}"] += 1
+            return
         if status != 201:
             self.stats[f"refused:quote:{body.get('rule') or status}"] += 1
-            return True
+            return
         self.stats["quotes"] += 1
         await self.act(buyer, "create-policy", {"quote_id": body["quote_id"]}, None, {"expiry": request["expiry"]})
-        return True
 
     async def act(self, actor: Actor, kind: str, body: dict, call: tuple | None, meta: dict | None = None) -> str | None:
         """One user action: with ``--api`` the API's unsigned transaction (``POST /v1/transactions/{kind}``),
@@ -432,8 +434,9 @@ class Simulator:
             if r.random() < 0.03 * self.activity:
                 p = r.choice(self.providers)
                 value = r.choice([10, 15, 20, 25])
-                await self.send(p, "propose", gov, "propose-param", [A("premium.min-bp"), U(value)], {"value": value})
-                self.proposal = {"id": None, "voted": {p.label}}
+                if await self.act(p, "propose-param", {"key": "premium.min-bp", "value": value},
+                                  (gov, "propose-param", [A("premium.min-bp"), U(value)]), {"value": value}):
+                    self.proposal = {"id": None, "voted": {p.label}}
             return
         pid = self.proposal.get("id")
         if pid is None:
@@ -443,10 +446,12 @@ class Simulator:
             for p in self.providers:
                 if p.label not in self.proposal["voted"] and r.random() < 0.5:
                     self.proposal["voted"].add(p.label)
-                    await self.send(p, "vote", gov, "vote", [U(pid), clarity.Bool(r.random() < 0.8)])
+                    support = r.random() < 0.8
+                    await self.act(p, "vote", {"proposal_id": pid, "support": support},
+                                   (gov, "vote", [U(pid), clarity.Bool(support)]))
         elif state == "executable" and not self.proposal.get("executing"):
-            self.proposal["executing"] = True
-            await self.send(r.choice(self.providers), "execute", gov, "execute", [U(pid)])
+            self.proposal["executing"] = bool(await self.act(
+                r.choice(self.providers), "execute-proposal", {"proposal_id": pid}, (gov, "execute", [U(pid)])))
         elif state not in ("pending", "queued", "executable"):  # closed: executed, defeated, expired, ...
             self.stats[f"proposal:{state}"] += 1
             self.proposal = None
@@ -471,12 +476,12 @@ class Simulator:
                 self.stats[f"err:{p.kind}:{clarity.to_repr(result)}"] += 1
             if p.kind == "create-policy" and status == "success":
                 self.stats["policies_created"] += 1
-            elif p.kind == "propose" and self.proposal is not None:
+            elif p.kind == "propose-param" and self.proposal is not None:
                 if status == "success":
                     self.proposal["id"] = int(clarity.to_plain(result)["ok"])
                 else:
                     self.proposal = None
-            elif p.kind == "execute" and self.proposal is not None and status != "success":
+            elif p.kind == "execute-proposal" and self.proposal is not None and status != "success":
                 self.proposal["executing"] = False
         self.pending = keep
 

@@ -169,3 +169,90 @@ async def test_simulator_buys_and_provides_through_the_api(api_chain):
     ids = [r["quote_id"] for r in await chain.rows(
         "SELECT quote_id FROM analytics.policies WHERE owner = ANY($1::text[])", [b.address for b in sim.buyers])]
     assert len(ids) >= stats["success:create-policy"] and all(i >= API_IDS for i in ids)
+
+
+async def test_simulator_skips_a_buy_the_api_cannot_quote_and_signs_no_quote(api_chain):
+    """An API answering 503 (its analytics trail the chain): the buyer skips and counts the buy, and nothing
+    is signed or sent in its place (the simulator holds no quote-signer key with ``--api``)."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    chain = api_chain
+    asked: list[dict] = []
+
+    async def unavailable(request: web.Request) -> web.Response:
+        asked.append(await request.json())
+        return web.json_response({"type": "urn:bithedge:unavailable", "status": 503, "rule": "analytics-stale"},
+                                 status=503, content_type="application/problem+json")
+
+    app = web.Application()
+    app.router.add_post("/v1/quotes", unavailable)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        sim = Simulator(chain.client, seed=4, extra_buyers=0, log=lambda _: None,
+                        api=str(server.make_url("")), api_key="bhk_unused")
+        await sim.setup()
+        await chain.tick()
+        await sim.refresh_chain()
+        assert sim.quote_key is None
+        for buyer in sim.buyers:
+            await sim.buy(buyer)
+        stats = sim.summary()
+    finally:
+        await server.close()
+        if sim.api is not None:
+            await sim.api.close()
+    assert len(asked) == len(sim.buyers) and {a["buyer"] for a in asked} == {b.address for b in sim.buyers}
+    assert stats.get("skipped:buy:api-unavailable:analytics-stale") == len(sim.buyers), stats
+    assert not stats.get("quotes") and not sim.pending, stats
+    assert not [k for k in stats if "create-policy" in k or k.startswith("fallback:")], stats
+
+
+async def test_governance_proposal_vote_and_cancel_land_in_analytics(api_chain):
+    """propose-param, vote and cancel-proposal: each unsigned, signed with the proposer's devnet key (wallet_4
+    backs every STX pool, so it has power), broadcast, and seen in `analytics.proposals`; what the contract would
+    refuse now is refused first with its code."""
+    chain = api_chain
+    proposer = chain.signer("wallet_4").address
+    tx = await unsigned(chain, "propose-param", {"sender": proposer, "key": "premium.min-bp", "value": 15})
+    decoded = decode_transaction(bytes.fromhex(tx["transaction"][2:]))
+    assert decoded.post_condition_mode == PostConditionMode.DENY and decoded.post_conditions == ()
+    assert (tx["contract_call"]["contractName"], tx["contract_call"]["functionName"]) == \
+        ("bithedge-governance", "propose-param")
+    status, result = await sign_send_mine(chain, tx, "wallet_4")
+    assert status == "success", result
+    pid = int(result["ok"])
+    await chain.settle()
+    row = (await chain.rows("SELECT proposer, kind, key, value, state, created_txid FROM analytics.proposals"
+                            " WHERE proposal_id = $1", pid))[0]
+    assert (row["proposer"], row["kind"], row["key"], int(row["value"]), row["state"]) == \
+        (proposer, "param", "premium.min-bp", 15, "active")
+
+    # refused before anything is built: no power, a value out of bounds, executing too early, a stranger cancelling
+    weak = await chain.post("/v1/transactions/propose-param", {"sender": BUYER, "key": "premium.min-bp", "value": 15})
+    assert weak.status == 422 and (await weak.json())["code"] == "u509"
+    bounds = await chain.post("/v1/transactions/propose-param",
+                              {"sender": proposer, "key": "premium.min-bp", "value": 10**30})
+    assert bounds.status == 422 and (await bounds.json())["rule"] == "param"
+    early = await chain.post("/v1/transactions/execute-proposal", {"sender": BUYER, "proposal_id": pid})
+    assert early.status == 422 and (await early.json())["code"] == "u508"
+    stranger = await chain.post("/v1/transactions/cancel-proposal", {"sender": BUYER, "proposal_id": pid})
+    assert stranger.status == 403 and (await stranger.json())["code"] == "u500"
+    unknown = await chain.post("/v1/transactions/cancel-proposal", {"sender": proposer, "proposal_id": 10**9})
+    assert unknown.status == 404
+
+    await chain.mine(3)  # past the snapshot block: voting opens
+    status, result = await sign_send_mine(
+        chain, await unsigned(chain, "vote", {"sender": proposer, "proposal_id": pid, "support": True}), "wallet_4")
+    assert status == "success", result
+    again = await chain.post("/v1/transactions/vote", {"sender": proposer, "proposal_id": pid, "support": True})
+    assert again.status == 409 and (await again.json())["code"] == "u503"
+    status, result = await sign_send_mine(
+        chain, await unsigned(chain, "cancel-proposal", {"sender": proposer, "proposal_id": pid}), "wallet_4")
+    assert status == "success", result
+    await chain.settle()
+    row = (await chain.rows("SELECT state, voters, yes_power FROM analytics.proposals WHERE proposal_id = $1", pid))[0]
+    assert row["state"] == "cancelled" and row["voters"] == 1 and row["yes_power"] > 0
+    gone = await chain.post("/v1/transactions/cancel-proposal", {"sender": proposer, "proposal_id": pid})
+    assert gone.status == 422 and (await gone.json())["code"] == "u507"
