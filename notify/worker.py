@@ -392,7 +392,10 @@ WITH o AS (
 ), correction AS ({facts.corrections_sql("o")} RETURNING 1
 ), in_app AS (
   INSERT INTO notify.in_app (delivery_id, user_id, title, body, payload)
-  SELECT delivery_id, user_id, $5, $6, $7::jsonb FROM o WHERE $8
+  -- a per-user lock taken before the id is drawn: a user's ids are in commit order, so the stream's resume
+  -- cursor (notify.relay) can say "after this id" without missing one that committed late
+  SELECT delivery_id, user_id, $5, $6, $7::jsonb
+  FROM o, LATERAL (SELECT pg_advisory_xact_lock(1316, (o.user_id % 2147483647)::int)) AS per_user WHERE $8
   ON CONFLICT (delivery_id) DO NOTHING RETURNING notification_id, user_id
 )
 SELECT EXISTS (SELECT 1 FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
