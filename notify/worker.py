@@ -68,6 +68,7 @@ class WorkerConfig:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "bithedge@localhost"
+    smtp_ca_file: str | None = None
 
 
 class Metrics:
@@ -325,12 +326,18 @@ class Worker:
 
     def _smtp_send(self, message: EmailMessage) -> None:
         cfg = self.cfg
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.webhook_timeout_s) as smtp:
-            if cfg.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.smtp_user:
-                smtp.login(cfg.smtp_user, cfg.smtp_password or "")
-            smtp.send_message(message)
+        try:
+            with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.webhook_timeout_s) as smtp:
+                if cfg.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context(cafile=cfg.smtp_ca_file))
+                if cfg.smtp_user:
+                    smtp.login(cfg.smtp_user, cfg.smtp_password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryFailed(f"SMTP authentication failed for user {cfg.smtp_user!r}: {exc.smtp_code} "
+                                 f"{_text(exc.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryFailed(f"SMTP server refused: {exc}") from None
 
     async def _succeeded(self, row: asyncpg.Record, payload: dict, title: str, text: str, started: float,
                          http_status: int | None) -> None:
@@ -350,8 +357,10 @@ class Worker:
     async def _failed(self, row: asyncpg.Record, exc: Exception, started: float, http_status: int | None) -> None:
         assert self.pool is not None
         # a webhook URL can itself be a credential (many services put a token in the path): never log it
-        error = (str(exc).replace(row["target"], "<target>") if row["target"] else str(exc))[:500] \
-            or type(exc).__name__
+        error = str(exc).replace(row["target"], "<target>") if row["target"] else str(exc)
+        if self.cfg.smtp_password:
+            error = error.replace(self.cfg.smtp_password, "<password>")
+        error = error[:500] or type(exc).__name__
         dead = row["attempts"] >= self.cfg.max_attempts
         delay = random.uniform(0, min(self.cfg.retry_max_s, self.cfg.retry_base_s * 2 ** (row["attempts"] - 1)))
         async with self.pool.acquire() as conn, conn.transaction():
@@ -427,6 +436,10 @@ async def bundle_digests(conn: asyncpg.Connection, day: str) -> None:
         await conn.execute(_DIGEST, day)
 
 
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
 def config_from_settings(settings, url: str) -> WorkerConfig:
     from notify.secrets import load_key
 
@@ -442,7 +455,7 @@ def config_from_settings(settings, url: str) -> WorkerConfig:
         smtp_port=settings.notify_smtp_port, smtp_starttls=settings.notify_smtp_starttls,
         smtp_user=settings.notify_smtp_user,
         smtp_password=settings.notify_smtp_password.get_secret_value() if settings.notify_smtp_password else None,
-        smtp_from=settings.notify_smtp_from)
+        smtp_from=settings.notify_smtp_from, smtp_ca_file=settings.notify_smtp_ca_file)
 
 
 async def serve(cfg: WorkerConfig) -> None:
