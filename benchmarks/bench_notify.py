@@ -8,6 +8,8 @@ receiver) and two subscriptions (BTC crossing a level; their own policies create
 
 * fan-out: one BTC print crossing the level reaches every user: notifications/s from the commit of the print
   (plus ``NOTIFY bithedge_analytics``, as the transforms daemon sends it) to the last receipt;
+* floor: the same number of signed-size POSTs straight from an aiohttp client (same concurrency, same receiver,
+  no database): what the HTTP round trips alone cost on this machine, to read the fan-out figure against;
 * latency: ``--facts`` policies created one after another, each for one random user: p50/p95 from the commit
   that makes the policy visible in analytics to its receipt (target p95 <= 2 s).
 
@@ -29,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
 
@@ -52,6 +55,22 @@ class Receiver:
         self.arrivals.setdefault(request.headers["X-BitHedge-Delivery"], now)
         self.by_fact.setdefault(body["fact_key"], now)
         return web.Response(text="ok")
+
+
+async def _floor(url: str, count: int, concurrency: int) -> float:
+    """Seconds for ``count`` POSTs of a delivery-sized body with ``concurrency`` in flight, no database."""
+    body = json.dumps({"delivery_id": "0" * 36, "purpose": "notify", "kind": "price_crossing", "fact_key": "floor",
+                       "title": "BTC crossed 100000.00 USD", "data": {"asset": "BTC", "price": "1" * 14}}).encode()
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int, http: aiohttp.ClientSession) -> None:
+        async with sem, http.post(url, data=body, headers={"X-BitHedge-Delivery": f"floor-{i}"}) as resp:
+            await resp.read()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        start = time.time()
+        await asyncio.gather(*(one(i, http) for i in range(count)))
+        return time.time() - start
 
 
 async def _visible(admin: asyncpg.Connection, sql: str, *args) -> float:
@@ -102,8 +121,13 @@ async def main(args: argparse.Namespace) -> None:
                 while len(receiver.arrivals) < args.users:
                     await asyncio.sleep(0.05)
                 fan_s = max(receiver.arrivals.values()) - start
+                spread = sorted(at - start for at in receiver.arrivals.values())
                 print(f"fan-out: {args.users} notifications in {fan_s:.2f} s = {args.users / fan_s:.0f}/s "
-                      f"(concurrency {args.concurrency})")
+                      f"(concurrency {args.concurrency}); print visible -> delivered: p50 "
+                      f"{spread[len(spread) // 2]:.3f} s, p95 {spread[int(len(spread) * 0.95) - 1]:.3f} s")
+                floor_s = await _floor(hook, args.users, args.concurrency)
+                print(f"floor: {args.users} plain POSTs to the same receiver in {floor_s:.2f} s = "
+                      f"{args.users / floor_s:.0f}/s; fan-out takes {fan_s / floor_s:.1f}x the floor")
                 rng = random.Random(7)
                 latencies = []
                 user_ids = [r["user_id"] for r in await admin.fetch("SELECT user_id FROM notify.users")]

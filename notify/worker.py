@@ -83,6 +83,18 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300))
 
 
+@dataclass
+class _Sent:
+    """A delivery that went out, waiting for the group commit that records it."""
+
+    row: asyncpg.Record
+    latency_ms: float
+    http_status: int | None
+    title: str
+    text: str
+    payload: str
+
+
 class DeliveryFailed(Exception):
     def __init__(self, message: str, http_status: int | None = None) -> None:
         super().__init__(message)
@@ -102,6 +114,8 @@ class Worker:
         self.http: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task] = []
         self._inflight: set[asyncio.Task] = set()
+        self._pending: list[tuple[_Sent, asyncio.Future]] = []
+        self._committer: asyncio.Task | None = None
         self._round = asyncio.Lock()
         self._runner: web.AppRunner | None = None
         self.port = cfg.port
@@ -341,18 +355,40 @@ class Worker:
 
     async def _succeeded(self, row: asyncpg.Record, payload: dict, title: str, text: str, started: float,
                          http_status: int | None) -> None:
+        """Record a success; returns once it is committed. Successes that finish while a commit is running wait
+        and commit together in the next (a group commit: one statement for many deliveries, not one each)."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((_Sent(row, (time.monotonic() - started) * 1000, http_status, title, text,
+                                    json.dumps(payload)), done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_successes())
+        await done
+
+    async def _commit_successes(self) -> None:
         assert self.pool is not None
-        latency_ms = (time.monotonic() - started) * 1000
-        # one statement, so atomic: the row becomes sent ('cancelled': a reorg removed the fact while the request
-        # was in flight; it went out, so it is sent and gets its correction), the attempt's outcome, the in-app
-        # row and its NOTIFY (sent at commit)
-        sent = await self.pool.fetchval(_SUCCEEDED, row["delivery_id"], row["attempts"], http_status, latency_ms,
-                                        title, text, json.dumps(payload), row["kind"] == "in_app")
-        if not sent:
-            return
-        self.metrics.sent.labels(row["kind"]).inc()
-        if row["visible_at"] is not None and row["purpose"] == "notify":
-            self.metrics.latency.observe(max(0.0, (datetime.now(UTC) - row["visible_at"]).total_seconds()))
+        while self._pending:
+            batch, self._pending = self._pending, []
+            items = [item for item, _ in batch]
+            try:
+                # one statement, so atomic: each row becomes sent ('cancelled': a reorg removed the fact while the
+                # request was in flight; it went out, so it is sent and gets its correction), its attempt's
+                # outcome, the in-app rows and their NOTIFY (sent at commit)
+                sent = set(await self.pool.fetchval(
+                    _SUCCEEDED, [i.row["delivery_id"] for i in items], [i.row["attempts"] for i in items],
+                    [i.http_status for i in items], [i.latency_ms for i in items], [i.title for i in items],
+                    [i.text for i in items], [i.payload for i in items], [i.row["kind"] == "in_app" for i in items]))
+            except Exception as exc:  # noqa: BLE001 - each waiting delivery fails as its own commit would have
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            now = datetime.now(UTC)
+            for item, done in batch:
+                row = item.row
+                if row["delivery_id"] in sent:
+                    self.metrics.sent.labels(row["kind"]).inc()
+                    if row["visible_at"] is not None and row["purpose"] == "notify":
+                        self.metrics.latency.observe(max(0.0, (now - row["visible_at"]).total_seconds()))
+                done.set_result(None)
 
     async def _failed(self, row: asyncpg.Record, exc: Exception, started: float, http_status: int | None) -> None:
         assert self.pool is not None
@@ -390,24 +426,29 @@ class Worker:
 
 
 _SUCCEEDED = f"""
-WITH o AS (
-  UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL
-  WHERE delivery_id = $1 AND status IN ('queued', 'cancelled')
-  RETURNING delivery_id, purpose, subscription_id, fact_key, user_id, channel_id, payload
+WITH b AS (
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::bool[])
+    AS b(delivery_id, attempt, http_status, latency_ms, title, body, payload, in_app)
+), o AS (
+  UPDATE notify.outbox x SET status = 'sent', sent_at = now(), last_error = NULL FROM b
+  WHERE x.delivery_id = b.delivery_id AND x.status IN ('queued', 'cancelled')
+  RETURNING x.delivery_id, x.purpose, x.subscription_id, x.fact_key, x.user_id, x.channel_id, x.payload,
+            b.title, b.body, b.payload AS rendered, b.in_app
 ), attempt AS (
-  UPDATE notify.delivery_attempts SET status = CASE WHEN EXISTS (SELECT 1 FROM o) THEN 'sent' ELSE 'failed' END,
-         http_status = $3, latency_ms = $4
-  WHERE delivery_id = $1 AND attempt = $2 RETURNING 1
+  UPDATE notify.delivery_attempts a
+  SET status = CASE WHEN EXISTS (SELECT 1 FROM o WHERE o.delivery_id = b.delivery_id) THEN 'sent' ELSE 'failed' END,
+      http_status = b.http_status, latency_ms = b.latency_ms
+  FROM b WHERE a.delivery_id = b.delivery_id AND a.attempt = b.attempt RETURNING 1
 ), correction AS ({facts.corrections_sql("o")} RETURNING 1
 ), in_app AS (
   INSERT INTO notify.in_app (delivery_id, user_id, title, body, payload)
   -- a per-user lock taken before the id is drawn: a user's ids are in commit order, so the stream's resume
   -- cursor (notify.relay) can say "after this id" without missing one that committed late
-  SELECT delivery_id, user_id, $5, $6, $7::jsonb
-  FROM o, LATERAL (SELECT pg_advisory_xact_lock(1316, (o.user_id % 2147483647)::int)) AS per_user WHERE $8
+  SELECT delivery_id, user_id, title, body, rendered::jsonb
+  FROM o, LATERAL (SELECT pg_advisory_xact_lock(1316, (o.user_id % 2147483647)::int)) AS per_user WHERE o.in_app
   ON CONFLICT (delivery_id) DO NOTHING RETURNING notification_id, user_id
 )
-SELECT EXISTS (SELECT 1 FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
+SELECT array(SELECT delivery_id FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
   'user_id', user_id, 'notification_id', notification_id)::text))
 """
 
