@@ -124,7 +124,8 @@ async def main(args: argparse.Namespace) -> None:
                 spread = sorted(at - start for at in receiver.arrivals.values())
                 print(f"fan-out: {args.users} notifications in {fan_s:.2f} s = {args.users / fan_s:.0f}/s "
                       f"(concurrency {args.concurrency}); print visible -> delivered: p50 "
-                      f"{spread[len(spread) // 2]:.3f} s, p95 {spread[int(len(spread) * 0.95) - 1]:.3f} s")
+                      f"{spread[len(spread) // 2]:.3f} s, p95 {spread[int(len(spread) * 0.95) - 1]:.3f} s, "
+                      f"first {spread[0]:.3f} s")
                 floor_s = await _floor(hook, args.users, args.concurrency)
                 print(f"floor: {args.users} plain POSTs to the same receiver in {floor_s:.2f} s = "
                       f"{args.users / floor_s:.0f}/s; fan-out takes {fan_s / floor_s:.1f}x the floor")

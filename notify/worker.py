@@ -265,7 +265,7 @@ class Worker:
                     WHERE o.delivery_id = due.delivery_id AND c.channel_id = o.channel_id
                     RETURNING o.delivery_id, o.purpose, o.fact_key, o.user_id, o.channel_id, o.payload, o.attempts,
                               o.visible_at, c.kind, c.target, c.secret_enc, c.template, c.verified_at, c.disabled_at""",
-                self.cfg.concurrency * 4, self.cfg.rate_limit_per_hour)
+                self.cfg.concurrency * 16, self.cfg.rate_limit_per_hour)
             if rows:
                 await conn.executemany(
                     "INSERT INTO notify.delivery_attempts (delivery_id, attempt, status) VALUES ($1, $2, 'started')"
