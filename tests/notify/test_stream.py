@@ -107,3 +107,31 @@ async def test_in_app_notifications_stream_to_their_user_only_and_resume(api, ad
 
 async def _json_true(count, want: int) -> bool:
     return await count >= want
+
+
+async def test_a_lost_listen_connection_loses_no_notification(api, admin, worker):
+    """The relay's LISTEN connection is killed; what commits until it is back reaches the stream anyway (live,
+    or from the table when the relay reconnects)."""
+    await _stream_relations(admin)
+    client = await api()
+    alice = await sign_in(client, ALICE)
+    w = await worker()
+    await w.run_once()
+    relay = client.server.app[STATE].extras["notify_relay"]
+    await asyncio.wait_for(relay.listening.wait(), READ_S)
+    sse = await _stream(client, {"Authorization": f"Bearer {alice['token']}"})
+    killed = await admin.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%bithedge_notify_in_app%'"
+        " AND pid <> pg_backend_pid()")
+    assert killed == 1
+    assert await eventually(lambda: _async(not relay.listening.is_set()))
+    await _policy(admin, address_of(ALICE), policy_id=7, txid="0x" + "c7" * 32)
+    assert await eventually(lambda: _json_true(_in_app(admin, alice["user_id"]), 1))
+    note = await _next(sse)
+    assert note["data"]["payload"]["data"]["policy_id"] == 7
+    assert relay.listening.is_set()
+    await sse.close()
+
+
+async def _async(value):
+    return value
