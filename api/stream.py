@@ -7,13 +7,15 @@ Events:
 - ``price`` (id ``<stacks height>-<n>``): an oracle price (a ``PriceUpdate`` row);
 - ``block`` (no id): the heights the analytics now include, once per build;
 - ``freshness`` (no id): the ``/v1/freshness`` document, once per build;
+- ``notification`` (on a signed-in user's stream only, their own): an in-app notification (``notify.relay``);
 - ``reset`` (no id): events were missed (resume too far back, a reorg, or a slow reader catching up): refetch
   what you show over the REST endpoints.
 
 Ids are derived from the analytics themselves (the n-th event of that Stacks height in a fixed order), so a
 reconnect with ``Last-Event-ID`` replays exactly what came after it, from any API process. A browser's
 EventSource cannot send headers: it first gets a short-lived token (``POST /v1/stream/token`` with its key)
-and connects with ``?token=``.
+and connects with ``?token=``. On a user's stream ids carry the in-app cursor too, ``<height>-<n>.<id>``
+(``notify.relay``).
 
 Each client has a bounded queue; a client whose queue fills (it stopped reading, so its socket is full) is
 disconnected, and the others never wait for it.
@@ -45,6 +47,7 @@ from api.routing import Ctx, QueryModel, RouteTable
 from api.state import STATE, ApiState
 from api.views import select_list
 from bithedge import logs
+from notify import relay
 from transforms.daemon import ANALYTICS_CHANNEL
 
 routes = RouteTable("stream", "Live events (Server-Sent Events)")
@@ -62,9 +65,14 @@ class Event:
     data: str
     #: ``(stacks height, n)`` for replayable events
     key: tuple[int, int] | None = None
+    #: an in-app notification's id (``notify.relay``): replayable on its user's stream
+    notification_id: int | None = None
 
-    def frame(self) -> bytes:
-        head = f"id: {self.key[0]}-{self.key[1]}\n" if self.key else ""
+    def frame(self, last: tuple[int, int] | None = None, notified: int | None = None) -> bytes:
+        """``notified``: a user's stream, whose ids also carry its in-app cursor; a notification's id names the
+        analytics cursor ``last`` beside its own."""
+        key = self.key or (last if self.notification_id is not None else None)
+        head = f"id: {key[0]}-{key[1]}{'' if notified is None else f'.{notified}'}\n" if key else ""
         return f"{head}event: {self.kind}\ndata: {self.data}\n\n".encode()
 
 
@@ -107,9 +115,12 @@ async def events_after(db: asyncpg.Pool, after: tuple[int, int], upto: int, limi
 
 
 class Client:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, user_id: int | None = None) -> None:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(size)
         self.dropped = asyncio.Event()
+        #: a signed-in user's stream (``notify.relay``): whose notifications, and the last one sent
+        self.user_id = user_id
+        self.notified = 0
 
 
 class Hub:
@@ -246,7 +257,7 @@ class StreamToken(BaseModel):
 class StreamQuery(QueryModel):
     token: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.=-]+$",
                               description="A token from `POST /v1/stream/token` (instead of a key header).")
-    last_event_id: str | None = Field(default=None, max_length=40, pattern=r"^[0-9]+-[0-9]+$",
+    last_event_id: str | None = Field(default=None, max_length=60, pattern=r"^[0-9]+-[0-9]+(\.[0-9]+)?$",
                                       description="Resume after this event id (the `Last-Event-ID` header wins).")
 
 
@@ -275,9 +286,9 @@ EVENT_SCHEMA = {
     "description": "One event. `data` is JSON: a `PoolEvent` (policy), a `PriceUpdate` (price), "
                    "`{stacks_height, burn_height}` (block), a `Freshness` (freshness) or `{reason}` (reset).",
     "properties": {
-        "event": {"enum": ["policy", "price", "block", "freshness", "reset"]},
+        "event": {"enum": ["policy", "price", "block", "freshness", "notification", "reset"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
-        "id": {"type": "string", "pattern": r"^[0-9]+-[0-9]+$",
+        "id": {"type": "string", "pattern": r"^[0-9]+-[0-9]+(\.[0-9]+)?$",
                "description": "Replayable events only: send it back as `Last-Event-ID` to resume after it."},
     },
 }
@@ -286,12 +297,19 @@ EVENT_SCHEMA = {
 @routes.get("/v1/stream", scope=None, errors=(401, 403, 429), raw_schema=EVENT_SCHEMA,
             raw=("text/event-stream", "Server-Sent Events: `policy`, `price`, `block`, `freshness`, `reset`"))
 async def stream(ctx: Ctx, *, query: StreamQuery) -> web.StreamResponse:
-    """Live events; resume with `Last-Event-ID`."""
-    await _stream_principal(ctx, query.token)
-    after = _parse_id(ctx.request.headers.get("Last-Event-ID") or query.last_event_id)
+    """Live events; resume with `Last-Event-ID`. A signed-in user's stream (session token or user key) also
+    carries their in-app notifications."""
+    user_id = await relay.stream_user(ctx, query.token)
+    if user_id is None:
+        await _stream_principal(ctx, query.token)
+    analytics_id, notified = relay.split_cursor(ctx.request.headers.get("Last-Event-ID") or query.last_event_id)
+    after = _parse_id(analytics_id)
     hub = hub_of(ctx.request)
-    client = Client(ctx.state.settings.api_stream_queue)
+    client = Client(ctx.state.settings.api_stream_queue, user_id)
+    in_app = relay.relay_of(ctx.state) if user_id is not None else None
     hub.clients.add(client)  # before the replay, so nothing published meanwhile is missed
+    if in_app is not None:
+        in_app.add(client)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     metrics = ctx.state.metrics
@@ -300,16 +318,23 @@ async def stream(ctx: Ctx, *, query: StreamQuery) -> web.StreamResponse:
         await response.prepare(ctx.request)
         await response.write(b": connected\n\n")
         last = after or (hub.height + 1, 0)
+        replayed_in_app = await in_app.start_cursor(client, notified, REPLAY_MAX) if in_app else []
+        cursor = client.notified if in_app else None
         if after is not None:
             replay = await events_after(ctx.db, after, hub.height, REPLAY_MAX)
             for e in replay if replay is not None else [Event("reset", json.dumps({"reason": "too-far-back"}))]:
-                await response.write(e.frame())
+                await response.write(e.frame(notified=cursor))
                 last = e.key or last
+        for e in replayed_in_app:
+            client.notified = e.notification_id or client.notified
+            await response.write(e.frame(last, client.notified))
         await _pump(client, response, last)
     except ConnectionResetError:
         pass
     finally:
         hub.clients.discard(client)
+        if in_app is not None:
+            in_app.discard(client)
         metrics.stream_clients.dec()
         if client.dropped.is_set() and ctx.request.transport is not None:
             ctx.request.transport.abort()  # its unread bytes are dropped with it
@@ -331,7 +356,12 @@ async def _pump(client: Client, response: web.StreamResponse, last: tuple[int, i
             event = get.result()
             if event.key is not None and event.key <= last:
                 continue
-            await _write(response, event.frame(), client)
+            if event.notification_id is not None:
+                if event.notification_id <= client.notified:
+                    continue  # replayed already
+                client.notified = event.notification_id
+            await _write(response, event.frame(last, client.notified if client.user_id is not None else None),
+                         client)
             # after a reset (a reorg) heights start again below what was sent
             last = event.key or ((0, 0) if event.kind == "reset" else last)
     finally:

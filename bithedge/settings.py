@@ -234,6 +234,8 @@ class Settings(BaseSettings):
     notify_smtp_user: str | None = Field(default=None, description="SMTP auth user (none: no auth).")
     notify_smtp_password: SecretStr | None = Field(default=None, description="SMTP auth password (never logged).")
     notify_smtp_from: str = Field(default="bithedge@localhost", description="From address of notification email.")
+    notify_smtp_ca_file: str | None = Field(
+        default=None, description="PEM CA bundle to verify the SMTP server's STARTTLS certificate (unset: system CAs).")
 
     # api quotes (api/quotes.py, api/transactions.py): the quote signer and quote life
     api_quote_signer_key: SecretStr | None = Field(

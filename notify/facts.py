@@ -228,9 +228,11 @@ async def scan(conn: asyncpg.Connection, confirmations: int) -> ScanResult:
         current = await _current_facts(conn, tip)
         keys = [row[0] for row in current]
         new = await conn.fetch(
+            # first_seen_at is the clock now, not the scan transaction's start (now()): facts are read by a later
+            # statement than the one that began it, and a subscription made in between must still see them
             """INSERT INTO notify.facts AS f (fact_key, kind, param_key, audience, owner, pool_token, pool_tier,
-                                             burn_height, payload, decided_at)
-               SELECT k, kd, pk, au, ow, tk, tr, bh, pl, CASE WHEN $10 THEN now() END
+                                             burn_height, payload, decided_at, first_seen_at)
+               SELECT k, kd, pk, au, ow, tk, tr, bh, pl, CASE WHEN $10 THEN now() END, clock_timestamp()
                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                            $8::bigint[], $9::jsonb[]) AS u(k, kd, pk, au, ow, tk, tr, bh, pl)
                ON CONFLICT (fact_key) DO UPDATE SET removed_at = NULL, decided_at = NULL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets as _random
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from api.auth import presented_key
 from api.problems import Problem, not_found
 from api.routing import BodyModel, Ctx, PathModel, QueryModel, RouteTable
-from notify import accounts, kinds, templates
+from notify import accounts, kinds, relay, templates
 from notify.secrets import SecretBox, load_key, matches, new_webhook_secret
 from notify.targets import TargetError, check_email, check_url, resolve_checked
 
@@ -270,6 +270,26 @@ async def revoke_session(ctx: Ctx, *, path: SessionPath) -> Done:
         if not await accounts.revoke(conn, who.user_id, path.id):
             raise not_found("session")
     return Done()
+
+
+class UserStreamToken(BaseModel):
+    token: str = Field(description="Pass as `?token=` to `/v1/stream`: the stream then carries this user's "
+                                   "in-app notifications (EventSource cannot send headers).")
+    expires_at: datetime
+
+
+@routes.post("/v1/me/stream/token", scope=None, status=201, errors=(401, 503))
+async def user_stream_token(ctx: Ctx) -> UserStreamToken:
+    """A short-lived token for `/v1/stream?token=` naming this session (checked again when the stream opens)."""
+    who = await _user(ctx)
+    hub = ctx.state.extras.get("stream")
+    if hub is None or relay.relay_of(ctx.state) is None:
+        raise Problem(503, "Service Unavailable", "this API serves no stream")
+    token, expires = relay.stream_token(hub, who.session_id, ctx.state.settings.api_stream_token_ttl_s)
+    return UserStreamToken(token=token, expires_at=datetime.fromtimestamp(expires, UTC))
+
+
+routes.lifespan(relay.run_relay)
 
 
 # ---- channels --------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class WorkerConfig:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "bithedge@localhost"
+    smtp_ca_file: str | None = None
 
 
 class Metrics:
@@ -80,6 +81,18 @@ class Metrics:
         self.latency = Histogram(
             "bithedge_notify_latency_seconds", "Fact visible in analytics to delivered", registry=self.registry,
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300))
+
+
+@dataclass
+class _Sent:
+    """A delivery that went out, waiting for the group commit that records it."""
+
+    row: asyncpg.Record
+    latency_ms: float
+    http_status: int | None
+    title: str
+    text: str
+    payload: str
 
 
 class DeliveryFailed(Exception):
@@ -101,6 +114,8 @@ class Worker:
         self.http: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task] = []
         self._inflight: set[asyncio.Task] = set()
+        self._pending: list[tuple[_Sent, asyncio.Future]] = []
+        self._committer: asyncio.Task | None = None
         self._round = asyncio.Lock()
         self._runner: web.AppRunner | None = None
         self.port = cfg.port
@@ -250,7 +265,7 @@ class Worker:
                     WHERE o.delivery_id = due.delivery_id AND c.channel_id = o.channel_id
                     RETURNING o.delivery_id, o.purpose, o.fact_key, o.user_id, o.channel_id, o.payload, o.attempts,
                               o.visible_at, c.kind, c.target, c.secret_enc, c.template, c.verified_at, c.disabled_at""",
-                self.cfg.concurrency * 4, self.cfg.rate_limit_per_hour)
+                self.cfg.concurrency * 16, self.cfg.rate_limit_per_hour)
             if rows:
                 await conn.executemany(
                     "INSERT INTO notify.delivery_attempts (delivery_id, attempt, status) VALUES ($1, $2, 'started')"
@@ -325,33 +340,63 @@ class Worker:
 
     def _smtp_send(self, message: EmailMessage) -> None:
         cfg = self.cfg
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.webhook_timeout_s) as smtp:
-            if cfg.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.smtp_user:
-                smtp.login(cfg.smtp_user, cfg.smtp_password or "")
-            smtp.send_message(message)
+        try:
+            with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.webhook_timeout_s) as smtp:
+                if cfg.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context(cafile=cfg.smtp_ca_file))
+                if cfg.smtp_user:
+                    smtp.login(cfg.smtp_user, cfg.smtp_password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryFailed(f"SMTP authentication failed for user {cfg.smtp_user!r}: {exc.smtp_code} "
+                                 f"{_text(exc.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryFailed(f"SMTP server refused: {exc}") from None
 
     async def _succeeded(self, row: asyncpg.Record, payload: dict, title: str, text: str, started: float,
                          http_status: int | None) -> None:
+        """Record a success; returns once it is committed. Successes that finish while a commit is running wait
+        and commit together in the next (a group commit: one statement for many deliveries, not one each)."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((_Sent(row, (time.monotonic() - started) * 1000, http_status, title, text,
+                                    json.dumps(payload)), done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_successes())
+        await done
+
+    async def _commit_successes(self) -> None:
         assert self.pool is not None
-        latency_ms = (time.monotonic() - started) * 1000
-        # one statement, so atomic: the row becomes sent ('cancelled': a reorg removed the fact while the request
-        # was in flight; it went out, so it is sent and gets its correction), the attempt's outcome, the in-app
-        # row and its NOTIFY (sent at commit)
-        sent = await self.pool.fetchval(_SUCCEEDED, row["delivery_id"], row["attempts"], http_status, latency_ms,
-                                        title, text, json.dumps(payload), row["kind"] == "in_app")
-        if not sent:
-            return
-        self.metrics.sent.labels(row["kind"]).inc()
-        if row["visible_at"] is not None and row["purpose"] == "notify":
-            self.metrics.latency.observe(max(0.0, (datetime.now(UTC) - row["visible_at"]).total_seconds()))
+        while self._pending:
+            batch, self._pending = self._pending, []
+            items = [item for item, _ in batch]
+            try:
+                # one statement, so atomic: each row becomes sent ('cancelled': a reorg removed the fact while the
+                # request was in flight; it went out, so it is sent and gets its correction), its attempt's
+                # outcome, the in-app rows and their NOTIFY (sent at commit)
+                sent = set(await self.pool.fetchval(
+                    _SUCCEEDED, [i.row["delivery_id"] for i in items], [i.row["attempts"] for i in items],
+                    [i.http_status for i in items], [i.latency_ms for i in items], [i.title for i in items],
+                    [i.text for i in items], [i.payload for i in items], [i.row["kind"] == "in_app" for i in items]))
+            except Exception as exc:  # noqa: BLE001 - each waiting delivery fails as its own commit would have
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            now = datetime.now(UTC)
+            for item, done in batch:
+                row = item.row
+                if row["delivery_id"] in sent:
+                    self.metrics.sent.labels(row["kind"]).inc()
+                    if row["visible_at"] is not None and row["purpose"] == "notify":
+                        self.metrics.latency.observe(max(0.0, (now - row["visible_at"]).total_seconds()))
+                done.set_result(None)
 
     async def _failed(self, row: asyncpg.Record, exc: Exception, started: float, http_status: int | None) -> None:
         assert self.pool is not None
         # a webhook URL can itself be a credential (many services put a token in the path): never log it
-        error = (str(exc).replace(row["target"], "<target>") if row["target"] else str(exc))[:500] \
-            or type(exc).__name__
+        error = str(exc).replace(row["target"], "<target>") if row["target"] else str(exc)
+        if self.cfg.smtp_password:
+            error = error.replace(self.cfg.smtp_password, "<password>")
+        error = error[:500] or type(exc).__name__
         dead = row["attempts"] >= self.cfg.max_attempts
         delay = random.uniform(0, min(self.cfg.retry_max_s, self.cfg.retry_base_s * 2 ** (row["attempts"] - 1)))
         async with self.pool.acquire() as conn, conn.transaction():
@@ -381,21 +426,29 @@ class Worker:
 
 
 _SUCCEEDED = f"""
-WITH o AS (
-  UPDATE notify.outbox SET status = 'sent', sent_at = now(), last_error = NULL
-  WHERE delivery_id = $1 AND status IN ('queued', 'cancelled')
-  RETURNING delivery_id, purpose, subscription_id, fact_key, user_id, channel_id, payload
+WITH b AS (
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::bool[])
+    AS b(delivery_id, attempt, http_status, latency_ms, title, body, payload, in_app)
+), o AS (
+  UPDATE notify.outbox x SET status = 'sent', sent_at = now(), last_error = NULL FROM b
+  WHERE x.delivery_id = b.delivery_id AND x.status IN ('queued', 'cancelled')
+  RETURNING x.delivery_id, x.purpose, x.subscription_id, x.fact_key, x.user_id, x.channel_id, x.payload,
+            b.title, b.body, b.payload AS rendered, b.in_app
 ), attempt AS (
-  UPDATE notify.delivery_attempts SET status = CASE WHEN EXISTS (SELECT 1 FROM o) THEN 'sent' ELSE 'failed' END,
-         http_status = $3, latency_ms = $4
-  WHERE delivery_id = $1 AND attempt = $2 RETURNING 1
+  UPDATE notify.delivery_attempts a
+  SET status = CASE WHEN EXISTS (SELECT 1 FROM o WHERE o.delivery_id = b.delivery_id) THEN 'sent' ELSE 'failed' END,
+      http_status = b.http_status, latency_ms = b.latency_ms
+  FROM b WHERE a.delivery_id = b.delivery_id AND a.attempt = b.attempt RETURNING 1
 ), correction AS ({facts.corrections_sql("o")} RETURNING 1
 ), in_app AS (
   INSERT INTO notify.in_app (delivery_id, user_id, title, body, payload)
-  SELECT delivery_id, user_id, $5, $6, $7::jsonb FROM o WHERE $8
+  -- a per-user lock taken before the id is drawn: a user's ids are in commit order, so the stream's resume
+  -- cursor (notify.relay) can say "after this id" without missing one that committed late
+  SELECT delivery_id, user_id, title, body, rendered::jsonb
+  FROM o, LATERAL (SELECT pg_advisory_xact_lock(1316, (o.user_id % 2147483647)::int)) AS per_user WHERE o.in_app
   ON CONFLICT (delivery_id) DO NOTHING RETURNING notification_id, user_id
 )
-SELECT EXISTS (SELECT 1 FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
+SELECT array(SELECT delivery_id FROM o), (SELECT count(*) FROM in_app, pg_notify('{IN_APP_CHANNEL}', json_build_object(
   'user_id', user_id, 'notification_id', notification_id)::text))
 """
 
@@ -424,6 +477,10 @@ async def bundle_digests(conn: asyncpg.Connection, day: str) -> None:
         await conn.execute(_DIGEST, day)
 
 
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
 def config_from_settings(settings, url: str) -> WorkerConfig:
     from notify.secrets import load_key
 
@@ -439,7 +496,7 @@ def config_from_settings(settings, url: str) -> WorkerConfig:
         smtp_port=settings.notify_smtp_port, smtp_starttls=settings.notify_smtp_starttls,
         smtp_user=settings.notify_smtp_user,
         smtp_password=settings.notify_smtp_password.get_secret_value() if settings.notify_smtp_password else None,
-        smtp_from=settings.notify_smtp_from)
+        smtp_from=settings.notify_smtp_from, smtp_ca_file=settings.notify_smtp_ca_file)
 
 
 async def serve(cfg: WorkerConfig) -> None:

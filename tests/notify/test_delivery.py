@@ -371,3 +371,30 @@ async def test_health_ready_metrics(api, admin, worker):
         text = await (await http.get(base + "/metrics")).text()
     assert 'bithedge_notify_sent_total{channel="in_app"} 1.0' in text
     assert "bithedge_notify_latency_seconds_count 1.0" in text and "bithedge_notify_queued 0.0" in text
+
+
+async def test_a_subscription_made_while_a_scan_transaction_runs_sees_later_facts(api, admin, db_url):
+    """A scan reads facts in statements after the one that began its transaction: a fact committed after a
+    subscription must reach it even when the scan began before the subscription (it once did not, by the
+    transaction's start time: the rate-limit/digest test was flaky for it)."""
+    import asyncpg
+
+    from bithedge.database import role_url
+    from notify import facts
+
+    scanner = await asyncpg.connect(role_url(db_url, "bithedge_notify"))
+    try:
+        await facts.scan(scanner, 0)  # the first scan ever: the baseline
+        outer = scanner.transaction()
+        await outer.start()  # the scan's transaction begins here, before the subscription exists
+        await scanner.fetchval("SELECT now()")
+        client = await api()
+        auth, owner = await _user(client)  # signing in subscribes the user (in app) to policy_created
+        await _policy(admin, owner)
+        result = await facts.scan(scanner, 0)
+        await outer.commit()
+        assert result.new == 1
+        assert await admin.fetchval("SELECT count(*) FROM notify.outbox WHERE purpose = 'notify'"
+                                    " AND fact_key LIKE 'policy_created:%'") == 1
+    finally:
+        await scanner.close()

@@ -135,9 +135,10 @@ def test_stacks_js_signatures_verify(js_dir):
         assert sip018.message_hash(domain, message).hex() == case["hash"]
         chain = sip018.domain_chain_id(domain)
         expected = case["mainnet"] if chain == sip018.MAINNET_CHAIN_ID else case["testnet"]
-        got = sip018.verify(domain, message, case["signature"], chain_id=chain, expected_address=expected,
-                            public_key=case["publicKey"])
-        assert got.public_key.hex() == case["publicKey"]
+        for signature in (case["signature"], case["hashSignature"]):  # signStructuredData, signMessageHashRsv
+            got = sip018.verify(domain, message, signature, chain_id=chain, expected_address=expected,
+                                public_key=case["publicKey"])
+            assert got.public_key.hex() == case["publicKey"]
 
 
 def test_stacks_js_recovers_python_signatures(js_dir):
@@ -148,12 +149,18 @@ def test_stacks_js_recovers_python_signatures(js_dir):
         domain = sip018.make_domain(f"app-{i}", "2.0.0", sip018.TESTNET_CHAIN_ID)
         message = clarity.Tuple({"nonce": clarity.StringAscii(rng.randbytes(8).hex()), "n": clarity.UInt(i)})
         cases.append((key, domain, message, _sign(key, domain, message)))
-    lines = [json.dumps({"domain": clarity.encode(d).hex(), "message": clarity.encode(m).hex(), "signature": s.hex()})
-             for _, d, m, s in cases]
+    lines = [json.dumps({"domain": clarity.encode(d).hex(), "message": clarity.encode(m).hex(), "signature": s.hex(),
+                         "publicKey": parse_private_key(k).public_key.hex()}) for k, d, m, s in cases]
+    # a signature for another key: @stacks/encryption must refuse it
+    k0, d0, m0, s0 = cases[0]
+    lines.append(json.dumps({"domain": clarity.encode(d0).hex(), "message": clarity.encode(m0).hex(),
+                             "signature": s0.hex(), "publicKey": parse_private_key(cases[1][0]).public_key.hex()}))
     result = subprocess.run(["node", "sip018.mjs", "verify"], cwd=js_dir, input="\n".join(lines),
                             capture_output=True, text=True, check=True, timeout=120)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(answers) == len(cases)
-    for (key, domain, message, _), answer in zip(cases, answers, strict=True):
+    assert len(answers) == len(cases) + 1
+    for (key, domain, message, _), answer in zip(cases, answers[:-1], strict=True):
         assert answer["hash"] == sip018.message_hash(domain, message).hex()
         assert answer["publicKey"] == parse_private_key(key).public_key.hex()
+        assert answer["encryptionVerifies"] is True  # @stacks/encryption's verifyMessageSignatureRsv
+    assert answers[-1]["encryptionVerifies"] is False

@@ -1,8 +1,13 @@
-// SIP-018 cross-check with @stacks/transactions.
+// SIP-018 cross-check with @stacks/transactions and @stacks/encryption.
 //   node sip018.mjs sign <seed> <count>  -> one JSON line per seeded random key/domain/message, signed by
-//                                           signStructuredData (RSV), with the hash, key and both addresses
-//   node sip018.mjs verify               <- stdin: JSON lines {domain, message, signature} (hex), -> one JSON line
-//                                           each: the key publicKeyFromSignatureRsv recovers from the stacks.js hash
+//                                           signStructuredData (RSV) and, as wallets sign a structured message, by
+//                                           signMessageHashRsv over the stacks.js hash; with the hash, key and
+//                                           both addresses
+//   node sip018.mjs verify               <- stdin: JSON lines {domain, message, signature, publicKey?} (hex), -> one
+//                                           JSON line each: the key publicKeyFromSignatureRsv recovers from the
+//                                           stacks.js hash, and whether @stacks/encryption's
+//                                           verifyMessageSignatureRsv accepts the signature over that hash for
+//                                           publicKey
 import {
   Cl,
   cvToHex,
@@ -12,7 +17,10 @@ import {
   privateKeyToPublic,
   publicKeyToAddressSingleSig,
   publicKeyFromSignatureRsv,
+  signMessageHashRsv,
 } from '@stacks/transactions';
+import { hexToBytes } from '@stacks/common';
+import { verifyMessageSignatureRsv } from '@stacks/encryption';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -57,11 +65,13 @@ if (mode === 'sign') {
     const msg = message();
     const signature = signStructuredData({ message: msg, domain, privateKey });
     const publicKey = privateKeyToPublic(privateKey);
+    const hash = sha256(encodeStructuredDataBytes({ message: msg, domain }));
     console.log(JSON.stringify({
       domain: cvToHex(domain),
       message: cvToHex(msg),
-      hash: sha256(encodeStructuredDataBytes({ message: msg, domain })),
+      hash,
       signature,
+      hashSignature: signMessageHashRsv({ messageHash: hash, privateKey }),
       publicKey,
       mainnet: publicKeyToAddressSingleSig(publicKey, 'mainnet'),
       testnet: publicKeyToAddressSingleSig(publicKey, 'testnet'),
@@ -70,9 +80,12 @@ if (mode === 'sign') {
 } else if (mode === 'verify') {
   const lines = readFileSync(0, 'utf8').split('\n').filter(Boolean);
   for (const line of lines) {
-    const { domain, message: msg, signature } = JSON.parse(line);
+    const { domain, message: msg, signature, publicKey } = JSON.parse(line);
     const hash = sha256(encodeStructuredDataBytes({ message: hexToCV(msg), domain: hexToCV(domain) }));
-    console.log(JSON.stringify({ hash, publicKey: publicKeyFromSignatureRsv(hash, signature) }));
+    const encryptionVerifies = publicKey
+      ? verifyMessageSignatureRsv({ signature, message: hexToBytes(hash), publicKey })
+      : null;
+    console.log(JSON.stringify({ hash, publicKey: publicKeyFromSignatureRsv(hash, signature), encryptionVerifies }));
   }
 } else {
   throw new Error('usage: node sip018.mjs sign <seed> <count> | verify');
