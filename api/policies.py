@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from api.listing import View, present
 from api.pagination import PageQuery
+from api.problems import not_found
 from api.routing import Ctx, PathModel, RouteTable
 from api.types import Page, StacksPrincipal
-from api.problems import not_found
 from api.views import Encoded, encode_row, row_model
 
 routes = RouteTable("policies", "Policies and their expiries")

@@ -1,5 +1,5 @@
 """``GET /v1/stream``: Server-Sent Events of what the analytics just learnt, driven by the transforms daemon's
-after-build ``NOTIFY bithedge_analytics`` (``transforms.daemon.ANALYTICS_CHANNEL``).
+after-build ``NOTIFY bithedge_analytics`` (``bithedge.channels.ANALYTICS``).
 
 Events:
 
@@ -47,8 +47,8 @@ from api.routing import Ctx, QueryModel, RouteTable
 from api.state import STATE, ApiState
 from api.views import select_list
 from bithedge import logs
+from bithedge.channels import ANALYTICS as ANALYTICS_CHANNEL
 from notify import relay
-from transforms.daemon import ANALYTICS_CHANNEL
 
 routes = RouteTable("stream", "Live events (Server-Sent Events)")
 log = logs.get("api.stream")

@@ -29,7 +29,7 @@ import asyncpg
 
 from api.auth import presented_key
 from api.problems import Problem
-from bithedge import logs
+from bithedge import channels, logs
 from notify import accounts
 from notify.secrets import TOKEN_PREFIXES, TokenError, split_token
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from api.state import ApiState
     from api.stream import Client, Event
 
-IN_APP_CHANNEL = "bithedge_notify_in_app"
+IN_APP_CHANNEL = channels.NOTIFY_IN_APP
 RELAY = "notify_relay"
 #: stream-token prefixes of users' sessions (API key prefixes are hex, so they never start with it)
 _USER_TOKEN = "u"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from api.auth import presented_key
 from api.problems import Problem, not_found
 from api.routing import BodyModel, Ctx, PathModel, QueryModel, RouteTable
+from bithedge import channels
 from notify import accounts, kinds, relay, templates
 from notify.secrets import SecretBox, load_key, matches, new_webhook_secret
 from notify.targets import TargetError, check_email, check_url, resolve_checked
@@ -27,7 +28,7 @@ Line = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 Hex = Annotated[str, Field(pattern=r"^(0[xX])?[0-9a-fA-F]*$")]
 
 routes = RouteTable("notify", "Wallet sign-in, subscriptions, channels and notifications")
-WAKE_CHANNEL = "bithedge_notify"
+WAKE_CHANNEL = channels.NOTIFY_WAKE
 
 
 def _cfg(ctx: Ctx) -> accounts.SigninConfig:

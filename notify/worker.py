@@ -32,15 +32,15 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bithedge import logs
+from bithedge import channels, logs
 from bithedge.ops_http import serve_ops
 from notify import facts, templates
 from notify.secrets import SecretBox, digest, sign_webhook
 from notify.targets import PublicResolver, TargetError, check_url
 
-ANALYTICS_CHANNEL = "bithedge_analytics"
-WAKE_CHANNEL = "bithedge_notify"
-IN_APP_CHANNEL = "bithedge_notify_in_app"
+ANALYTICS_CHANNEL = channels.ANALYTICS
+WAKE_CHANNEL = channels.NOTIFY_WAKE
+IN_APP_CHANNEL = channels.NOTIFY_IN_APP
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
 VERIFY_TTL_S = 86_400

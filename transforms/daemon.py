@@ -26,12 +26,12 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bithedge import logs
+from bithedge import channels, logs
 from bithedge.ops_http import serve_ops
 from transforms.runner import LEAN, Dbt, Outcome, record_run
 
-RAW_CHANNEL = "bithedge_raw"
-ANALYTICS_CHANNEL = "bithedge_analytics"
+RAW_CHANNEL = channels.RAW
+ANALYTICS_CHANNEL = channels.ANALYTICS
 _PROGRESS_SQL = ("SELECT (SELECT min(included_height) FROM marts.build_state), "
                  "(SELECT min(included_burn_height) FROM marts.build_state), "
                  "(SELECT block_height FROM raw.chain_tip), "
