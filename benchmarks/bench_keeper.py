@@ -161,26 +161,48 @@ async def fill(client, sim: Simulator, keeper, who: list[Actor], expiries: list[
     return {"created": await last_policy_id(client) - first, "sent": sent, "refused": dict(after - before)}
 
 
+async def chaos(db: str, work: Path, args) -> dict:
+    """The chaos scenario of tests/keeper/test_chaos.py at full size, with its checks."""
+    from tests.keeper.test_chaos import assert_no_key_material, check, keeper_rows, run_chaos
+
+    t0 = time.perf_counter()
+    res = await run_chaos(db, work / "chaos", buys_per_buyer=args.chaos_buys, extra_buyers=args.chaos_buyers - 2,
+                          buy_rounds=args.chaos_rounds, kills=10, forks=6)
+    try:
+        stopped = res["keeper"].stop()
+        await check(db, res)
+        assert_no_key_material(db, work / "chaos" / "keeper.log")
+        nonces = keeper_rows(db, "SELECT s.label, s.next_nonce, count(t.*), count(*) FILTER (WHERE t.status = "
+                             "'confirmed') FROM keeper.signers s LEFT JOIN keeper.transactions t ON t.address = "
+                             "s.address GROUP BY 1, 2")
+        audit = dict(keeper_rows(db, "SELECT kind, count(*) FROM keeper.audit GROUP BY 1"))
+        return {"chaos": {"policies": res["last_id"], "create_policy_sent": res["sent"], "rejected": res["rejected"],
+                          "expiries": res["expiries"], "events": dict(res["events"]), "keeper_exit": stopped,
+                          "results_missed": res["results_missed"], "prices_published": res["prices_published"],
+                          "outlier_rounds": res["outlier_rounds"],
+                          "signers": [{"role": r, "next_nonce": n, "transactions": t, "confirmed": c}
+                                      for r, n, t, c in nonces],
+                          "audit_rows": audit, "seconds": round(time.perf_counter() - t0, 1)}}
+    finally:
+        res["keeper"].kill9()
+        res["devnet"].stop()
+        await res["client"].close()
+
+
 async def main(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-keeper-"))
     work.chmod(0o755)  # the embedded server's unprivileged user must traverse it
     pg = EmbeddedPostgres(work / "pg", durable=False)
     db = pg.start()
     migrate(db)
+    if args.chaos:
+        try:
+            return await chaos(db, work, args)
+        finally:
+            pg.stop()
     devnet = await start_devnet_async(work / "devnet", max_chaining=25)
     out: dict = {}
     try:
-        if args.chaos:
-            from tests.keeper.test_chaos import check, run_chaos
-
-            t0 = time.perf_counter()
-            res = await run_chaos(db, work / "chaos", buys_per_buyer=args.chaos_buys, kills=10, forks=6)
-            res["keeper"].stop()
-            await check(db, res)
-            res["devnet"].stop()
-            await res["client"].close()
-            return {"chaos": {"policies": res["last_id"], "expiries": res["expiries"], "events": dict(res["events"]),
-                              "seconds": round(time.perf_counter() - t0, 1)}}
         async with StacksClient(devnet.rpc_url, retries=4, timeout=120) as client:
             sim = Simulator(client, seed=1, mine=True, extra_buyers=0, activity=0.0, log=lambda _: None)
             sim.feed.update(time.time())
@@ -248,5 +270,7 @@ if __name__ == "__main__":
     p.add_argument("--expiries", type=int, default=50, help="expiries of the backlog run")
     p.add_argument("--moves", type=int, default=5, help="oracle moves to time")
     p.add_argument("--chaos", action="store_true", help="run the full-size chaos scenario instead")
-    p.add_argument("--chaos-buys", type=int, default=40, help="policies per buyer per step in --chaos")
+    p.add_argument("--chaos-buys", type=int, default=6, help="policies per buyer per buying block in --chaos")
+    p.add_argument("--chaos-buyers", type=int, default=48, help="buyers in --chaos (max-active-per-owner each)")
+    p.add_argument("--chaos-rounds", type=int, default=4, help="buying blocks in --chaos")
     print(json.dumps(asyncio.run(main(p.parse_args())), indent=2))

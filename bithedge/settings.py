@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     keeper_min_balance: int = Field(
         default=10_000_000, ge=0, description="Signer balance (µSTX) below which a balance-low alert is raised."
     )
+    keeper_pyth_api_key: SecretStr | None = Field(
+        default=None, description="Pyth Hermes API key, sent as 'Authorization: Bearer'; a secret, never logged."
+    )
 
     # api (api/): the HTTP API
     api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")
