@@ -79,6 +79,8 @@ async def wait_keeper(keeper: KeeperProcess, port: int, tip: int, timeout: float
         await asyncio.sleep(0.2)
 
 
+#: a Pyth Hermes API key: the simulator's Hermes must get it as a Bearer token, no log or table may hold it
+PYTH_KEY = "chaos-hermes-key-93b1e5d07a"
 #: the outlier source: one venue quotes this far off the market for OUTLIER_STEPS blocks
 OUTLIER_VENUE, OUTLIER_BP, OUTLIER_STEPS = "okx", 1200, 4
 
@@ -96,11 +98,20 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
            "BITHEDGE_KEEPER_SOURCE_TIMEOUT_S": "1", "BITHEDGE_KEEPER_PRICE_FEED_URL": f"http://127.0.0.1:{feed_port}",
            # a source that is always down (connection refused): excluded every round, the quorum holds without it
            "BITHEDGE_KEEPER_SOURCES": "coinbase,kraken,bitstamp,binance,okx,pyth,coingecko=http://127.0.0.1:9",
-           "PYTHONPATH": str(REPO)}
+           "BITHEDGE_KEEPER_PYTH_API_KEY": PYTH_KEY, "PYTHONPATH": str(REPO)}
     keeper = KeeperProcess(env, work / "keeper.log")
     client = StacksClient(devnet.rpc_url, retries=4)
     sim = Simulator(client, seed=seed, mine=True, extra_buyers=extra_buyers, activity=0.0, log=lambda _: None)
-    runner = web.AppRunner(make_app(sim.feed, hang_s=1.0), access_log=None, shutdown_timeout=0.1)
+    app, pyth_auth = make_app(sim.feed, hang_s=1.0), Counter()
+
+    @web.middleware
+    async def record_pyth_auth(request, handler):
+        if request.path.startswith("/pyth/"):
+            pyth_auth[request.headers.get("Authorization")] += 1
+        return await handler(request)
+
+    app.middlewares.append(record_pyth_auth)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", feed_port).start()
     events: Counter = Counter()
@@ -164,7 +175,7 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
             if step > max(plan) and await all_closed(client, open_ids):
                 break
         return {"client": client, "keeper": keeper, "last_id": last_id, "events": events, "devnet": devnet,
-                "sent": sim.stats["sent:create-policy"],
+                "sent": sim.stats["sent:create-policy"], "pyth_auth": pyth_auth,
                 "rejected": {k: v for k, v in sim.stats.items() if k.startswith("rejected:")}}
     except BaseException:
         keeper.kill9()
@@ -230,6 +241,8 @@ async def check(db_url: str, out: dict) -> None:
                                         "quotes) q WHERE q ->> 'source' = %s AND q ->> 'reason' LIKE 'outlier:%%'",
                                         OUTLIER_VENUE)[0][0]
     assert out["outlier_rounds"] > 0
+    # every request to Pyth carried the key, as Hermes expects it
+    assert set(out["pyth_auth"]) == {f"Bearer {PYTH_KEY}"}, out["pyth_auth"]
     # the dead source was excluded with its reason
     reasons = keeper_rows(db_url, "SELECT DISTINCT q ->> 'reason' FROM keeper.price_rounds, "
                           "jsonb_array_elements(quotes) q WHERE q ->> 'source' = 'coingecko'")
@@ -238,7 +251,7 @@ async def check(db_url: str, out: dict) -> None:
 
 def assert_no_key_material(db_url: str, log: Path) -> None:
     accounts = json.loads((REPO / "contracts" / "settings" / "devnet-accounts.json").read_text())["accounts"]
-    secrets = [a["privateKey"][:64] for a in accounts if a["label"] in ("wallet_1", "wallet_2")]
+    secrets = [a["privateKey"][:64] for a in accounts if a["label"] in ("wallet_1", "wallet_2")] + [PYTH_KEY.lower()]
     dump = []
     with psycopg.connect(db_url) as conn:
         for (table,) in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
