@@ -173,18 +173,19 @@ class Bitstamp(Venue):
 
 
 class Binance(Venue):
-    """Binance `GET /api/v3/ticker/price?symbol=`: `{"symbol", "price"}`, no timestamp; errors
-    `{"code": -1121, "msg": "Invalid symbol."}`, 429 / 418 when over the request weight."""
+    """Binance `GET /api/v3/ticker/24hr?symbol=` (weight 2, as ticker/price): `lastPrice` (string) and the rolling
+    window's `closeTime` (ms), the only time Binance's tickers carry (ticker/price has none), so a frozen or cached
+    reply shows as stale; errors `{"code": -1121, "msg": "Invalid symbol."}`, 429 / 418 over the request weight."""
 
     name, real_base = "binance", "https://data-api.binance.vision"
     pairs = (Pair("BTC", "BTCUSDT", "USDT"), Pair("STX", "STXUSDT", "USDT"))
 
     def request(self, pair):
-        return "/api/v3/ticker/price", {"symbol": pair.symbol}
+        return "/api/v3/ticker/24hr", {"symbol": pair.symbol}
 
     def read(self, doc, pair):
         _same_pair(_field(doc, "symbol"), pair)
-        return _reading(_field(doc, "price"), None)
+        return _reading(_field(doc, "lastPrice"), _epoch(_field(doc, "closeTime"), 1000, "closeTime"))
 
     def error_text(self, doc):
         if isinstance(doc, dict) and "code" in doc and "msg" in doc:
