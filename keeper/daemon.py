@@ -31,7 +31,7 @@ from keeper.publisher import Collect, Publisher
 from keeper.settlement import Settler
 from keeper.store import Alerts
 from keeper.txs import TxConfig, TxManager
-from stacks.rpc import RpcError, StacksClient
+from stacks.rpc import StacksClient
 
 
 @dataclass
@@ -169,7 +169,7 @@ class Keeper:
                     last_tip, last_step = info["stacks_tip_height"], time.monotonic()
                 backoff = 1.0
                 wait = self.cfg.poll_s
-            except (RpcError, OSError, asyncpg.PostgresError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the loop outlives any one step; /ready and the metric show it
                 self.metrics.step_errors.inc()
                 self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 self.log.warning("step_failed", error=self.last_error, retry_s=backoff)
