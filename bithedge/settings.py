@@ -168,6 +168,13 @@ class Settings(BaseSettings):
     keeper_min_balance: int = Field(
         default=10_000_000, ge=0, description="Signer balance (µSTX) below which a balance-low alert is raised."
     )
+    keeper_pyth_api_key: SecretStr | None = Field(
+        default=None, description="Pyth Hermes API key, sent as 'Authorization: Bearer'; a secret, never logged."
+    )
+    keeper_confirm_source: Literal["analytics", "node"] = Field(
+        default="analytics",
+        description="Confirmations from analytics.contract_calls while the transforms are current, else the node.",
+    )
 
     # api (api/): the HTTP API
     api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")

@@ -67,7 +67,7 @@ def build(s: Settings, *, devnet: bool, dry_run: bool = False):
         db_url=service_db_url(s, "bithedge_keeper"), node_url=s.resolved_node_url,
         deployment=Deployment(s.keeper_deployer or Deployment().deployer),
         host=s.host, port=s.keeper_port, poll_s=s.keeper_poll_s, policy_source=s.keeper_policy_source,
-        settle_lag_blocks=s.keeper_settle_lag_blocks,
+        confirm_source=s.keeper_confirm_source, settle_lag_blocks=s.keeper_settle_lag_blocks,
         tx=TxConfig(max_in_flight=s.keeper_max_in_flight, fee=s.keeper_fee, max_fee=s.keeper_max_fee,
                     max_spend_per_hour=s.keeper_max_spend_per_hour, bump_after_blocks=s.keeper_bump_after_blocks,
                     stuck_blocks=s.keeper_stuck_blocks, reorg_depth=s.keeper_reorg_depth,

@@ -22,6 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bithedge import logs
 from bithedge.ops_http import serve_ops
 from bithedge.protocol.deployment import Deployment
+from keeper.confirmations import CanonicalCalls
 from keeper.expiries import AnalyticsExpiries, ChainExpiries
 from keeper.keys import Signer
 from keeper.metrics import Metrics
@@ -30,7 +31,7 @@ from keeper.publisher import Collect, Publisher
 from keeper.settlement import Settler
 from keeper.store import Alerts
 from keeper.txs import TxConfig, TxManager
-from stacks.rpc import RpcError, StacksClient
+from stacks.rpc import StacksClient
 
 
 @dataclass
@@ -44,6 +45,8 @@ class KeeperConfig:
     #: a step runs at least this often even without a new block (price rounds, alerts while the chain stalls)
     timer_s: float = 30.0
     policy_source: str = "analytics"
+    #: "analytics": confirmations from analytics.contract_calls while the transforms are current, else the node
+    confirm_source: str = "analytics"
     settle_lag_blocks: int = 6
     tx: TxConfig = field(default_factory=TxConfig)
 
@@ -70,8 +73,11 @@ class Keeper:
         self.pool = await asyncpg.create_pool(self.cfg.db_url, min_size=1, max_size=4)
         self.alerts = Alerts(self.pool)
         await self.alerts.load()
-        self.oracle_txm = TxManager(self.pool, self.client, self.signers["oracle"], self.cfg.tx, self.alerts)
-        self.settler_txm = TxManager(self.pool, self.client, self.signers["settler"], self.cfg.tx, self.alerts)
+        canonical = CanonicalCalls(self.pool) if self.cfg.confirm_source == "analytics" else None
+        self.oracle_txm = TxManager(self.pool, self.client, self.signers["oracle"], self.cfg.tx, self.alerts,
+                                    canonical=canonical)
+        self.settler_txm = TxManager(self.pool, self.client, self.signers["settler"], self.cfg.tx, self.alerts,
+                                     canonical=canonical)
         source = (AnalyticsExpiries(self.pool) if self.cfg.policy_source == "analytics"
                   else ChainExpiries(self.client, self.cfg.deployment))
         self.settler = Settler(self.pool, self.settler_txm, source, self.cfg.deployment, self.alerts,
@@ -163,7 +169,7 @@ class Keeper:
                     last_tip, last_step = info["stacks_tip_height"], time.monotonic()
                 backoff = 1.0
                 wait = self.cfg.poll_s
-            except (RpcError, OSError, asyncpg.PostgresError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the loop outlives any one step; /ready and the metric show it
                 self.metrics.step_errors.inc()
                 self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 self.log.warning("step_failed", error=self.last_error, retry_s=backoff)

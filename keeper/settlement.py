@@ -171,6 +171,12 @@ class Settler:
     async def _verify(self, pid: int) -> None:
         """The chain's payout against the Python formula, and the shortfall the fund covered."""
         p = clarity.to_plain(await self.txm.client.call_read(self.d.registry, "get-policy", [U(pid)]))
+        if not p or not str(p["status"]).startswith("settled") or not int(p["settlement-price"]):
+            # the chain at the tip no longer shows the settlement the transaction's result reported: a reorg
+            # between the two reads (the reorg check reopens the intent); nothing to compare with
+            self.stats["verify:not-settled-at-tip"] += 1
+            self.log.info("payout_unverified", policy_id=pid, status=p["status"] if p else None)
+            return
         terms = payout_terms(p["token"], int(p["strike"]), int(p["amount"]), int(p["settlement-price"]),
                              int(p["settlement-collateral-price"]), int(p["collateral"]))
         if terms.payout != int(p["payout"]):

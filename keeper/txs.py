@@ -6,16 +6,18 @@ before anything is sent. Every transaction is signed and stored (``keeper.transa
 ``(address, nonce)``) before it is broadcast, so a crash at any point leaves it tracked: a restart broadcasts
 what was signed and follows what was sent.
 
-Each :meth:`TxManager.poll` (once per Stacks block) follows every open transaction by txid on the node, never
-by a rejection message (``ConflictingNonceInMempool`` can mean the node already has it):
+Each :meth:`TxManager.poll` (once per Stacks block) follows every open transaction by txid, never by a rejection
+message (``ConflictingNonceInMempool`` can mean the node already has it): in ``analytics.contract_calls`` (the
+canonical calls, ``keeper.confirmations``) for the heights the transforms include, on the node for the rest:
 
 - mined → ``confirmed`` with its status and result; the kind's handler reads the result;
 - pending for ``bump_after_blocks`` → re-signed at the same nonce with the fee × 1.125 (replace-by-fee),
   capped by ``max_fee`` and by ``max_spend_per_hour`` of committed fees; pending for ``stuck_blocks`` → alert;
 - unknown to the node (dropped, pruned, lost in a node restart) → the same signed bytes are broadcast again,
   unless the node's confirmed nonce is past it: then another transaction used the nonce (``superseded``);
-- a confirmed transaction no longer canonical within ``reorg_depth`` blocks (a reorg orphaned it) → back to
-  pending and broadcast again.
+- a confirmed transaction no longer canonical within ``reorg_depth`` blocks (a reorg orphaned it: its txid left
+  ``analytics.contract_calls`` or moved to another block, or the node's block at its height changed) → back to
+  pending and broadcast again; one re-mined in another block has its result read again.
 
 Node rejections: ``BadNonce`` resyncs (a lower expected nonce is a gap: the ledger's transactions below are sent
 again, and a nonce nobody holds is filled with a 1 µSTX transfer), ``TooMuchChaining`` waits (and the ledger keeps
@@ -35,6 +37,7 @@ from typing import Any
 import asyncpg
 
 from bithedge import logs
+from keeper.confirmations import ANALYTICS, NODE, Canonical, CanonicalCalls, Mined, hex0x
 from keeper.keys import Signer
 from keeper.store import Alerts, audit
 from stacks import clarity
@@ -105,8 +108,9 @@ class SignerState:
 class TxManager:
     def __init__(self, pool: asyncpg.Pool, client: StacksClient, signer: Signer, cfg: TxConfig, alerts: Alerts,
                  *, on_confirmed: dict[str, Handler] | None = None, on_release: dict[str, Release] | None = None,
-                 on_orphaned: dict[str, Release] | None = None) -> None:
+                 on_orphaned: dict[str, Release] | None = None, canonical: CanonicalCalls | None = None) -> None:
         self.pool, self.client, self.signer, self.cfg, self.alerts = pool, client, signer, cfg, alerts
+        self.canonical = canonical  # None: the node API alone
         self.address = signer.address
         self.on_confirmed = on_confirmed or {}
         self.on_release = on_release or {}
@@ -326,12 +330,19 @@ class TxManager:
         rows = [dict(r) for r in await self.pool.fetch(
             "SELECT * FROM keeper.transactions WHERE address = $1 AND (status = ANY($2) OR (status = 'confirmed' "
             "AND confirmed_stacks_height > $3)) ORDER BY nonce", self.address, list(OPEN), tip - self.cfg.reorg_depth)]
+        canon = await self._read_canonical(rows)
         recent = [r for r in rows if r["status"] == "confirmed"]
-        if recent and await self._reorged(recent):
-            for row in recent:
-                found = await self._lookup(row)
-                if found is None or found[0] != "mined" or found[1] != row["confirmed_txid"]:
-                    await self._orphaned(row)
+        by_canon = [r for r in recent if _is_call(r) and canon is not None and canon.covers(r["confirmed_stacks_height"])]
+        for row in by_canon:  # the canonical flags: still the same call in the same block?
+            if not _same_block(canon.calls.get(row["confirmed_txid"]), row):
+                await self._orphaned(row, ANALYTICS)
+        # the node's canonical block too (one call): the transforms may have built before a reorg the node saw
+        by_node = [r for r in recent if r["status"] == "confirmed"]
+        if by_node and await self._reorged(by_node):
+            for row in by_node:
+                found = await self._lookup(row, None)
+                if found is None or found[0] != "mined" or not _same_block(found[2], row):
+                    await self._orphaned(row, NODE)
         oldest = 0
         for row in rows:
             if row["status"] == "confirmed":
@@ -339,9 +350,9 @@ class TxManager:
             if row["status"] == "signed":
                 await self._broadcast(row)
                 continue
-            found = await self._lookup(row)
+            found = await self._lookup(row, canon)
             if found and found[0] == "mined":
-                await self._confirmed(row, found[1], found[2])
+                await self._confirmed(row, found[2])
             elif found:
                 oldest = max(oldest, tip - (row["first_sent_stacks_height"] or tip))
                 await self._pending(row)
@@ -354,12 +365,19 @@ class TxManager:
         open_count = sum(1 for r in rows if r["status"] in OPEN)
         self.state.pending, self.state.oldest_pending_blocks = open_count, oldest
 
+    async def _read_canonical(self, rows: list[dict]) -> Canonical | None:
+        """One read of analytics.contract_calls for every version of ``rows`` (None: the node API alone)."""
+        if self.canonical is None or not rows:
+            return None
+        txids = {t for r in rows for t in (r["txid"], r.get("confirmed_txid"), *r["earlier_txids"]) if t}
+        return await self.canonical.read(sorted(txids), self.tip)
+
     async def _reorged(self, recent: list[dict]) -> bool:
         """Whether a reorg may have orphaned a recently confirmed transaction: one call, the canonical block at the
         highest height they were confirmed at (if it is the same block, every lower one is too)."""
         top = max(recent, key=lambda r: r["confirmed_stacks_height"])
         block = await self.client.block(top["confirmed_stacks_height"])
-        return block is None or _hex0x(block.get("index_block_hash")) != top["confirmed_block_hash"]
+        return block is None or hex0x(block.get("index_block_hash")) != top["confirmed_block_hash"]
 
     async def _check_balance(self) -> None:
         low = self.state.balance is not None and self.state.balance < self.cfg.min_balance
@@ -375,34 +393,36 @@ class TxManager:
             await self.alerts.resolve("signer-empty", self.address)
             self.log.info("signer_resumed", balance=self.state.balance)
 
-    async def _lookup(self, row: dict) -> tuple[str, str, dict] | None:
-        """("mined", txid, tx) for the version the chain holds, ("pending", txid, tx) if only the mempool has one,
-        None when the node knows none of its versions."""
+    async def _lookup(self, row: dict, canon: Canonical | None) -> tuple[str, str, Any] | None:
+        """("mined", txid, Mined) for the version the chain holds, ("pending", txid, tx) if only the mempool has
+        one, None when the node knows none of its versions. The canonical calls answer first; the node answers
+        for what they do not hold (a block the transforms have not reached, or no longer canonical)."""
+        versions = (row["txid"], *reversed(row["earlier_txids"]))
+        if canon is not None and _is_call(row) and (mined := canon.find(versions)) is not None:
+            return "mined", mined.txid, mined
         pending = None
-        for txid in (row["txid"], *reversed(row["earlier_txids"])):
+        for txid in versions:
             tx = await self.client.transaction(txid)
             if tx is None:
                 continue
             if tx.get("tx_status") != "pending":
-                return "mined", txid, tx
+                return "mined", txid, Mined.from_node(txid, tx)
             pending = pending or ("pending", txid, tx)
         return pending
 
-    async def _confirmed(self, row: dict, txid: str, tx: dict) -> None:
-        status = tx["tx_status"]
-        result = clarity.decode(bytes.fromhex(tx["tx_result"]["hex"].removeprefix("0x")))
+    async def _confirmed(self, row: dict, m: Mined) -> None:
+        status, result, txid = m.status, m.result, m.txid
         # the result is read before the row says confirmed: a crash in between reads it again (the handlers are
         # idempotent), never leaves a confirmed transaction whose result nobody read
         handler = self.on_confirmed.get(row["kind"])
         if handler:
             await handler(row, status, result)
         await self._set(row, status="confirmed", tx_status=status, result=json.dumps(clarity.to_json(result)),
-                        confirmed_txid=txid, confirmed_stacks_height=tx.get("block_height"),
-                        confirmed_block_hash=_hex0x(tx.get("index_block_hash")),
-                        confirmed_burn_height=tx.get("burn_block_height"), confirmed_at=_now(), error=None)
+                        confirmed_txid=txid, confirmed_stacks_height=m.stacks_height, confirmed_block_hash=m.block_hash,
+                        confirmed_burn_height=m.burn_height, confirmed_at=_now(), error=None)
         await audit(self.pool, "confirm", signer=self.address, txid=txid, intent_id=row.get("intent_id"),
-                    inputs={"nonce": row["nonce"], "fee": row["fee"], "stacks_height": tx.get("block_height")},
-                    outcome=status)
+                    inputs={"nonce": row["nonce"], "fee": row["fee"], "stacks_height": m.stacks_height,
+                            "source": m.source}, outcome=status)
         await self.alerts.resolve("tx-stuck", row["txid"])
         await self.alerts.resolve("tx-dropped", row["txid"])
 
@@ -423,13 +443,13 @@ class TxManager:
         except Busy as exc:
             self.log.warning("bump_refused", txid=row["txid"], why=str(exc))
 
-    async def _orphaned(self, row: dict) -> None:
+    async def _orphaned(self, row: dict, seen_by: str = NODE) -> None:
         await self._set(row, status="pending", tx_status=None, result=None, confirmed_txid=None,
                         confirmed_stacks_height=None, confirmed_burn_height=None, confirmed_at=None,
                         sent_stacks_height=self.tip)
         await audit(self.pool, "orphaned", signer=self.address, txid=row["txid"], intent_id=row.get("intent_id"),
-                    inputs={"nonce": row["nonce"]})
-        self.log.warning("tx_orphaned", txid=row["txid"], nonce=row["nonce"])
+                    inputs={"nonce": row["nonce"], "seen_by": seen_by})
+        self.log.warning("tx_orphaned", txid=row["txid"], nonce=row["nonce"], seen_by=seen_by)
         if row["kind"] in self.on_orphaned:
             await self.on_orphaned[row["kind"]](row, "orphaned by a reorg")
         await self._broadcast(row)
@@ -450,8 +470,16 @@ class TxManager:
         return (nxt or 0) - (self.state.node_next_nonce or 0)
 
 
-def _hex0x(value: str | None) -> str | None:
-    return None if value is None else "0x" + value.removeprefix("0x")
+def _is_call(row: dict) -> bool:
+    """A contract call (analytics.contract_calls holds those; a nonce fill is an STX transfer)."""
+    return row.get("contract_id") is not None
+
+
+def _same_block(m: Mined | None, row: dict) -> bool:
+    """``m`` is the confirmed version of ``row`` in the block it was confirmed in (a re-mined one has a new block:
+    its result is read again)."""
+    return (m is not None and m.txid == row["confirmed_txid"]
+            and (m.block_hash is None or row["confirmed_block_hash"] is None or m.block_hash == row["confirmed_block_hash"]))
 
 
 def _bumped(fee: int) -> int:

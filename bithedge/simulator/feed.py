@@ -68,6 +68,18 @@ def _binance(q: Served, symbol: str, d: int) -> object:
     return {"symbol": symbol, "price": _fmt(q.price, d)}
 
 
+def _binance_24hr(q: Served, symbol: str, d: int) -> object:
+    """`/api/v3/ticker/24hr` for one symbol: the window closes at the quote's time (it stops with a frozen quote)."""
+    p, close = q.price, int(q.ts * 1000)
+    return {"symbol": symbol, "priceChange": _fmt(p * 0.01, d), "priceChangePercent": "1.010",
+            "weightedAvgPrice": _fmt(p * 0.999, d), "prevClosePrice": _fmt(p * 0.99, d), "lastPrice": _fmt(p, d),
+            "lastQty": "0.20083000", "bidPrice": _fmt(p * 0.9999, d), "bidQty": "0.34024000",
+            "askPrice": _fmt(p * 1.0001, d), "askQty": "0.64537000", "openPrice": _fmt(p * 0.99, d),
+            "highPrice": _fmt(p * 1.01, d), "lowPrice": _fmt(p * 0.98, d), "volume": "53076.84650000",
+            "quoteVolume": "3289695271.67717710", "openTime": close - 86_400_000, "closeTime": close,
+            "firstId": 1109901940, "lastId": 1111482582, "count": 1580643}
+
+
 def _okx(q: Served, symbol: str, d: int) -> object:
     p, ts = q.price, str(int(q.ts * 1000))
     return {"code": "0", "msg": "", "data": [{
@@ -159,10 +171,11 @@ def make_app(feed: Feed, hang_s: float = 10.0) -> web.Application:
 
     async def binance(req: web.Request) -> web.Response:
         symbol = req.query.get("symbol", "")
+        render = _binance_24hr if req.path.endswith("/24hr") else _binance
         asset = {"BTCUSDT": "BTC", "STXUSDT": "STX"}.get(symbol)
         # past the weight limit Binance answers 429; an IP that keeps going is banned with 418
         banned = feed.state["binance"].outage_left > 6
-        return await reply("binance", lambda q: _binance(q, symbol, 8), asset,
+        return await reply("binance", lambda q: render(q, symbol, 8), asset,
                            lambda: _json({"code": -1121, "msg": "Invalid symbol."}, 400),
                            lambda: _json({"code": -1003, "msg": "Way too many requests; IP banned."
                                           if banned else "Too many requests; current limit is 6000 request weight "
@@ -217,6 +230,7 @@ def make_app(feed: Feed, hang_s: float = 10.0) -> web.Application:
     app.router.add_get("/kraken/0/public/Ticker", kraken)
     app.router.add_get("/bitstamp/api/v2/ticker/{pair}/", bitstamp)
     app.router.add_get("/binance/api/v3/ticker/price", binance)
+    app.router.add_get("/binance/api/v3/ticker/24hr", binance)
     app.router.add_get("/okx/api/v5/market/ticker", okx)
     app.router.add_get("/pyth/v2/updates/price/latest", pyth)
     app.router.add_get("/coingecko/api/v3/simple/price", coingecko)

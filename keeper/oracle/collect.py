@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import aiohttp
+from pydantic import SecretStr
 
 from bithedge.protocol.units import BP, ONE8
 from keeper.oracle.aggregate import judge
@@ -25,14 +26,23 @@ class Source:
     venue: Venue
     base_url: str
     timeout_s: float
+    api_key: SecretStr | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.venue.name
 
+    def headers(self) -> dict[str, str]:
+        return self.venue.auth_headers(self.api_key.get_secret_value()) if self.api_key else {}
+
+    def redact(self, text: str) -> str:
+        """``text`` with the API key masked: an error page or an exception may echo the request's headers."""
+        key = self.api_key.get_secret_value() if self.api_key else ""
+        return text.replace(key, "***") if key else text
+
 
 def build_sources(config: OracleConfig) -> list[Source]:
-    return [Source(VENUES[s.venue], s.base_url, s.timeout_s) for s in config.sources]
+    return [Source(VENUES[s.venue], s.base_url, s.timeout_s, s.api_key) for s in config.sources]
 
 
 @dataclass(frozen=True)
@@ -89,12 +99,16 @@ async def _fetch(session: aiohttp.ClientSession, source: Source, pair: Pair, con
     started = time.monotonic()
 
     def done(reading: Reading | None, reason: str | None) -> _Fetched:
-        return _Fetched(source.name, pair, reading, (time.monotonic() - started) * 1000, reason)
+        if reading is not None and source.api_key:
+            reading = replace(reading, raw=source.redact(reading.raw))
+        return _Fetched(source.name, pair, reading, (time.monotonic() - started) * 1000,
+                        None if reason is None else source.redact(reason))
 
     path, params = source.venue.request(pair)
     try:
         async with asyncio.timeout(source.timeout_s):
-            async with session.get(source.base_url + path, params=params, allow_redirects=False) as resp:
+            async with session.get(source.base_url + path, params=params, headers=source.headers(),
+                                   allow_redirects=False) as resp:
                 body = await _read_capped(resp, config.max_body_bytes)
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
         if body is None:

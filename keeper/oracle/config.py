@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from keeper.oracle.venues import VENUES
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -12,12 +17,21 @@ class SourceConfig:
     venue: str  # a key of `keeper.oracle.venues.VENUES`
     base_url: str  # e.g. "https://api.kraken.com", or the simulator's "http://127.0.0.1:3800/kraken"
     timeout_s: float = 2.0
+    #: the venue's API key (only Pyth Hermes takes one); a SecretStr, so no repr or log shows it
+    api_key: SecretStr | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.venue not in VENUES:
             raise ValueError(f"unknown price source {self.venue!r} (known: {', '.join(VENUES)})")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"{self.venue}: base URL {self.base_url!r} must start with http:// or https://")
+        if self.api_key is not None:
+            if not VENUES[self.venue].takes_api_key:
+                raise ValueError(f"{self.venue} takes no API key")
+            if self.base_url.startswith("http://") and urlsplit(self.base_url).hostname not in _LOOPBACK:
+                # a key sent over plain HTTP is a key given to every network hop
+                raise ValueError(f"{self.venue}: an API key is sent only over https:// (or to loopback), "
+                                 f"not to {self.base_url!r}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class OracleConfig:
                 known = VENUES.get(venue)
                 real = known.real_base if known else ""
                 url = f"{feed.rstrip('/')}/{venue}" if simulated else real
-            sources.append(SourceConfig(venue, url.rstrip("/"), settings.keeper_source_timeout_s))
+            key = settings.keeper_pyth_api_key if venue == "pyth" else None
+            sources.append(SourceConfig(venue, url.rstrip("/"), settings.keeper_source_timeout_s, key))
         return cls(tuple(sources), stale_s=settings.keeper_price_stale_s, band_bp=settings.keeper_price_band_bp,
                    min_sources=settings.keeper_min_sources, usdt_depeg_bp=settings.keeper_usdt_depeg_bp)

@@ -35,12 +35,17 @@ class Venue:
     name: str
     real_base: str
     pairs: tuple[Pair, ...]
+    takes_api_key = False
 
     def pair(self, asset: str) -> Pair | None:
         return next((p for p in self.pairs if p.asset == asset), None)
 
     def request(self, pair: Pair) -> tuple[str, dict[str, str]]:
         """The path (below the base URL) and query of the ticker request."""
+        raise NotImplementedError
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """The request headers that carry ``api_key`` (venues with ``takes_api_key``)."""
         raise NotImplementedError
 
     def parse(self, body: str, pair: Pair) -> Reading:
@@ -168,18 +173,19 @@ class Bitstamp(Venue):
 
 
 class Binance(Venue):
-    """Binance `GET /api/v3/ticker/price?symbol=`: `{"symbol", "price"}`, no timestamp; errors
-    `{"code": -1121, "msg": "Invalid symbol."}`, 429 / 418 when over the request weight."""
+    """Binance `GET /api/v3/ticker/24hr?symbol=` (weight 2, as ticker/price): `lastPrice` (string) and the rolling
+    window's `closeTime` (ms), the only time Binance's tickers carry (ticker/price has none), so a frozen or cached
+    reply shows as stale; errors `{"code": -1121, "msg": "Invalid symbol."}`, 429 / 418 over the request weight."""
 
     name, real_base = "binance", "https://data-api.binance.vision"
     pairs = (Pair("BTC", "BTCUSDT", "USDT"), Pair("STX", "STXUSDT", "USDT"))
 
     def request(self, pair):
-        return "/api/v3/ticker/price", {"symbol": pair.symbol}
+        return "/api/v3/ticker/24hr", {"symbol": pair.symbol}
 
     def read(self, doc, pair):
         _same_pair(_field(doc, "symbol"), pair)
-        return _reading(_field(doc, "price"), None)
+        return _reading(_field(doc, "lastPrice"), _epoch(_field(doc, "closeTime"), 1000, "closeTime"))
 
     def error_text(self, doc):
         if isinstance(doc, dict) and "code" in doc and "msg" in doc:
@@ -216,6 +222,8 @@ class Pyth(Venue):
     expo: int, publish_time: s}, id hex without 0x; errors are plain text (404 `Price ids not found`)."""
 
     name, real_base = "pyth", "https://hermes.pyth.network"
+    #: public Hermes requires a key from 2026-08-18, as a Bearer token (fetch-price-updates.mdx)
+    takes_api_key = True
     #: Pyth's publishers disagree more than this (conf, same exponent as the price): not a usable price
     MAX_CONF_BP = 100
     pairs = (Pair("BTC", "e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43", "USD"),
@@ -224,6 +232,9 @@ class Pyth(Venue):
 
     def request(self, pair):
         return "/v2/updates/price/latest", {"ids[]": pair.symbol, "parsed": "true"}
+
+    def auth_headers(self, api_key):
+        return {"Authorization": f"Bearer {api_key}"}
 
     def read(self, doc, pair):
         feeds = _field(doc, "parsed")

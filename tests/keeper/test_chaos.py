@@ -79,9 +79,16 @@ async def wait_keeper(keeper: KeeperProcess, port: int, tip: int, timeout: float
         await asyncio.sleep(0.2)
 
 
+#: a Pyth Hermes API key: the simulator's Hermes must get it as a Bearer token, no log or table may hold it
+PYTH_KEY = "chaos-hermes-key-93b1e5d07a"
+#: the outlier source: one venue quotes this far off the market for OUTLIER_STEPS blocks
+OUTLIER_VENUE, OUTLIER_BP, OUTLIER_STEPS = "okx", 1200, 4
+
+
 async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int = 3, forks: int = 3,
-                    seed: int = 3) -> dict:
-    """The scenario; returns the figures the checks use (also the benchmark's full-size run)."""
+                    seed: int = 3, extra_buyers: int = 4, buy_rounds: int = 3) -> dict:
+    """The scenario; returns the figures the checks use (also the benchmark's full-size run). Policies:
+    ``buy_rounds`` blocks in which each of the 2 + ``extra_buyers`` buyers buys ``buys_per_buyer`` times."""
     rng = random.Random(seed)
     devnet = await start_devnet_async(work / "devnet")
     feed_port, keeper_port = free_port(), free_port()
@@ -91,11 +98,20 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
            "BITHEDGE_KEEPER_SOURCE_TIMEOUT_S": "1", "BITHEDGE_KEEPER_PRICE_FEED_URL": f"http://127.0.0.1:{feed_port}",
            # a source that is always down (connection refused): excluded every round, the quorum holds without it
            "BITHEDGE_KEEPER_SOURCES": "coinbase,kraken,bitstamp,binance,okx,pyth,coingecko=http://127.0.0.1:9",
-           "PYTHONPATH": str(REPO)}
+           "BITHEDGE_KEEPER_PYTH_API_KEY": PYTH_KEY, "PYTHONPATH": str(REPO)}
     keeper = KeeperProcess(env, work / "keeper.log")
     client = StacksClient(devnet.rpc_url, retries=4)
-    sim = Simulator(client, seed=seed, mine=True, extra_buyers=4, activity=0.0, log=lambda _: None)
-    runner = web.AppRunner(make_app(sim.feed, hang_s=1.0), access_log=None, shutdown_timeout=0.1)
+    sim = Simulator(client, seed=seed, mine=True, extra_buyers=extra_buyers, activity=0.0, log=lambda _: None)
+    app, pyth_auth = make_app(sim.feed, hang_s=1.0), Counter()
+
+    @web.middleware
+    async def record_pyth_auth(request, handler):
+        if request.path.startswith("/pyth/"):
+            pyth_auth[request.headers.get("Authorization")] += 1
+        return await handler(request)
+
+    app.middlewares.append(record_pyth_auth)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", feed_port).start()
     events: Counter = Counter()
@@ -114,20 +130,25 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
 
         for _ in range(3):  # first prices
             await block()
-        for _ in range(3):  # policies: every buyer buys again and again (expiries 8-28 burn blocks out)
+        for _ in range(buy_rounds):  # policies: every buyer buys again and again (expiries 8-28 burn blocks out)
             await sim.refresh_chain()
             for b in sim.buyers:
                 for _ in range(buys_per_buyer):
                     await sim.buy(b)
             await block()
-        actions = ["kill"] * kills + ["fork"] * forks + ["restart", "stall"]
+        actions = ["kill"] * kills + ["fork"] * forks + ["restart", "stall", "outlier"]
         chaos_at = sorted(rng.sample(range(2, 4 * len(actions)), len(actions)))
         rng.shuffle(actions)
         plan = dict(zip(chaos_at, actions, strict=True))
         depths = rng.sample(range(1, 7), 6)  # every depth 1-6 once per six forks
         last_id = int(clarity.to_plain(await client.call_read(DEVNET.registry, "get-last-policy-id")))
+        open_ids = set(range(1, last_id + 1))
+        outlier = next(v for v in sim.feed.venues if v.name == OUTLIER_VENUE)
+        outlier_until, bias = -1, outlier.bias_bp
         for step in range(400):
             action = plan.get(step)
+            if step == outlier_until:
+                outlier.bias_bp = bias
             if action == "kill":  # SIGKILL at a random point of its step
                 await asyncio.sleep(rng.random() * 0.5)
                 keeper.kill9()
@@ -146,12 +167,16 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
                 keeper.start(devnet.rpc_url)
             elif action == "stall":  # no block for a while: the keeper's timer steps, nothing breaks
                 await asyncio.sleep(3)
+            elif action == "outlier":  # one source quotes BTC and STX far off the market for a while
+                outlier.bias_bp, outlier_until = bias + OUTLIER_BP, step + OUTLIER_STEPS
             if action:
                 events[action] += 1
             await block()
-            if step > max(plan) and await all_closed(client, last_id):
+            if step > max(plan) and await all_closed(client, open_ids):
                 break
-        return {"client": client, "keeper": keeper, "last_id": last_id, "events": events, "devnet": devnet}
+        return {"client": client, "keeper": keeper, "last_id": last_id, "events": events, "devnet": devnet,
+                "sent": sim.stats["sent:create-policy"], "pyth_auth": pyth_auth,
+                "rejected": {k: v for k, v in sim.stats.items() if k.startswith("rejected:")}}
     except BaseException:
         keeper.kill9()
         devnet.stop()
@@ -161,11 +186,14 @@ async def run_chaos(db_url: str, work: Path, *, buys_per_buyer: int, kills: int 
         await runner.cleanup()
 
 
-async def all_closed(client: StacksClient, last_id: int) -> bool:
-    for pid in range(last_id, 0, -1):
+async def all_closed(client: StacksClient, open_ids: set[int]) -> bool:
+    """Whether every id of ``open_ids`` is closed on chain; drops the closed ones from it (a fork may reopen a
+    policy, but the final check reads every policy again)."""
+    for pid in sorted(open_ids):
         p = clarity.to_plain(await client.call_read(DEVNET.registry, "get-policy", [U(pid)]))
         if p["status"] == "active":
             return False
+        open_ids.discard(pid)
     return True
 
 
@@ -207,6 +235,14 @@ async def check(db_url: str, out: dict) -> None:
     published = keeper_rows(db_url, "SELECT r.published_price, r.median FROM keeper.price_rounds r JOIN "
                             "keeper.transactions t ON t.txid = r.txid WHERE t.tx_status = 'success'")
     assert published and all(abs(p - m) * 10_000 <= m * BAND_BP for p, m in published)
+    out["prices_published"] = len(published)
+    # the outlier source was seen and kept out of the median
+    out["outlier_rounds"] = keeper_rows(db_url, "SELECT count(*) FROM keeper.price_rounds, jsonb_array_elements("
+                                        "quotes) q WHERE q ->> 'source' = %s AND q ->> 'reason' LIKE 'outlier:%%'",
+                                        OUTLIER_VENUE)[0][0]
+    assert out["outlier_rounds"] > 0
+    # every request to Pyth carried the key, as Hermes expects it
+    assert set(out["pyth_auth"]) == {f"Bearer {PYTH_KEY}"}, out["pyth_auth"]
     # the dead source was excluded with its reason
     reasons = keeper_rows(db_url, "SELECT DISTINCT q ->> 'reason' FROM keeper.price_rounds, "
                           "jsonb_array_elements(quotes) q WHERE q ->> 'source' = 'coingecko'")
@@ -215,7 +251,7 @@ async def check(db_url: str, out: dict) -> None:
 
 def assert_no_key_material(db_url: str, log: Path) -> None:
     accounts = json.loads((REPO / "contracts" / "settings" / "devnet-accounts.json").read_text())["accounts"]
-    secrets = [a["privateKey"][:64] for a in accounts if a["label"] in ("wallet_1", "wallet_2")]
+    secrets = [a["privateKey"][:64] for a in accounts if a["label"] in ("wallet_1", "wallet_2")] + [PYTH_KEY.lower()]
     dump = []
     with psycopg.connect(db_url) as conn:
         for (table,) in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
@@ -229,7 +265,8 @@ def assert_no_key_material(db_url: str, log: Path) -> None:
 async def test_keeper_chaos(db_url, tmp_path):
     out = await run_chaos(db_url, tmp_path, buys_per_buyer=5)
     try:
-        assert out["last_id"] >= 40 and out["events"] == {"kill": 3, "fork": 3, "restart": 1, "stall": 1}
+        assert out["last_id"] >= 40 and out["events"] == {"kill": 3, "fork": 3, "restart": 1, "stall": 1,
+                                                          "outlier": 1}
         assert out["keeper"].stop() == 0  # SIGTERM: a clean stop
         await check(db_url, out)
         assert out["expiries"] >= 12, out["expiries"]

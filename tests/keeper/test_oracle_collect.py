@@ -21,8 +21,8 @@ from tests.processes import free_port
 NOW = 1_800_000_000.0
 
 
-def binance(price, symbol="BTCUSDT") -> str:
-    return json.dumps({"symbol": symbol, "price": price})
+def binance(price, symbol="BTCUSDT", close=int(NOW * 1000)) -> str:  # /api/v3/ticker/24hr, trimmed
+    return json.dumps({"symbol": symbol, "lastPrice": price, "openTime": close - 86_400_000, "closeTime": close})
 
 
 def okx(last="100000.1", ts=int(NOW * 1000), inst="BTC-USDT") -> str:
@@ -105,13 +105,15 @@ async def test_all_good_sources_give_the_median():
 
 @pytest.mark.parametrize("venue, reply, reason", [
     ("binance", (200, binance("NaN"), "application/json"), "price is NaN"),
-    ("binance", (200, '{"symbol":"BTCUSDT","price":NaN}', "application/json"), "non-numeric JSON constant NaN"),
+    ("binance", (200, '{"symbol":"BTCUSDT","lastPrice":NaN}', "application/json"), "non-numeric JSON constant NaN"),
     ("binance", (200, binance("0.00000000"), "application/json"), "price 0E-8 is not positive"),
     ("okx", (200, okx(last="-1"), "application/json"), "price -1 is not positive"),
     ("okx", (200, okx(inst="ETH-USDT"), "application/json"), "reply is for 'ETH-USDT', not 'BTC-USDT'"),
     ("kraken", (200, kraken(key="XETHZUSD"), "application/json"), "reply is for 'XETHZUSD', not 'XBTUSD'"),
     ("okx", (200, okx(ts=int(NOW * 1000) + 60_000), "application/json"), "timestamp 60 s in the future"),
     ("bitstamp", (200, bitstamp(ts=int(NOW) - 3600), "application/json"), "stale: quoted 3600 s ago"),
+    ("binance", (200, binance("100020.5", close=int(NOW * 1000) - 120_000), "application/json"),
+     "stale: quoted 120 s ago"),
     ("coinbase", (200, "<!DOCTYPE html><html><body>Just a moment...</body></html>", "text/html"), "an HTML page"),
     ("coinbase", (503, "<html><body>503 Service Unavailable</body></html>", "text/html"), "HTTP 503: an HTML page"),
     ("pyth", (200, pyth()[:40], "application/json"), "body is not JSON"),

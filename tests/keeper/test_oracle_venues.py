@@ -36,9 +36,10 @@ def fixture(path: str) -> str:
     ("kraken", "kraken/ticker-xbtusdt-2025-11-11.json", BTC_USDT["kraken"], "105899.40000", None),
     ("bitstamp", "bitstamp/v2-ticker-btcusdt-ccxt-2024-03-13.json", BTC_USDT["bitstamp"], "73285", 1710328241),
     ("bitstamp", "bitstamp/v1-ticker-btcusd-2013-10-14.json", VENUES["bitstamp"].pair("BTC"), "134.89", 1381787133),
-    ("binance", "binance/ticker-price-btcusdt-2021-10-22.json", VENUES["binance"].pair("BTC"), "60740.00000000", None),
-    ("binance", "binance/ticker-price-btcusdt-2025-07-02.json", VENUES["binance"].pair("BTC"), "106669.01000000",
-     None),
+    ("binance", "binance/ticker-24hr-btcusdt-2021-10-22.json", VENUES["binance"].pair("BTC"), "60755.18000000",
+     1634944401.452),
+    ("binance", "binance/ticker-24hr-btcusdt-ccxt-2024-03-13.json", VENUES["binance"].pair("BTC"), "73369.84000000",
+     1710328245.391),
     ("okx", "okx/market-ticker-btc-usdt-ccxt-2024-03-13.json", VENUES["okx"].pair("BTC"), "73384.8", 1710328243.709),
     ("pyth", "pyth/hermes-latest-btc-usd-2024-02-19.json", VENUES["pyth"].pair("BTC"), "5190075917635e-8",
      1708363256),
@@ -64,19 +65,21 @@ def test_pyth_price_is_mantissa_times_ten_to_expo_without_floats():
 
 
 @needs_fixtures
-def test_the_binance_24h_ticker_numbers_as_strings_or_numbers_do_not_matter_to_prices():
-    # ccxt stores object-member numbers as strings; the live 24 h ticker sends numbers: neither is a price field
-    for path in ("binance/ticker-24hr-btcusdt-2021-10-22.json", "binance/ticker-24hr-btcusdt-ccxt-2024-03-13.json"):
-        doc = json.loads(fixture(path))
-        body = json.dumps({"symbol": doc["symbol"], "price": doc["lastPrice"]})
-        assert VENUES["binance"].parse(body, VENUES["binance"].pair("BTC")).raw == doc["lastPrice"]
+def test_the_binance_24h_ticker_close_time_as_a_string_or_a_number_is_the_same_time():
+    # ccxt stores object-member numbers as strings (closeTime "1710328245391"); the live ticker sends numbers
+    doc = json.loads(fixture("binance/ticker-24hr-btcusdt-ccxt-2024-03-13.json"))
+    pair = VENUES["binance"].pair("BTC")
+    as_number = VENUES["binance"].parse(json.dumps({**doc, "closeTime": int(doc["closeTime"])}), pair)
+    assert as_number == VENUES["binance"].parse(json.dumps(doc), pair)
+    with pytest.raises(BadResponse, match="closeTime is NoneType"):
+        VENUES["binance"].parse(json.dumps({**doc, "closeTime": None}), pair)
 
 
 @needs_fixtures
 @pytest.mark.parametrize("venue, path, pair, reason", [
     # Kraken names the pair in the result key: the 2024 reply is XBTUSDT, not the XBTUSD (XXBTZUSD) asked for
     ("kraken", "kraken/ticker-xbtusdt-ccxt-2024-03-13.json", "BTC", "reply is for 'XBTUSDT', not 'XBTUSD'"),
-    ("binance", "binance/ticker-price-btcusdt-2025-07-02.json", "STX", "reply is for 'BTCUSDT', not 'STXUSDT'"),
+    ("binance", "binance/ticker-24hr-btcusdt-2021-10-22.json", "STX", "reply is for 'BTCUSDT', not 'STXUSDT'"),
     ("okx", "okx/market-ticker-btc-usdt-ccxt-2024-03-13.json", "STX", "reply is for 'BTC-USDT', not 'STX-USDT'"),
     ("pyth", "pyth/hermes-latest-btc-usd-2024-02-19.json", "STX", "reply has no feed ec7a775f…"),
     ("coingecko", "coingecko/simple-price-bitcoin-usd-2025-07-02.json", "STX", "reply has no blockstack/usd"),
@@ -98,7 +101,7 @@ BAD = {  # venue -> (fixture, function setting its price field to a value)
     "coinbase": ("coinbase/exchange-ticker-btc-usdt-ccxt-2024-03-13.json", lambda d, v: d.__setitem__("price", v)),
     "kraken": ("kraken/ticker-xbtusdt-ccxt-2024-03-13.json", lambda d, v: d["result"]["XBTUSDT"]["c"].__setitem__(0, v)),
     "bitstamp": ("bitstamp/v2-ticker-btcusdt-ccxt-2024-03-13.json", lambda d, v: d.__setitem__("last", v)),
-    "binance": ("binance/ticker-price-btcusdt-2025-07-02.json", lambda d, v: d.__setitem__("price", v)),
+    "binance": ("binance/ticker-24hr-btcusdt-2021-10-22.json", lambda d, v: d.__setitem__("lastPrice", v)),
     "okx": ("okx/market-ticker-btc-usdt-ccxt-2024-03-13.json", lambda d, v: d["data"][0].__setitem__("last", v)),
     "pyth": ("pyth/hermes-latest-btc-usd-2024-02-19.json", lambda d, v: d["parsed"][0]["price"].__setitem__("price", v)),
     "coingecko": ("coingecko/simple-price-bitcoin-usd-2025-07-02.json", lambda d, v: d["bitcoin"].__setitem__("usd", v)),
@@ -130,7 +133,7 @@ def test_truncated_html_and_bare_nan_bodies_are_refused(venue):
         body[: len(body) // 2]: "body is not JSON",
         "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>": "an HTML page",
         "": "body is not JSON",
-        body.replace('"73367.8"', "NaN").replace('"60740.00000000"', "NaN").replace('"106669.01000000"', "NaN")
+        body.replace('"73367.8"', "NaN").replace('"60755.18000000"', "NaN").replace('"106669.01000000"', "NaN")
         .replace('"73285"', "NaN").replace('"73380.60000"', "NaN").replace('"73384.8"', "NaN")
         .replace('"5190075917635"', "NaN").replace("106641", "NaN"): "non-numeric JSON constant NaN",
     }
@@ -148,8 +151,8 @@ def test_numbers_never_pass_through_float():
 
 @needs_fixtures
 @pytest.mark.parametrize("venue, path, edit, price", [
-    ("binance", "binance/ticker-price-btcusdt-2025-07-02.json",
-     lambda d: d.update(symbol="STXUSDT", price="0.62140000"), "0.62140000"),
+    ("binance", "binance/ticker-24hr-btcusdt-2021-10-22.json",
+     lambda d: d.update(symbol="STXUSDT", lastPrice="0.62140000"), "0.62140000"),
     ("okx", "okx/market-ticker-btc-usdt-ccxt-2024-03-13.json",
      lambda d: d["data"][0].update(instId="STX-USDT", last="2.9871"), "2.9871"),
     ("kraken", "kraken/ticker-xbtusdt-2025-11-11.json",

@@ -13,5 +13,6 @@ select
     stacks_block_height as stacks_height,
     burn_height,
     block_at,
-    tx_index
+    tx_index,
+    '0x' || encode(index_block_hash, 'hex') as index_block_hash
 from {{ ref('mart_contract_calls') }}
