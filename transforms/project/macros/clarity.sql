@@ -1,14 +1,12 @@
 {#- Typed Clarity JSON (stacks.clarity.to_json, stored in raw.events.value): every node is {"type": T, "value": V};
-    a print event is a tuple whose fields sit under value.value. `col` is that fields object, extracted once per
-    event by stg_bithedge_prints (its column `fields`): each operator on the stored, compressed value would
-    decompress the whole event again. -#}
+    a print event is a tuple whose fields sit under value.value. -#}
 
-{% macro clarity_field(field, col='fields') -%}
-  ({{ col }} -> '{{ field }}')
+{% macro clarity_field(field, col='value') -%}
+  ({{ col }} -> 'value' -> '{{ field }}')
 {%- endmacro %}
 
-{% macro clarity_text(field, col='fields') -%}
-  ({{ col }} -> '{{ field }}' ->> 'value')
+{% macro clarity_text(field, col='value') -%}
+  ({{ col }} -> 'value' -> '{{ field }}' ->> 'value')
 {%- endmacro %}
 
 {#- Heights, ids and expiries fit bigint; every other uint is a u128 amount. -#}
@@ -16,21 +14,21 @@
   {{ return(field.endswith('height') or field.endswith('-id') or field in ('expiry', 'valid-until')) }}
 {%- endmacro %}
 
-{% macro clarity_uint(field, col='fields') -%}
+{% macro clarity_uint(field, col='value') -%}
   {{ clarity_text(field, col) }}::{{ 'bigint' if clarity_is_small(field) else 'numeric(39, 0)' }}
 {%- endmacro %}
 
-{% macro clarity_bool(field, col='fields') -%}
-  ({{ col }} -> '{{ field }}' -> 'value')::boolean
+{% macro clarity_bool(field, col='value') -%}
+  ({{ col }} -> 'value' -> '{{ field }}' -> 'value')::boolean
 {%- endmacro %}
 
 {#- An optional (typed JSON {"type": "none"} or {"type": "some", "value": <node>}): the inner value as text, NULL for none. -#}
-{% macro clarity_optional_text(field, col='fields') -%}
-  ({{ col }} -> '{{ field }}' -> 'value' ->> 'value')
+{% macro clarity_optional_text(field, col='value') -%}
+  ({{ col }} -> 'value' -> '{{ field }}' -> 'value' ->> 'value')
 {%- endmacro %}
 
 {#- One field as a typed SQL column named like the field (kebab-case -> snake_case). -#}
-{% macro clarity_column(field, type, col='fields') -%}
+{% macro clarity_column(field, type, col='value') -%}
   {%- if type in ('uint', 'int') -%} {{ clarity_uint(field, col) }}
   {%- elif type == 'bool' -%} {{ clarity_bool(field, col) }}
   {%- elif type == 'optional' -%} {{ clarity_optional_text(field, col) }}
@@ -40,7 +38,7 @@
 
 {#- Why a field does not have its catalog type (NULL when it does). The value checks keep every later cast
     safe, so a malformed event is quarantined instead of failing the build. -#}
-{% macro clarity_field_problem(field, type, col='fields') -%}
+{% macro clarity_field_problem(field, type, col='value') -%}
   {%- set f = clarity_field(field, col) -%}
   case
     when {{ f }} is null then 'missing field {{ field }}'
@@ -60,18 +58,14 @@
   end
 {%- endmacro %}
 
-{#- The first problem of a print event from a BitHedge contract, checked against the catalog (NULL: well formed).
-    `col` is the event's fields object and `type_col` its `value ->> 'type'`, `name_col` and `contract_col` its
-    event and contract name: each a column computed once per event (stg_bithedge_prints), since this check is
-    dozens of jsonb operators per event and each one on the stored value would decompress the event again. -#}
-{% macro print_event_problem(contract_col='contract_name', name_col='event_name', col='fields', type_col='value_type') -%}
+{#- The first problem of a print event from a BitHedge contract, checked against the catalog (NULL: well formed). -#}
+{% macro print_event_problem(contract_col='contract_name', name_col='event_name', col='value') -%}
   case
-    when {{ type_col }} is distinct from 'tuple' then 'not a tuple'
-    when {{ col }} -> 'event' ->> 'type' is distinct from 'string-ascii' then 'no event name'
+    when {{ col }} ->> 'type' is distinct from 'tuple' then 'not a tuple'
+    when {{ col }} -> 'value' -> 'event' ->> 'type' is distinct from 'string-ascii' then 'no event name'
     {%- for contract, events in event_catalog().items() %}
     {%- for event, fields in events.items() %}
-    when {{ contract_col }} = '{{ contract }}' and {{ name_col }} = '{{ event }}' then
-      coalesce(
+    when {{ contract_col }} = '{{ contract }}' and {{ name_col }} = '{{ event }}' then coalesce(
       {%- for field, type in fields %}
       {{ clarity_field_problem(field, type, col) }}{{ ',' if not loop.last }}
       {%- endfor %})
@@ -82,7 +76,7 @@
 {%- endmacro %}
 
 {#- Every field of a contract's events as typed columns (a field shared by several events appears once). -#}
-{% macro decode_contract_fields(contract, col='fields') -%}
+{% macro decode_contract_fields(contract, col='value') -%}
   {%- set seen = [] -%}
   {%- for event, fields in event_catalog()[contract].items() -%}
     {%- for field, type in fields if field not in seen -%}
