@@ -17,6 +17,10 @@ fresh database (embedded Postgres with its default, durable settings), dbt deplo
   shared, the load average is printed); median and p95 per size, and the ratio largest/smallest of the
   medians (target <= 1.5).
 
+Every timing is printed with the CPU seconds Postgres spent on it (every server process, exited backends
+included: the postmaster's reaped children) and this process's CPU: on the shared 2-core machine the wall
+time grows with the load average, several times over at a load of 10+, while the CPU time does not.
+
 Prints figures; asserts nothing.
 """
 
@@ -50,6 +54,48 @@ from indexer.replay import replay_file  # noqa: E402
 from transforms.runner import Dbt  # noqa: E402
 
 RAW_TABLES = ("events", "blocks", "transactions", "burn_blocks")
+_CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def pg_cpu(pg: EmbeddedPostgres) -> float:
+    """CPU seconds of the whole Postgres server so far: the postmaster, its live children, and (cutime +
+    cstime of the postmaster) every child it has reaped, so a backend that exits inside a measurement counts."""
+    pm = int((pg.data / "postmaster.pid").read_text().split()[0])
+    f = _stat(pm)
+    total = sum(int(x) for x in f[11:15]) if f else 0
+    for d in os.listdir("/proc"):
+        if d.isdigit() and d != str(pm):
+            c = _stat(int(d))
+            if c and int(c[1]) == pm:
+                total += int(c[11]) + int(c[12])
+    return total / _CLK
+
+
+class Cpu:
+    """Wall, Postgres and this process's CPU seconds over a ``with`` block."""
+
+    def __init__(self, pg: EmbeddedPostgres) -> None:
+        self.pg = pg
+
+    def __enter__(self) -> Cpu:
+        self.t0, self.pg0, self.self0 = time.perf_counter(), pg_cpu(self.pg), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.t0
+        self.server = pg_cpu(self.pg) - self.pg0
+        self.client = time.process_time() - self.self0
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f}s wall, Postgres CPU {self.server:.2f}s, dbt/client CPU {self.client:.2f}s"
 
 
 def split(src: Path, out: Path, cut_block: int, new_blocks: int) -> tuple[Path, list[Path]]:
@@ -82,26 +128,25 @@ async def replay(url: str, path: Path) -> dict:
         await w.close()
 
 
-def timed_warm(url: str, queries: list[str]) -> float:
-    """Seconds for ``queries`` in one connection, warm: the second of two runs."""
+def timed_warm(pg: EmbeddedPostgres, url: str, queries: list[str]) -> Cpu:
+    """Wall and CPU time of ``queries`` in one connection, warm: the second of two runs."""
     with psycopg.connect(url) as conn:
         for _ in range(2):
-            t0 = time.perf_counter()
-            for q in queries:
-                conn.execute(q).fetchall()
-            dt = time.perf_counter() - t0
-    return dt
+            with Cpu(pg) as m:
+                for q in queries:
+                    conn.execute(q).fetchall()
+    return m
 
 
-def floor_scan(url: str) -> float:
+def floor_scan(pg: EmbeddedPostgres, url: str) -> Cpu:
     """The floor: a bare count(*) of every raw table the models read."""
-    return timed_warm(url, [f"SELECT count(*) FROM raw.{t}" for t in RAW_TABLES])
+    return timed_warm(pg, url, [f"SELECT count(*) FROM raw.{t}" for t in RAW_TABLES])
 
 
-def decode_scan(url: str) -> float:
+def decode_scan(pg: EmbeddedPostgres, url: str) -> Cpu:
     """Reading every print once through the staging layer: the JSON of every BitHedge print event detoasted,
     its event name extracted and every field checked against the catalog (what any build must do once)."""
-    return timed_warm(url, ["SELECT count(*) FROM staging.stg_bithedge_prints WHERE problem IS NULL"])
+    return timed_warm(pg, url, ["SELECT count(*) FROM staging.stg_bithedge_prints WHERE problem IS NULL"])
 
 
 def slowest_nodes(work: Path, n: int = 5) -> list[tuple[str, float]]:
@@ -117,7 +162,7 @@ def run_ok(outcome, what: str):
     return outcome
 
 
-async def bench_size(admin: str, root: Path, policies: int, args) -> dict:
+async def bench_size(pg: EmbeddedPostgres, admin: str, root: Path, policies: int, args) -> dict:
     t0 = time.perf_counter()
     src, summary = cached(policies, args.per_block, args.seed)
     gen_s = time.perf_counter() - t0
@@ -138,18 +183,21 @@ async def bench_size(admin: str, root: Path, policies: int, args) -> dict:
     t0 = time.perf_counter()
     run_ok(dbt.run("build", "--quiet"), "dbt build")
     deploy_s = time.perf_counter() - t0
-    rebuild = run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild").duration_s
+    with Cpu(pg) as rebuild_m:
+        rebuild = run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild").duration_s
     slowest = slowest_nodes(work)
-    floor = floor_scan(url)
-    decode = decode_scan(url)
+    floor_m = floor_scan(pg, url)
+    decode_m = decode_scan(pg, url)
+    floor, decode = floor_m.wall, decode_m.wall
     with psycopg.connect(url) as conn:
         (db_mb,) = conn.execute("SELECT pg_database_size(current_database()) / 1e6").fetchone()
-    incr, cpu, built = [], [], []
+    incr, cpu, server_cpu, built = [], [], [], []
     for t in tails:
         await replay(url, t)
-        c0 = time.process_time()
-        out = run_ok(dbt.refresh_marts(), "marts run")
-        cpu.append(time.process_time() - c0)
+        with Cpu(pg) as m:
+            out = run_ok(dbt.refresh_marts(), "marts run")
+        cpu.append(m.client)
+        server_cpu.append(m.server)
         incr.append(out.duration_s)
         built.append(len(out.statuses))
     incr_sorted = sorted(incr)
@@ -160,17 +208,23 @@ async def bench_size(admin: str, root: Path, policies: int, args) -> dict:
            "rebuild_s": round(rebuild, 2), "floor_s": round(floor, 3), "rebuild_over_floor": round(rebuild / floor, 1),
            "decode_s": round(decode, 3), "incremental_s": [round(x, 3) for x in incr],
            "incremental_median_s": round(statistics.median(incr), 3), "incremental_p95_s": round(p95, 3),
-           "incremental_cpu_median_s": round(statistics.median(cpu), 3)}
+           "incremental_cpu_median_s": round(statistics.median(cpu), 3),
+           "incremental_pg_cpu_median_s": round(statistics.median(server_cpu), 3),
+           "rebuild_pg_cpu_s": round(rebuild_m.server, 2), "rebuild_client_cpu_s": round(rebuild_m.client, 2),
+           "floor_pg_cpu_s": round(floor_m.server, 3), "decode_pg_cpu_s": round(decode_m.server, 2),
+           "load": os.getloadavg()[0]}
     print(f"{policies:>8} policies ({in_base} in the base, {res['tsv_mb']} MB TSV, {sum(counts.values()):,} raw rows: "
           f"{counts}); replay {replay_s:.1f}s, dead letters {stats['dead_letters']}; database {db_mb:,.0f} MB; "
           f"deploy (dbt build) {deploy_s:.1f}s", flush=True)
     print(f"         full rebuild (dbt run --full-refresh) {rebuild:.2f}s; floor count(*) {floor * 1000:.1f} ms; "
           f"rebuild/floor {rebuild / floor:.1f}x (target <= 5x); decoding every print once (staging scan) "
           f"{decode:.2f}s, rebuild/decode {rebuild / decode:.1f}x; slowest nodes {slowest}", flush=True)
+    print(f"         CPU: full rebuild {rebuild_m}; floor {floor_m}; staging scan {decode_m}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"         incremental marts run per new block: median {res['incremental_median_s']:.3f}s, p95 "
           f"{res['incremental_p95_s']:.3f}s over {len(incr)} blocks ({', '.join(f'{x:.2f}' for x in incr)}); "
           f"marts built {built} of {len(selection_marts(dbt))}; this process's CPU median "
-          f"{res['incremental_cpu_median_s']:.3f}s; load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"{res['incremental_cpu_median_s']:.3f}s, Postgres CPU median {res['incremental_pg_cpu_median_s']:.3f}s; load average {os.getloadavg()[0]:.1f}", flush=True)
     return res
 
 
@@ -193,7 +247,7 @@ async def main() -> None:
     pg = EmbeddedPostgres(root / "pg")
     admin = pg.start()
     try:
-        results = [await bench_size(admin, root, n, args) for n in args.sizes]
+        results = [await bench_size(pg, admin, root, n, args) for n in args.sizes]
     finally:
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)

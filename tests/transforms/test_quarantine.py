@@ -33,6 +33,9 @@ BAD = {
     "field price: expected uint, got string-ascii": _price(price={"type": "string-ascii", "value": "lots"}),
     "field price: value out of range": _price(price={"type": "uint", "value": "12abc"}),
     "field replaced: value is not a boolean": _price(replaced={"type": "bool", "value": "yes"}),
+    # every field right, but the event itself is no tuple (its type is read apart from its fields)
+    "not a tuple": {**_price(), "type": "list"},
+    "no event name": _price(event={"type": "uint", "value": "1"}),
 }
 
 
