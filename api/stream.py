@@ -48,6 +48,7 @@ from api.state import STATE, ApiState
 from api.views import select_list
 from bithedge import logs
 from bithedge.channels import ANALYTICS as ANALYTICS_CHANNEL
+from bithedge.pg_listen import listen_forever
 from notify import relay
 
 routes = RouteTable("stream", "Live events (Server-Sent Events)")
@@ -153,28 +154,12 @@ class Hub:
         return await self.state.pool.fetchval("SELECT marts_stacks_height FROM analytics.freshness")
 
     async def _listen(self) -> None:
-        """LISTEN on its own connection; when it is lost, reconnect (backing off) and catch up on missed builds."""
-        backoff = 1.0
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(self.state.db_url)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(ANALYTICS_CHANNEL, self._notified)
-                self.listening.set()
-                backoff = 1.0
-                if (height := await self._built_height()) is not None and height != self.height:
-                    await self.on_build(height, None)
-                await lost.wait()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("stream_listen_failed", error=str(exc), retry_s=backoff)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+        """LISTEN on its own connection; after each (re)connect, catch up on a build missed meanwhile."""
+        async def catch_up() -> None:
+            if (height := await self._built_height()) is not None and height != self.height:
+                await self.on_build(height, None)
+
+        await listen_forever(self.state.db_url, ANALYTICS_CHANNEL, self._notified, self.listening, catch_up)
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:

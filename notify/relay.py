@@ -30,6 +30,7 @@ import asyncpg
 from api.auth import presented_key
 from api.problems import Problem
 from bithedge import channels, logs
+from bithedge.pg_listen import listen_forever
 from notify import accounts
 from notify.secrets import TOKEN_PREFIXES, TokenError, split_token
 
@@ -128,27 +129,11 @@ class InAppRelay:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _listen(self) -> None:
-        backoff = 1.0
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(self.state.db_url)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(IN_APP_CHANNEL, self._notified)
-                self.listening.set()
-                backoff = 1.0
-                for client in [c for clients in self.users.values() for c in clients]:
-                    await self._catch_up(client)
-                await lost.wait()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("in_app_listen_failed", error=str(exc), retry_s=backoff)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+        async def catch_up() -> None:  # every open stream, from its last relayed id
+            for client in [c for clients in self.users.values() for c in clients]:
+                await self._catch_up(client)
+
+        await listen_forever(self.state.db_url, IN_APP_CHANNEL, self._notified, self.listening, catch_up)
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
