@@ -6,7 +6,9 @@
   create or replace function {{ this.schema }}.stress_payout(btc_shock numeric, stx_shock numeric)
   returns table (token text, tier text, open_policies bigint, payout numeric, assets numeric, free_after_payout numeric,
                  adequacy numeric)
-  language sql stable as $fn$
+  -- security definer: the body reads the marts through their indexes, which the readers who call it may not
+  -- read (a view checks its owner's rights, a function its caller's); the fixed search_path keeps it safe
+  language sql stable security definer set search_path = pg_catalog, pg_temp as $fn$
     with prices as (
         select latest.btc * (1 + btc_shock) as btc, latest.stx * (1 + stx_shock) as stx
         from ({{ latest_prices() }}) as latest
