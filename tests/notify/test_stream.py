@@ -121,8 +121,8 @@ async def test_a_lost_listen_connection_loses_no_notification(api, admin, worker
     await asyncio.wait_for(relay.listening.wait(), READ_S)
     sse = await _stream(client, {"Authorization": f"Bearer {alice['token']}"})
     killed = await admin.fetchval(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN %bithedge_notify_in_app%'"
-        " AND pid <> pg_backend_pid()")
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND query ILIKE 'LISTEN %bithedge_notify_in_app%' AND pid <> pg_backend_pid()")
     assert killed == 1
     assert await eventually(lambda: _async(not relay.listening.is_set()))
     await _policy(admin, address_of(ALICE), policy_id=7, txid="0x" + "c7" * 32)
