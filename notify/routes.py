@@ -253,18 +253,8 @@ class IdPath(PathModel):
     id: int = Field(ge=1, le=BIGINT_MAX)
 
 
-# One path model per route: api.openapi inlines each path model once (a model shared by two routes fails there).
-class SessionPath(IdPath): ...
-class VerifyChannelPath(IdPath): ...
-class ResendChannelPath(IdPath): ...
-class ChannelPath(IdPath): ...
-class SubscriptionPath(IdPath): ...
-class ReadPath(IdPath): ...
-class ArchivePath(IdPath): ...
-
-
 @routes.delete("/v1/me/sessions/{id}", scope=None, errors=(401, 404))
-async def revoke_session(ctx: Ctx, *, path: SessionPath) -> Done:
+async def revoke_session(ctx: Ctx, *, path: IdPath) -> Done:
     """Revoking a session or user API key: refused from its next request on."""
     who = await _user(ctx)
     async with ctx.db.acquire() as conn:
@@ -386,7 +376,7 @@ async def list_channels(ctx: Ctx) -> list[Channel]:
 
 
 @routes.post("/v1/me/channels/{id}/verify", scope=None, errors=(401, 404, 422))
-async def verify_channel(ctx: Ctx, *, path: VerifyChannelPath, body: VerifyBody) -> Channel:
+async def verify_channel(ctx: Ctx, *, path: IdPath, body: VerifyBody) -> Channel:
     """Confirm a channel with the code its test message carried."""
     who = await _user(ctx)
     async with ctx.db.acquire() as conn, conn.transaction():
@@ -404,7 +394,7 @@ async def verify_channel(ctx: Ctx, *, path: VerifyChannelPath, body: VerifyBody)
 
 
 @routes.post("/v1/me/channels/{id}/resend", scope=None, errors=(401, 404))
-async def resend_verification(ctx: Ctx, *, path: ResendChannelPath) -> Done:
+async def resend_verification(ctx: Ctx, *, path: IdPath) -> Done:
     """Send a new test message (a new code)."""
     who = await _user(ctx)
     async with ctx.db.acquire() as conn, conn.transaction():
@@ -417,7 +407,7 @@ async def resend_verification(ctx: Ctx, *, path: ResendChannelPath) -> Done:
 
 
 @routes.delete("/v1/me/channels/{id}", scope=None, errors=(401, 404))
-async def disable_channel(ctx: Ctx, *, path: ChannelPath) -> Done:
+async def disable_channel(ctx: Ctx, *, path: IdPath) -> Done:
     """Disable a channel: nothing more is sent to it (its log stays)."""
     who = await _user(ctx)
     status = await ctx.db.execute(
@@ -489,7 +479,7 @@ async def create_subscription(ctx: Ctx, *, body: SubscriptionBody) -> Subscripti
 
 
 @routes.delete("/v1/me/subscriptions/{id}", scope=None, errors=(401, 404))
-async def delete_subscription(ctx: Ctx, *, path: SubscriptionPath) -> Done:
+async def delete_subscription(ctx: Ctx, *, path: IdPath) -> Done:
     """Stop a subscription (deliveries already decided still go out)."""
     who = await _user(ctx)
     status = await ctx.db.execute(
@@ -544,13 +534,13 @@ async def _mark(ctx: Ctx, notification_id: int, column: str) -> Done:
 
 
 @routes.post("/v1/me/notifications/{id}/read", scope=None, errors=(401, 404))
-async def mark_read(ctx: Ctx, *, path: ReadPath) -> Done:
+async def mark_read(ctx: Ctx, *, path: IdPath) -> Done:
     """Mark an in-app notification read."""
     return await _mark(ctx, path.id, "read_at")
 
 
 @routes.post("/v1/me/notifications/{id}/archive", scope=None, errors=(401, 404))
-async def archive(ctx: Ctx, *, path: ArchivePath) -> Done:
+async def archive(ctx: Ctx, *, path: IdPath) -> Done:
     """Archive an in-app notification (and mark it read)."""
     return await _mark(ctx, path.id, "archived_at")
 
