@@ -16,7 +16,7 @@ from aiohttp import web
 from bithedge.settings import load_settings
 from keeper.oracle import OracleConfig, SourceConfig, build_sources, collect_round
 from keeper.oracle.aggregate import median
-from tests.processes import free_port
+from tests.processes import free_port, loopback_server
 
 NOW = 1_800_000_000.0
 
@@ -75,14 +75,8 @@ async def scripted(replies: dict[str, tuple[int, str, str]]):
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with loopback_server(app) as base:
+        yield base
 
 
 def cfg(base: str, **kw) -> OracleConfig:

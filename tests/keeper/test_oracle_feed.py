@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bithedge.protocol.units import ONE8
 from bithedge.simulator.feed import make_app
@@ -16,7 +15,7 @@ from bithedge.simulator.market import Feed, Market, Served
 from keeper.oracle import BadResponse, OracleConfig, SourceConfig, build_sources, collect_round
 from keeper.oracle.collect import _http_failure
 from keeper.oracle.venues import VENUES
-from tests.processes import free_port
+from tests.processes import loopback_server
 
 NOW = 1_800_000_000.0
 ALL = tuple(VENUES)
@@ -32,14 +31,8 @@ async def simulator(seed: int = 3, hang_s: float = 10.0):
         feed.update(NOW - 5 + i)
     for st in feed.state.values():
         st.outage, st.outage_left, st.frozen_left, st.latency_ms = None, 0, 0, 1.0
-    runner = web.AppRunner(make_app(feed, hang_s=hang_s), access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield feed, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with loopback_server(make_app(feed, hang_s=hang_s)) as base:
+        yield feed, base
 
 
 def config(base: str, venues=ALL, timeout_s: float = 2.0) -> OracleConfig:

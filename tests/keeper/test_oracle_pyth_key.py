@@ -17,7 +17,7 @@ from bithedge.settings import load_settings
 from keeper.oracle import OracleConfig, SourceConfig, build_sources, collect_round
 from keeper.publisher import _quote_json
 from tests.keeper.test_oracle_collect import NOW, pyth
-from tests.processes import free_port
+from tests.processes import loopback_server
 
 KEY = "hermes-test-key-7f3a9c2e41d8b6"
 
@@ -37,14 +37,8 @@ async def hermes(*, echo: bool = False):
 
     app = web.Application()
     app.router.add_get("/v2/updates/price/latest", latest)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with loopback_server(app) as base:
+        yield base, seen
 
 
 async def pyth_round(base: str, key: str | None):

@@ -9,14 +9,13 @@ from collections import Counter
 from dataclasses import replace
 
 import aiohttp
-from aiohttp import web
 
 from bithedge.protocol.formulas import deviation_ok
 from bithedge.simulator.feed import make_app
 from bithedge.simulator.market import Feed, Market
 from keeper.oracle import OracleConfig, SourceConfig, build_sources, collect_round
 from keeper.oracle.publish import GUARD_BLOCKS_TRUE_MOVE, OnChain, PublishRules, decide
-from tests.processes import free_port
+from tests.processes import loopback_server
 
 NOW = 1_800_000_000.0
 RULES = PublishRules()
@@ -42,41 +41,34 @@ async def follow(market: Market, ticks: int, shocks: dict[int, tuple[str, float]
     against the simulator's venues; ``shocks``: tick -> (asset, factor) applied to the market. Returns
     the on-chain state, the decisions' reasons counted per asset, and the last decision per asset."""
     feed = Feed(market)
-    runner = web.AppRunner(make_app(feed, hang_s=10.0), access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    cfg = OracleConfig(tuple(SourceConfig(v, f"http://127.0.0.1:{port}/{v}", 1.0) for v in
-                             ("coinbase", "kraken", "bitstamp", "binance", "okx", "pyth", "coingecko")))
-    onchain = {"BTC": OnChain(), "STX": OnChain()}
-    seen: Counter = Counter()
-    last = {}
-    try:
-        async with aiohttp.ClientSession() as session:
-            sources = build_sources(cfg)
-            for tick in range(ticks):
-                market.step()
-                if tick in (shocks or {}):
-                    asset, factor = shocks[tick]
-                    setattr(market, asset.lower(), market.prices[asset] * factor)
-                now = NOW + 10 * tick
-                feed.update(now)
-                for st in feed.state.values():
-                    st.latency_ms = 1.0
-                burn = tick // 2
-                usdt = await collect_round(session, sources, "USDT", cfg, now)
-                for asset in ("BTC", "STX"):
-                    r = await collect_round(session, sources, asset, cfg, now, usdt=usdt)
-                    d = last[asset] = decide(r, onchain[asset], burn, RULES)
-                    seen[(asset, d.reason)] += 1
-                    seen[(asset, "excluded")] += sum(q.status == "excluded" for q in r.quotes)
-                    if d.price is not None:
-                        assert abs(d.price - r.median) * 10_000 <= r.median * RULES.band_bp
-                        onchain[asset] = land(onchain[asset], d.price, burn)
-                    if d.alert == GUARD_BLOCKS_TRUE_MOVE:
-                        assert d.unblocked_at is None or d.unblocked_at > burn
-    finally:
-        await runner.cleanup()
+    async with loopback_server(make_app(feed, hang_s=10.0)) as base, aiohttp.ClientSession() as session:
+        cfg = OracleConfig(tuple(SourceConfig(v, f"{base}/{v}", 1.0) for v in
+                                 ("coinbase", "kraken", "bitstamp", "binance", "okx", "pyth", "coingecko")))
+        onchain = {"BTC": OnChain(), "STX": OnChain()}
+        seen: Counter = Counter()
+        last = {}
+        sources = build_sources(cfg)
+        for tick in range(ticks):
+            market.step()
+            if tick in (shocks or {}):
+                asset, factor = shocks[tick]
+                setattr(market, asset.lower(), market.prices[asset] * factor)
+            now = NOW + 10 * tick
+            feed.update(now)
+            for st in feed.state.values():
+                st.latency_ms = 1.0
+            burn = tick // 2
+            usdt = await collect_round(session, sources, "USDT", cfg, now)
+            for asset in ("BTC", "STX"):
+                r = await collect_round(session, sources, asset, cfg, now, usdt=usdt)
+                d = last[asset] = decide(r, onchain[asset], burn, RULES)
+                seen[(asset, d.reason)] += 1
+                seen[(asset, "excluded")] += sum(q.status == "excluded" for q in r.quotes)
+                if d.price is not None:
+                    assert abs(d.price - r.median) * 10_000 <= r.median * RULES.band_bp
+                    onchain[asset] = land(onchain[asset], d.price, burn)
+                if d.alert == GUARD_BLOCKS_TRUE_MOVE:
+                    assert d.unblocked_at is None or d.unblocked_at > burn
     return onchain, seen, last
 
 
