@@ -2,6 +2,7 @@
 bare scan of the same raw rows.
 
     .venv/bin/python benchmarks/bench_transforms.py [--sizes 10000 1000000] [--per-block 200] [--new-blocks 8]
+    .venv/bin/python benchmarks/bench_transforms.py --reuse ADMIN_URL --tails DIR [--template scale] [--rebuild]
 
 For each size, the scale-data chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is cut after
 its last policy-creating block less ``--new-blocks``: the prefix is replayed through the real indexer into a
@@ -20,6 +21,10 @@ fresh database (embedded Postgres with its default, durable settings), dbt deplo
 Every timing is printed with the CPU seconds Postgres spent on it (every server process, exited backends
 included: the postmaster's reaped children) and this process's CPU: on the shared 2-core machine the wall
 time grows with the load average, several times over at a load of 10+, while the CPU time does not.
+
+With ``--reuse`` (a 1M chain takes hours to replay and build), the same per-block runs, and with ``--rebuild``
+the full rebuild and its floor, run against a copy of a database already built by ``benchmarks/scale_db.py``
+(its ``scale`` database is never written) and the per-block tail files it kept (``new-<i>.tsv``).
 
 Prints figures; asserts nothing.
 """
@@ -191,17 +196,7 @@ async def bench_size(pg: EmbeddedPostgres, admin: str, root: Path, policies: int
     floor, decode = floor_m.wall, decode_m.wall
     with psycopg.connect(url) as conn:
         (db_mb,) = conn.execute("SELECT pg_database_size(current_database()) / 1e6").fetchone()
-    incr, cpu, server_cpu, built = [], [], [], []
-    for t in tails:
-        await replay(url, t)
-        with Cpu(pg) as m:
-            out = run_ok(dbt.refresh_marts(), "marts run")
-        cpu.append(m.client)
-        server_cpu.append(m.server)
-        incr.append(out.duration_s)
-        built.append(len(out.statuses))
-    incr_sorted = sorted(incr)
-    p95 = incr_sorted[min(len(incr) - 1, round(0.95 * (len(incr) - 1)))]
+    incr, cpu, server_cpu, built, p95 = await per_block(pg, url, dbt, tails)
     res = {"policies": policies, "policies_in_base": in_base, "tsv_mb": round(src.stat().st_size / 1e6, 1),
            "generate_s": round(gen_s, 1), "replay_s": round(replay_s, 1), "replayed_events": stats["events"],
            "dead_letters": stats["dead_letters"], "raw_rows": counts, "deploy_s": round(deploy_s, 1),
@@ -228,6 +223,69 @@ async def bench_size(pg: EmbeddedPostgres, admin: str, root: Path, policies: int
     return res
 
 
+async def per_block(pg: EmbeddedPostgres, url: str, dbt: Dbt, tails: list[Path]):
+    """Each tail replayed, then the daemon's per-block run timed: wall, this process's and Postgres' CPU."""
+    incr, cpu, server_cpu, built = [], [], [], []
+    for t in tails:
+        await replay(url, t)
+        with Cpu(pg) as m:
+            out = run_ok(dbt.refresh_marts(), "marts run")
+        cpu.append(m.client)
+        server_cpu.append(m.server)
+        incr.append(out.duration_s)
+        built.append(len(out.statuses))
+    incr_sorted = sorted(incr)
+    return incr, cpu, server_cpu, built, incr_sorted[min(len(incr) - 1, round(0.95 * (len(incr) - 1)))]
+
+
+async def bench_reuse(args) -> None:
+    """``--reuse``: the per-block run (and with ``--rebuild`` the full rebuild) against a copy of an already
+    built database (``benchmarks/scale_db.py``'s ``scale``), which is never written: ``CREATE DATABASE ...
+    TEMPLATE`` (file copy), this checkout's views deployed over it, the tails of ``--tails`` replayed one per
+    run, the copy dropped at the end."""
+    pg = EmbeddedPostgres(args.pg_root or args.tails / "pg")
+    base = args.reuse.rsplit("/", 1)[0]
+    copy = "bench_transforms_copy"
+    with psycopg.connect(args.reuse, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+        with Cpu(pg) as copy_m:
+            conn.execute(f"CREATE DATABASE {copy} TEMPLATE {args.template} STRATEGY FILE_COPY")
+        # a template copies the schemas, not the database's own grants (CREATE for the transform role)
+        for role, privilege in conn.execute(
+                "SELECT r.rolname, a.privilege_type FROM pg_database d CROSS JOIN aclexplode(d.datacl) a "
+                "JOIN pg_roles r ON r.oid = a.grantee WHERE d.datname = %s", (args.template,)).fetchall():
+            conn.execute(f'GRANT {privilege} ON DATABASE {copy} TO "{role}"')
+    url = f"{base}/{copy}"
+    work = Path(tempfile.mkdtemp(prefix="bench-transforms-reuse-"))
+    try:
+        with psycopg.connect(url) as conn:
+            (db_mb,) = conn.execute("SELECT pg_database_size(current_database()) / 1e6").fetchone()
+            (policies,) = conn.execute("SELECT count(*) FROM marts.policies").fetchone()
+        print(f"copy of {args.template} ({db_mb:,.0f} MB, {policies:,} policies in marts.policies): {copy_m}; "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        dbt = Dbt(role_url(url, "bithedge_transform"), work_dir=work / "dbt")
+        with Cpu(pg) as m:  # this checkout's views and functions; the marts follow in the runs below
+            run_ok(dbt.run("run", "--exclude", "config.materialized:mart", "--quiet"), "views deploy")
+        print(f"         views of this checkout deployed: {m}", flush=True)
+        floor_m = floor_scan(pg, url)
+        print(f"         floor count(*) of the raw rows: {floor_m}", flush=True)
+        if args.rebuild:
+            with Cpu(pg) as rebuild_m:
+                run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild")
+            print(f"         full rebuild {rebuild_m}; rebuild/floor {rebuild_m.wall / floor_m.wall:.1f}x (target <= 5x); "
+                  f"slowest nodes {slowest_nodes(work)}; load average {os.getloadavg()[0]:.1f}", flush=True)
+        tails = sorted(args.tails.glob("new-*.tsv"), key=lambda p: int(p.stem.split("-")[1]))
+        incr, cpu, server_cpu, built, p95 = await per_block(pg, url, dbt, tails)
+        print(f"         incremental marts run per new block: median {statistics.median(incr):.3f}s, p95 {p95:.3f}s "
+              f"over {len(incr)} blocks ({', '.join(f'{x:.2f}' for x in incr)}); marts built {built}; this "
+              f"process's CPU median {statistics.median(cpu):.3f}s, Postgres CPU median "
+              f"{statistics.median(server_cpu):.3f}s; load average {os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        with psycopg.connect(args.reuse, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def selection_marts(dbt: Dbt) -> list:
     from transforms import selection
 
@@ -240,8 +298,20 @@ async def main() -> None:
     ap.add_argument("--per-block", type=int, default=200)
     ap.add_argument("--new-blocks", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--reuse", metavar="ADMIN_URL",
+                    help="measure against a copy of an already built database on this server (superuser URL)")
+    ap.add_argument("--template", default="scale", help="with --reuse: the database to copy")
+    ap.add_argument("--tails", type=Path, help="with --reuse: the directory of the per-block new-<i>.tsv files")
+    ap.add_argument("--pg-root", type=Path, help="with --reuse: the embedded server's root (default TAILS/pg), "
+                    "for its CPU time")
+    ap.add_argument("--rebuild", action="store_true", help="with --reuse: also time a full rebuild")
     args = ap.parse_args()
     logs.configure("warning")
+    if args.reuse:
+        if args.tails is None:
+            ap.error("--reuse needs --tails")
+        await bench_reuse(args)
+        return
     root = Path(tempfile.mkdtemp(prefix="bench-transforms-"))
     root.chmod(0o755)
     pg = EmbeddedPostgres(root / "pg")

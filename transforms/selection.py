@@ -37,10 +37,15 @@ positions as (
 select p.models,
        exists (select from raw.reorgs r where r.id > p.reorg_id) as forked,
        exists (select from raw.blocks b where b.request_id > p.request_id) as new_blocks,
+       -- each new block's events through the events key (offset 0 keeps the lateral a per-block probe):
+       -- with the position a correlated value, a plain join was planned for an unknown number of blocks and
+       -- hashed against a sequential scan of every print in raw.events, a cost that grew with the chain
        array(select distinct e.contract_identifier
-             from raw.blocks b join raw.events e on e.index_block_hash = b.index_block_hash
-             where b.request_id > p.request_id and e.topic = 'print'
-               and e.contract_identifier = any(%(contracts)s)) as printed,
+             from raw.blocks b
+             cross join lateral (select e.contract_identifier from raw.events e
+                                 where e.index_block_hash = b.index_block_hash and e.topic = 'print'
+                                   and e.contract_identifier = any(%(contracts)s) offset 0) as e
+             where b.request_id > p.request_id) as printed,
        s.request_id, s.reorg_id, s.tip_height, s.tip_burn_height
 from positions p cross join snapshot s
 """

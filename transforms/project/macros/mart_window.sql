@@ -92,6 +92,11 @@
 {% macro mart_indexes() -%}
   create unique index if not exists {{ this.identifier }}_key on {{ this }} ({{ config.get('unique_key') }});
   create index if not exists {{ this.identifier }}_last_height on {{ this }} (last_stacks_height)
+  {%- if mart_is_entity() %};
+  {#- the post-hook's `delete ... where tombstone` finds the few tombstones through this (empty between runs)
+      partial index; without it, it scanned the whole mart on every block #}
+  create index if not exists {{ this.identifier }}_tombstone on {{ this }} ({{ config.get('unique_key') }}) where tombstone
+  {%- endif %}
   {%- for cols in (config.get('meta') or {}).get('lookups', []) %};
   create index if not exists {{ this.identifier }}_{{ cols | replace(',', '') | replace(' ', '_') }} on {{ this }} ({{ cols }})
   {%- endfor %}
