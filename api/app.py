@@ -136,7 +136,7 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
             key = presented_key(request)
             # only plain GET reads skip the lookup (a stream's answer never ends, writes are checked first)
             held = state.auth.kept(state.pool, key) if route.method == "GET" and route.raw is None else None
-            if held is not None:
+            if held is not None and held.principal.allows(route.scope):  # a refusal is answered from the table
                 assert key is not None
                 principal = state.auth.authorize(held.principal, route.scope, request.remote or "")
                 try:
