@@ -133,7 +133,20 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
         state = request.app[STATE]
         principal: Principal | None = None
         if route.scope is not None:
-            found = await state.auth.principal(state.pool, presented_key(request))
+            key = presented_key(request)
+            # only plain GET reads skip the lookup (a stream's answer never ends, writes are checked first)
+            held = state.auth.kept(state.pool, key) if route.method == "GET" and route.raw is None else None
+            if held is not None and held.principal.allows(route.scope):  # a refusal is answered from the table
+                assert key is not None
+                principal = state.auth.authorize(held.principal, route.scope, request.remote or "")
+                try:
+                    response = await call(route, request, principal)
+                except Exception:
+                    await state.auth.confirm(state.pool, key, held, route.scope)  # a 401 now replaces it
+                    raise
+                await state.auth.confirm(state.pool, key, held, route.scope)
+                return response
+            found = await state.auth.principal(state.pool, key)
             principal = state.auth.authorize(found, route.scope, request.remote or "")
         if route.scope in ("quote", "admin") and route.method != "GET":
             return await _audited(route, request, principal)
@@ -173,7 +186,7 @@ def create_app(settings: Settings, *, db_url: str, modules: tuple[str, ...] = RO
     app[STATE] = state
 
     async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
-        state.pool = await open_pool(settings, db_url)
+        state.pool = await open_pool(settings, db_url, state.auth.cache)
         yield
         await state.auth.drain()
         await state.pool.close()

@@ -1,8 +1,11 @@
 """Who is calling and how often: API keys (``Authorization: Bearer`` or ``x-api-key``), scopes, per-caller rate
 limits (token buckets, 429 with ``Retry-After``), ``last_used_at``.
 
-Each request looks its key up again (one indexed row), so a revocation or expiry takes effect on the next
-request; ``last_used_at`` is written at most once per ``LAST_USED_EVERY_S`` per key to keep reads read-only.
+A key checked once is kept in the process (``KeyCache``) and a GET read by a kept key skips the lookup; the
+request is answered only once the cache is known to hold every change to ``api.keys`` committed before the
+request arrived, else the key is looked up again, so a revocation or expiry still takes effect on the next
+request (migration 0013, ``KeyCache``). ``last_used_at`` is written at most once per ``LAST_USED_EVERY_S``
+per key to keep reads read-only.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hmac
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web
@@ -21,6 +25,8 @@ from api.problems import Problem
 from api.routing import Scope
 
 LAST_USED_EVERY_S = 60.0
+#: what ``api.keys`` triggers notify on a change that can refuse or narrow a key (migration 0013)
+KEYS_CHANNEL = "bithedge_api_keys"
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,61 @@ def presented_key(request: web.Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+@dataclass(frozen=True)
+class Held:
+    """A principal served from the ``KeyCache`` to one request, and what proves it still holds afterwards."""
+
+    principal: Principal
+    #: the cache's generation when the key was looked up
+    generation: int
+    #: the request's place in the order of cached answers (``KeyCache.confirmed`` must reach it)
+    ticket: int
+
+
+class KeyCache:
+    """Keys already checked against ``api.keys``, by digest, until that table changes.
+
+    Every pool connection LISTENs on ``KEYS_CHANNEL`` (``api.state``). PostgreSQL sends a listening session the
+    notifications of every transaction committed before its query ends, ahead of that query's answer, and
+    asyncpg reads them in order, so when a query on a pool connection acquired after a request arrived has
+    answered, every revocation committed before the request arrived has reached ``invalidate``. A request
+    answered from the cache records a ticket on arrival; a connection's acquire records the last ticket
+    given out, its release (after its queries answered) raises ``confirmed`` to it. The request stands when
+    ``confirmed`` reached its ticket and no invalidation came since its key was looked up; otherwise (its
+    answer came from the response cache, or the cache was cleared) the key is looked up again before the
+    answer leaves. A new connection clears the cache: it did not hear what was committed before its LISTEN."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.tickets = 0
+        self.confirmed = 0
+        self._keys: dict[bytes, tuple[Principal, float]] = {}
+
+    def get(self, digest: bytes) -> Held | None:
+        hit = self._keys.get(digest)
+        if hit is None or hit[1] <= time.time():  # not kept, or expired since: look it up (a 401 then)
+            return None
+        self.tickets += 1
+        return Held(hit[0], self.generation, self.tickets)
+
+    def put(self, digest: bytes, principal: Principal, expires_at: datetime | None, generation: int) -> None:
+        if generation == self.generation:  # no change to api.keys arrived while it was looked up
+            self._keys[digest] = (principal, expires_at.timestamp() if expires_at else math.inf)
+
+    def holds(self, held: Held) -> bool:
+        return held.generation == self.generation and self.confirmed >= held.ticket
+
+    def acquired(self) -> int:
+        return self.tickets
+
+    def answered(self, ticket: int) -> None:
+        self.confirmed = max(self.confirmed, ticket)
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._keys.clear()
+
+
 class Authenticator:
     def __init__(self, *, rate_per_s: float, burst_s: float, anonymous_rate_per_s: float | None) -> None:
         self.rate_per_s = rate_per_s
@@ -78,6 +139,7 @@ class Authenticator:
         self.buckets = TokenBuckets(burst_s)
         self._last_used: dict[int, float] = {}
         self._touches: set[asyncio.Task] = set()
+        self.cache = KeyCache()
 
     @property
     def anonymous_allowed(self) -> bool:
@@ -88,10 +150,30 @@ class Authenticator:
         if key is None:
             return None
         parts = keys.split(key)
+        generation = self.cache.generation
         row = await self._row(pool, parts[0]) if parts is not None else None
-        if row is None or not hmac.compare_digest(bytes(row["digest"]), keys.digest(key)):
+        digest = keys.digest(key)
+        if row is None or not hmac.compare_digest(bytes(row["digest"]), digest):
             raise Problem(401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"})
-        return self._active(pool, row)
+        principal = self._active(pool, row)
+        self.cache.put(digest, principal, row["expires_at"], generation)
+        return principal
+
+    def kept(self, pool: asyncpg.Pool, key: str | None) -> Held | None:
+        """The key's principal from the cache (``None``: not kept; look it up); ``confirm`` it before answering."""
+        if key is None or (held := self.cache.get(keys.digest(key))) is None:
+            return None
+        self._touch(pool, held.principal.key_id)
+        return held
+
+    async def confirm(self, pool: asyncpg.Pool, key: str, held: Held, scope: Scope) -> None:
+        """Before a request served by a kept key answers: still valid, else looked up again (401/403 now)."""
+        if self.cache.holds(held):
+            return
+        principal = await self.principal(pool, key)
+        assert principal is not None
+        if not principal.allows(scope):
+            raise Problem(403, "Forbidden", f"this API key lacks the `{scope}` scope")
 
     async def principal_by_prefix(self, pool: asyncpg.Pool, prefix: str) -> Principal:
         """The principal of a key already proven another way (a signed stream token), checked again now."""
@@ -104,7 +186,7 @@ class Authenticator:
     async def _row(pool: asyncpg.Pool, prefix: str) -> asyncpg.Record | None:
         return await pool.fetchrow(
             "SELECT id, prefix, digest, scopes, rate_per_s, revoked_at IS NOT NULL AS revoked, "
-            "expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api.keys WHERE prefix = $1", prefix)
+            "expires_at, expires_at IS NOT NULL AND expires_at <= now() AS expired FROM api.keys WHERE prefix = $1", prefix)
 
     def _active(self, pool: asyncpg.Pool, row: asyncpg.Record) -> Principal:
         if row["revoked"] or row["expired"]:

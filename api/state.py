@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from api.auth import Authenticator
+from api.auth import KEYS_CHANNEL, Authenticator, KeyCache
 from api.cache import ResponseCache
 from api.metrics import Metrics
 from bithedge.settings import Settings
@@ -30,14 +30,48 @@ class ApiState:
 STATE: web.AppKey[ApiState] = web.AppKey("bithedge_api_state", ApiState)
 
 
-async def open_pool(settings: Settings, db_url: str) -> asyncpg.Pool:
+class ApiConnection(asyncpg.Connection):
+    """A pool connection that tells the key cache what it heard on ``KEYS_CHANNEL`` and when it answered.
+
+    asyncpg forgets a connection's listeners on every release (``Connection._reset``), and adding one back is a
+    ``LISTEN`` round trip; so the channel is LISTENed once at connect and its notifications are taken where
+    asyncpg hands them over, in order with the query answers they precede (asyncpg 0.32, pinned)."""
+
+    __slots__ = ("_key_cache", "_ticket")
+
+    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
+        if channel == KEYS_CHANNEL:
+            self._key_cache.invalidate()
+        super()._process_notification(pid, channel, payload)
+
+    def mark_acquired(self, ticket: int) -> None:
+        self._ticket = ticket
+
+
+async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None = None) -> asyncpg.Pool:
     """The API's connections: read-only analytics plus its own ``api`` schema (the ``bithedge_api`` role).
-    A statement timeout bounds what one request can cost the database."""
+    A statement timeout bounds what one request can cost the database. With ``key_cache`` every connection
+    keeps it current (``ApiConnection``, ``api.auth.KeyCache``)."""
+    cache = key_cache or KeyCache()
+
+    async def init(conn: ApiConnection) -> None:
+        conn._key_cache, conn._ticket = cache, 0
+        await conn.execute(f"LISTEN {KEYS_CHANNEL}")
+        cache.invalidate()  # it heard nothing committed before its LISTEN
+
+    async def setup(proxy: Any) -> None:
+        proxy.mark_acquired(cache.acquired())
+
+    async def reset(conn: ApiConnection) -> None:
+        await _release(conn)
+        cache.answered(conn._ticket)
+
     # every connection opened at start: opening one (a backend, auth, asyncpg's type introspection) under
     # load costs tens of ms to the requests queued behind it; no JIT: lookups of a few rows never gain from
     # it and asyncpg's introspection of the views' row types is slowed by it
     return await asyncpg.create_pool(
-        db_url, min_size=settings.api_db_pool_size, max_size=settings.api_db_pool_size, reset=_release,
+        db_url, min_size=settings.api_db_pool_size, max_size=settings.api_db_pool_size, reset=reset, init=init,
+        setup=setup, connection_class=ApiConnection,
         server_settings={"application_name": "bithedge-api", "jit": "off",
                          "statement_timeout": str(settings.api_statement_timeout_ms)})
 
