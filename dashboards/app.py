@@ -32,6 +32,9 @@ def _title_for(pathname: str) -> str:
 
 
 def _shell(login: auth.Login) -> html.Div:
+    # the state and its stamp are in the layout itself: the pages render with it at once instead of waiting
+    # for the first poll's round trip
+    now = state.read_state()
     links = [dcc.Link(p["name"], href=p["relative_path"], className="nav-link")
              for p in dash.page_registry.values() if p.get("nav", True)]
     logout = html.Form(html.Button("Log out", id="logout", type="submit"), action="/logout", method="post",
@@ -44,12 +47,13 @@ def _shell(login: auth.Login) -> html.Div:
         ]),
         html.Main(className="content", children=[
             html.Div(className="page-head", children=[html.H1(id="page-title"),
-                                                       html.Div(id="asof", className="asof")]),
+                                                       html.Div(state.stamp(now), id="asof",
+                                                                className=f"asof asof-{now['status']}")]),
             dash.page_container,
         ]),
         dcc.Location(id="url"),
         dcc.Interval(id="tick", interval=POLL_MS),
-        dcc.Store(id=STATE),
+        dcc.Store(id=STATE, data=now),
     ])
 
 
@@ -70,7 +74,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
         return _title_for(pathname)
 
     @app.callback(Output("asof", "children"), Output("asof", "className"), Output(STATE, "data"),
-                  Input("tick", "n_intervals"), State(STATE, "data"))
+                  Input("tick", "n_intervals"), State(STATE, "data"), prevent_initial_call=True)
     def _poll(_n, old):
         new = state.read_state()
         return (state.stamp(new), f"asof asof-{new['status']}",

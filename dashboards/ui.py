@@ -75,14 +75,30 @@ def section(title: str, *children, source: str = "") -> html.Section:
         html.H3(title), *children, html.Div(f"from {source}", className="source") if source else None])
 
 
-def guarded(state: dict | None, build: Callable[[], object]):
-    """``build()`` when the analytics are readable, else the app-wide notice; a failing read becomes a notice."""
+#: built page sections by (database, marts height, key): the views change only when a block arrives, so a page
+#: opened again (or by another analyst) at the same height is served without a query; one height at a time
+_built: dict[tuple, object] = {}
+
+
+def guarded(state: dict | None, build: Callable[[], object], cache_key: tuple | None = None):
+    """``build()`` when the analytics are readable, else the app-wide notice; a failing read becomes a notice.
+    With ``cache_key``, a successful build is kept for the state's block height (failures are never kept)."""
     if not state:
         return notice("Loading…")
     if state.get("status") != "ok":
         return notice(state.get("message", "The analytics are not available."), state.get("status", "error"))
+    from dashboards import context
+
+    key = None if cache_key is None else (context.db().url, state.get("height"), *cache_key)
+    if key is not None and key in _built:
+        return _built[key]
     try:
-        return build()
+        out = build()
+        if key is not None:
+            if any(k[:2] != key[:2] for k in _built):
+                _built.clear()
+            _built[key] = out
+        return out
     except Unavailable as u:
         return notice(str(u), u.kind)
     except Exception:  # a bug must not blank the page: say so, keep the traceback for the log
@@ -90,15 +106,26 @@ def guarded(state: dict | None, build: Callable[[], object]):
         return notice("This section failed to render (the dashboards' log has the details).", "error")
 
 
-def page_body(body_id: str, build: Callable[[], object]) -> html.Div:
-    """A page whose whole body is ``build()``, re-run on every new block or state change (its callback is
-    registered here, beside the layout it fills)."""
+def current_state() -> dict:
+    """The app-wide state now, for a layout rendered in the server (the store's value the poll would give)."""
+    from dashboards import state
 
-    @callback(Output(body_id, "children"), Input(STATE, "data"))
+    return state.read_state()
+
+
+def page_body(body_id: str, build: Callable[[], object]) -> Callable[..., html.Div]:
+    """A page whose whole body is ``build()``: rendered in the server with the layout (no round trip after the
+    page arrives), then re-run on every new block or state change (its callback is registered here, beside the
+    layout it fills; it does not fire on load, the layout already holds its answer)."""
+
+    @callback(Output(body_id, "children"), Input(STATE, "data"), prevent_initial_call=True)
     def _render(state):
-        return guarded(state, build)
+        return guarded(state, build, (body_id,))
 
-    return html.Div(id=body_id, children="Loading…")
+    def layout(**_):
+        return html.Div(id=body_id, children=guarded(current_state(), build, (body_id,)))
+
+    return layout
 
 
 def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table_id: str | None = None,

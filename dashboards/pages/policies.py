@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import context
 from dashboards.policy_query import COLUMNS, CSV_ROW_CAP, PAGE_SIZE, STATUSES, TOKENS, PolicyFilter
-from dashboards.ui import STATE, guarded, integer, notice, table, token_amount, usd
+from dashboards.ui import STATE, current_state, guarded, integer, notice, table, token_amount, usd
 
 dash.register_page(__name__, path="/policies", name="Policies", order=1)
 
@@ -17,31 +17,43 @@ FILTERS = ("pol-status", "pol-owner", "pol-token", "pol-tier", "pol-expiry-min",
            "pol-strike-min", "pol-strike-max", "pol-sort", "pol-dir")
 
 
+#: the filters' values when the page opens (the layout renders its first page with them)
+DEFAULTS = {"pol-status": [], "pol-owner": None, "pol-token": "", "pol-tier": None, "pol-expiry-min": None,
+            "pol-expiry-max": None, "pol-strike-min": None, "pol-strike-max": None, "pol-sort": "policy_id",
+            "pol-dir": "desc"}
+
+
 def _input(id_, placeholder, type_="number"):
     return dcc.Input(id=id_, type=type_, placeholder=placeholder, debounce=True, className="input")
 
 
-layout = html.Div([
-    html.Div(className="filters", children=[
-        dcc.Checklist(id="pol-status", options=list(STATUSES), value=[], inline=True),
-        _input("pol-owner", "owner principal", "text"),
-        dcc.RadioItems(id="pol-token", options=[{"label": "any token", "value": ""}, *TOKENS], value="",
-                       inline=True),
-        _input("pol-tier", "tier (buyer or pool)", "text"),
-        _input("pol-expiry-min", "expiry ≥ (burn height)"), _input("pol-expiry-max", "expiry ≤"),
-        _input("pol-strike-min", "strike ≥ (USD)"), _input("pol-strike-max", "strike ≤ (USD)"),
-        dcc.Dropdown(id="pol-sort", options=list(COLUMNS), value="policy_id", clearable=False),
-        dcc.RadioItems(id="pol-dir", options=[{"label": "descending", "value": "desc"},
-                                              {"label": "ascending", "value": "asc"}], value="desc", inline=True),
-    ]),
-    html.Div(className="pager", children=[
-        html.Button("‹ previous", id="pol-prev"), html.Span(id="pol-range"), html.Button("next ›", id="pol-next"),
-        html.A("Download CSV", id="pol-csv", href="/export/policies.csv", className="button"),
-        html.Span(f"(the filtered set, sorted as shown, at most {CSV_ROW_CAP:,} rows)", className="note"),
-    ]),
-    dcc.Store(id="pol-page", data={}),  # {"page": n, "filter": the query string it belongs to}
-    html.Div(id="pol-table", children="Loading…"),
-])
+def layout(**_):
+    # the first page is rendered here, in the server, so it arrives with the page (the callback below does
+    # not fire on load)
+    rows, shown, href, stored = _outputs([DEFAULTS[f] for f in FILTERS], current_state(), {}, ())
+    return html.Div([
+        html.Div(className="filters", children=[
+            dcc.Checklist(id="pol-status", options=list(STATUSES), value=DEFAULTS["pol-status"], inline=True),
+            _input("pol-owner", "owner principal", "text"),
+            dcc.RadioItems(id="pol-token", options=[{"label": "any token", "value": ""}, *TOKENS],
+                           value=DEFAULTS["pol-token"], inline=True),
+            _input("pol-tier", "tier (buyer or pool)", "text"),
+            _input("pol-expiry-min", "expiry ≥ (burn height)"), _input("pol-expiry-max", "expiry ≤"),
+            _input("pol-strike-min", "strike ≥ (USD)"), _input("pol-strike-max", "strike ≤ (USD)"),
+            dcc.Dropdown(id="pol-sort", options=list(COLUMNS), value=DEFAULTS["pol-sort"], clearable=False),
+            dcc.RadioItems(id="pol-dir", options=[{"label": "descending", "value": "desc"},
+                                                  {"label": "ascending", "value": "asc"}],
+                           value=DEFAULTS["pol-dir"], inline=True),
+        ]),
+        html.Div(className="pager", children=[
+            html.Button("‹ previous", id="pol-prev"), html.Span(shown, id="pol-range"),
+            html.Button("next ›", id="pol-next"),
+            html.A("Download CSV", id="pol-csv", href=href, className="button"),
+            html.Span(f"(the filtered set, sorted as shown, at most {CSV_ROW_CAP:,} rows)", className="note"),
+        ]),
+        dcc.Store(id="pol-page", data=stored),  # {"page": n, "filter": the query string it belongs to}
+        html.Div(id="pol-table", children=rows),
+    ])
 
 
 def _filter(values) -> PolicyFilter:
@@ -82,9 +94,15 @@ def _count(db, flt: PolicyFilter, height) -> int:
 # then the table), two round trips and two renders for one click.
 @callback(Output("pol-table", "children"), Output("pol-range", "children"), Output("pol-csv", "href"),
           Output("pol-page", "data"), Input("pol-prev", "n_clicks"), Input("pol-next", "n_clicks"),
-          *[Input(f, "value") for f in FILTERS], Input(STATE, "data"), State("pol-page", "data"))
+          *[Input(f, "value") for f in FILTERS], Input(STATE, "data"), State("pol-page", "data"),
+          prevent_initial_call=True)
 def render(_prev, _next, *rest):
     *values, state, stored = rest
+    return _outputs(values, state, stored, ctx.triggered_prop_ids)
+
+
+def _outputs(values, state, stored, triggered):
+    """The table, the range line, the export link and the page store for these filters and this click."""
     flt = _filter(values)
     key = urlencode(flt.as_query())
     href = "/export/policies.csv?" + key
@@ -94,9 +112,9 @@ def render(_prev, _next, *rest):
     # "next" blurs a text filter, which reports its (unchanged) value in the same request as the click.
     if stored and stored.get("filter") != key:
         page = 0  # a new filter or sort starts at the first page
-    elif "pol-next.n_clicks" in ctx.triggered_prop_ids:
+    elif "pol-next.n_clicks" in triggered:
         page += 1
-    elif "pol-prev.n_clicks" in ctx.triggered_prop_ids:
+    elif "pol-prev.n_clicks" in triggered:
         page = max(page - 1, 0)
 
     def build():

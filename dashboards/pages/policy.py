@@ -6,13 +6,26 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboards import context
-from dashboards.ui import STATE, guarded, integer, kpi, notice, section, table, token_amount, usd
+from dashboards.ui import (
+    STATE,
+    current_state,
+    guarded,
+    integer,
+    kpi,
+    notice,
+    section,
+    table,
+    token_amount,
+    usd,
+)
 
 dash.register_page(__name__, path_template="/policies/<policy_id>", name="Policy", nav=False, order=90)
 
 
 def layout(policy_id: str | None = None, **_):
-    return html.Div([dcc.Store(id="policy-id", data=policy_id), html.Div(id="policy-body", children="Loading…")])
+    # rendered here, in the server (the callback below re-renders on a new block only)
+    return html.Div([dcc.Store(id="policy-id", data=policy_id),
+                     html.Div(id="policy-body", children=render(policy_id, current_state()))])
 
 
 def _lifecycle(p) -> list:
@@ -67,7 +80,8 @@ def _body(policy_id: int):
     ]
 
 
-@callback(Output("policy-body", "children"), Input("policy-id", "data"), Input(STATE, "data"))
+@callback(Output("policy-body", "children"), Input("policy-id", "data"), Input(STATE, "data"),
+          prevent_initial_call=True)
 def render(policy_id, state):
     try:
         pid = int(policy_id)

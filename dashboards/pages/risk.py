@@ -8,7 +8,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboards import context, risk_data
-from dashboards.ui import STATE, chart_or_notice, guarded, pct, section, table, token_amount
+from dashboards.ui import STATE, chart_or_notice, current_state, guarded, pct, section, table, token_amount
 
 dash.register_page(__name__, path="/risk", name="Risk", order=4)
 
@@ -16,20 +16,28 @@ AMOUNT = lambda v, r: token_amount(v, r["token"])  # noqa: E731
 RATIO = lambda v, r: "– (nothing to pay)" if v is None else f"{float(v):,.2f}×"  # noqa: E731
 
 
+#: the shocks (percent) the page opens with
+DEFAULT_SHOCK = -30
+
+
 def _shock_input(id_, label, value):
     return html.Label([label, dcc.Input(id=id_, type="number", value=value, min=-99, max=500, step=1,
                                         debounce=True, className="input"), " %"], className="shock")
 
 
-layout = html.Div([
-    html.Div(className="filters", children=[
-        _shock_input("risk-btc", "BTC shock ", -30), _shock_input("risk-stx", "STX shock ", -30),
-        html.A("Risk report (HTML)", id="risk-report", href="/report/risk.html", className="button"),
-        html.A("Risk report (PDF)", id="risk-report-pdf", href="/report/risk.pdf", className="button"),
-    ]),
-    html.Div(id="risk-stress", children="Loading…"),
-    html.Div(id="risk-body", children="Loading…"),
-])
+def layout(**_):
+    # rendered here, in the server, so the page arrives with its data (the callbacks below do not fire on load)
+    state = current_state()
+    stress, html_href, pdf_href = render_stress(DEFAULT_SHOCK, DEFAULT_SHOCK, state)
+    return html.Div([
+        html.Div(className="filters", children=[
+            _shock_input("risk-btc", "BTC shock ", DEFAULT_SHOCK), _shock_input("risk-stx", "STX shock ", DEFAULT_SHOCK),
+            html.A("Risk report (HTML)", id="risk-report", href=html_href, className="button"),
+            html.A("Risk report (PDF)", id="risk-report-pdf", href=pdf_href, className="button"),
+        ]),
+        html.Div(id="risk-stress", children=stress),
+        html.Div(id="risk-body", children=render(state)),
+    ])
 
 
 def stress_table(df):
@@ -66,7 +74,7 @@ def _body():
 
 
 @callback(Output("risk-stress", "children"), Output("risk-report", "href"), Output("risk-report-pdf", "href"),
-          Input("risk-btc", "value"), Input("risk-stx", "value"), Input(STATE, "data"))
+          Input("risk-btc", "value"), Input("risk-stx", "value"), Input(STATE, "data"), prevent_initial_call=True)
 def render_stress(btc, stx, state):
     b, s = risk_data.shock(btc), risk_data.shock(stx)
     q = f"?btc={b * 100}&stx={s * 100}"
@@ -78,10 +86,10 @@ def render_stress(btc, stx, state):
                         source=f"analytics.stress_payout({b}, {s})")]
 
     # when the analytics cannot be shown, the body below says why once (not twice)
-    stress = guarded(state, build) if (state or {}).get("status") == "ok" else None
+    stress = guarded(state, build, ("risk-stress", b, s)) if (state or {}).get("status") == "ok" else None
     return stress, "/report/risk.html" + q, "/report/risk.pdf" + q
 
 
-@callback(Output("risk-body", "children"), Input(STATE, "data"))
+@callback(Output("risk-body", "children"), Input(STATE, "data"), prevent_initial_call=True)
 def render(state):
-    return guarded(state, _body)
+    return guarded(state, _body, ("risk-body",))
