@@ -95,10 +95,11 @@ class Tx:
     function: str
     args: tuple
     events: list[tuple[str, str]]
+    fee: int = FEE  # µSTX (the devnet's genesis steps pay 2,000)
 
 
-def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]]) -> Tx:
-    return Tx(sender, contract, function, args, events)
+def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]], fee: int = FEE) -> Tx:
+    return Tx(sender, contract, function, args, events, fee)
 
 
 _PRINCIPALS: dict[str, clarity.ClarityValue] = {}
@@ -231,7 +232,7 @@ class Generator:
         contract = parse_principal(self.d.contract_id(f"bithedge-{tx.contract}"))
         return Transaction(
             version=TransactionVersion.TESTNET, chain_id=CHAIN_ID_TESTNET,
-            auth=Authorization(SingleSigSpendingCondition(HashMode.P2PKH, signer, nonce, FEE, KeyEncoding.COMPRESSED)),
+            auth=Authorization(SingleSigSpendingCondition(HashMode.P2PKH, signer, nonce, tx.fee, KeyEncoding.COMPRESSED)),
             anchor_mode=AnchorMode.ANY, post_condition_mode=PostConditionMode.ALLOW, post_conditions=(),
             payload=ContractCallPayload(contract, tx.function, tx.args),
         ).serialize()
