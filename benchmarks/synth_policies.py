@@ -95,10 +95,11 @@ class Tx:
     function: str
     args: tuple
     events: list[tuple[str, str]]
+    fee: int = FEE  # µSTX (the devnet's genesis steps pay 2,000)
 
 
-def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]]) -> Tx:
-    return Tx(sender, contract, function, args, events)
+def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]], fee: int = FEE) -> Tx:
+    return Tx(sender, contract, function, args, events, fee)
 
 
 _PRINCIPALS: dict[str, clarity.ClarityValue] = {}
@@ -210,6 +211,8 @@ class Generator:
         self.nonces: Counter = Counter()
         self.calls: Counter = Counter()  # contract calls by function
         self.hash160: dict[str, bytes] = {}
+        self.first_block = 1  # the chain's first Stacks height (a devnet's chain starts at 0)
+        self.burn_sent: int | None = None  # the last burn block written
 
     # ------------------------------------------------------------ output
     def write(self, path: str, payload: dict) -> None:
@@ -229,7 +232,7 @@ class Generator:
         contract = parse_principal(self.d.contract_id(f"bithedge-{tx.contract}"))
         return Transaction(
             version=TransactionVersion.TESTNET, chain_id=CHAIN_ID_TESTNET,
-            auth=Authorization(SingleSigSpendingCondition(HashMode.P2PKH, signer, nonce, FEE, KeyEncoding.COMPRESSED)),
+            auth=Authorization(SingleSigSpendingCondition(HashMode.P2PKH, signer, nonce, tx.fee, KeyEncoding.COMPRESSED)),
             anchor_mode=AnchorMode.ANY, post_condition_mode=PostConditionMode.ALLOW, post_conditions=(),
             payload=ContractCallPayload(contract, tx.function, tx.args),
         ).serialize()
@@ -239,9 +242,13 @@ class Generator:
         return h32("block", h)
 
     def emit_block(self, h: int, txs: list[Tx]) -> None:
-        burn = BURN0 + h - 1
-        self.write("/new_burn_block", {"burn_block_hash": h32("burn", burn), "burn_block_height": burn,
-                                       "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0})
+        """Stacks block ``h`` at burn height ``self.burn``, after its burn block when that height is new (a chain
+        scripted to the devnet's heights has two or more Stacks blocks per burn block)."""
+        burn = self.burn
+        if burn != self.burn_sent:
+            self.burn_sent = burn
+            self.write("/new_burn_block", {"burn_block_hash": h32("burn", burn), "burn_block_height": burn,
+                                           "reward_recipients": [], "reward_slot_holders": [], "burn_amount": 0})
         ibh = self.block_hash(h)
         events, transactions = [], []
         for i, tx in enumerate(txs):
@@ -258,12 +265,12 @@ class Generator:
                                "contract_event": {"contract_identifier": contract, "topic": "print",
                                                   "raw_value": value}})
         self.stats["events"] += len(events)
-        parent = self.block_hash(h - 1) if h > 1 else "0x" + "00" * 32
+        parent = self.block_hash(h - 1) if h > self.first_block else "0x" + "00" * 32
         self.write("/new_block", {
             "block_hash": h32("bh", ibh), "block_height": h, "index_block_hash": ibh,
-            "parent_block_hash": h32("bh", parent) if h > 1 else parent, "parent_index_block_hash": parent,
+            "parent_block_hash": h32("bh", parent) if h > self.first_block else parent, "parent_index_block_hash": parent,
             "parent_microblock": "0x" + "00" * 32, "parent_microblock_sequence": 0,
-            "burn_block_hash": h32("burn", burn), "burn_block_height": burn, "burn_block_time": T0 + 600 * (h - 1),
+            "burn_block_hash": h32("burn", burn), "burn_block_height": burn, "burn_block_time": T0 + 600 * (burn - BURN0),
             "miner_txid": h32("miner", ibh), "matured_miner_rewards": [], "events": events,
             "transactions": transactions})
 
@@ -313,29 +320,36 @@ class Generator:
         for asset in ("BTC", "STX"):
             if asset == "STX" and self.outage[0] <= self.h < self.outage[0] + self.outage[1]:
                 continue
-            ref_h = self.latest[asset]
             price = self.prices[asset]
             if asset == "BTC" and crash0 <= self.h < crash0 + crash_len:
                 price = price * 91 // 100
             else:
                 price = int(price * math.exp(self.rng.gauss(0.0005 if self.h > crash0 else 0, 0.006)))
-            allowed = 0
-            if ref_h is not None:
-                allowed = F.allowed_deviation_bp(self.params["oracle.max-deviation-bp"],
-                                                 self.params["oracle.stale-after-blocks"],
-                                                 self.params["oracle.max-gap-deviation-bp"], self.burn - ref_h)
-                lo, hi = F.guard_bounds(self.prices[asset], allowed)
-                price = min(max(price, lo), hi)
-            self.prices[asset] = price
-            prev = self.price_at[asset].get(ref_h, 0) if ref_h is not None else 0
-            txs.append(call(self.oracle_key, "oracle", "submit-price", A(asset), U(price), events=[
-                self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
-                        previous_height=ref_h or 0, reference_price=prev, reference_height=ref_h or 0,
-                        allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref_h is None,
-                        submitter=self.oracle_key)]))
-            self.history[asset][self.burn] = ref_h or 0
-            self.price_at[asset][self.burn] = price
-            self.latest[asset] = self.burn
+            self.submit_price(txs, asset, price)
+
+    def submit_price(self, txs, asset: str, price: int) -> int:
+        """The oracle's `submit-price` of ``asset`` in this block, the first of the block (``updates`` 1), held
+        to the guard's bounds around the latest price (so ``price`` is clamped, never refused); returns the
+        price submitted."""
+        ref_h = self.latest[asset]
+        allowed = 0
+        if ref_h is not None:
+            allowed = F.allowed_deviation_bp(self.params["oracle.max-deviation-bp"],
+                                             self.params["oracle.stale-after-blocks"],
+                                             self.params["oracle.max-gap-deviation-bp"], self.burn - ref_h)
+            lo, hi = F.guard_bounds(self.prices[asset], allowed)
+            price = min(max(price, lo), hi)
+        self.prices[asset] = price
+        prev = self.price_at[asset].get(ref_h, 0) if ref_h is not None else 0
+        txs.append(call(self.oracle_key, "oracle", "submit-price", A(asset), U(price), events=[
+            self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
+                    previous_height=ref_h or 0, reference_price=prev, reference_height=ref_h or 0,
+                    allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref_h is None,
+                    submitter=self.oracle_key)]))
+        self.history[asset][self.burn] = ref_h or 0
+        self.price_at[asset][self.burn] = price
+        self.latest[asset] = self.burn
+        return price
 
     def settle_due(self, txs) -> None:
         for expiry in sorted(e for e in self.due if e < self.burn):

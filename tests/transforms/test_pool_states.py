@@ -59,25 +59,8 @@ class WipeChain(synth.Generator):
         if self.fork_at is not None and self.h > self.fork_at:
             crashing = False
         for asset in ("BTC", "STX"):
-            ref = self.latest[asset]
             price = self.prices[asset] * (91 if asset == "BTC" and crashing else 101) // 100
-            prev = self.price_at[asset].get(ref, 0) if ref is not None else 0
-            allowed = 0
-            if ref is not None:
-                allowed = F.allowed_deviation_bp(self.params["oracle.max-deviation-bp"],
-                                                 self.params["oracle.stale-after-blocks"],
-                                                 self.params["oracle.max-gap-deviation-bp"], self.burn - ref)
-                lo, hi = F.guard_bounds(prev, allowed)
-                assert lo <= price <= hi
-            self.prices[asset] = price
-            txs.append(call(self.oracle_key, "oracle", "submit-price", A(asset), U(price), events=[
-                self.ev("oracle", "price-submitted", asset=asset, price=price, previous_price=prev,
-                        previous_height=ref or 0, reference_price=prev, reference_height=ref or 0,
-                        allowed_bp=allowed, updates=1, replaced=False, guard_bypassed=ref is None,
-                        submitter=self.oracle_key)]))
-            self.history[asset][self.burn] = ref or 0
-            self.price_at[asset][self.burn] = price
-            self.latest[asset] = self.burn
+            assert self.submit_price(txs, asset, price) == price  # within the oracle's guard
 
     def lift_caps(self, txs) -> None:
         tier = self.tiers[("provider", POOL[1])]
