@@ -99,29 +99,3 @@ async def test_policy_page_shows_its_lifecycle_prices_and_transactions(page, bui
     txids = [r["txid"] for r in await table_rows(p, "policy-transactions")]
     assert created_txid in txids
     await page.screenshot("policy")
-
-
-async def test_pages_arrive_rendered_without_a_callback_per_section(page, built):
-    """A page's data comes with its layout (rendered in the server at the current block): opening it makes no
-    callback request for a section, only the router's and the title's (and the operations page's slow
-    quarantine count, which is its own request on purpose so the page does not wait for it)."""
-    outputs = []
-
-    def seen(request):
-        if request.url.endswith("/_dash-update-component") and request.method == "POST":
-            outputs.append(request.post_data_json["output"])
-
-    page.page.on("request", seen)
-    routed = []
-    for path, ready in {**PAGES, "/": "kpi-tvl", "/policies/1": "policy-lifecycle"}.items():
-        outputs.clear()
-        p = await page.open(path)
-        await p.wait_for_selector(f"#{ready}, .notice-empty", timeout=60_000)
-        await p.wait_for_load_state("networkidle")
-        sections = [o for o in outputs if "_pages_content" not in o and "page-title" not in o and "asof" not in o
-                    and "quarantine-card" not in o]
-        assert sections == [], (path, outputs)
-        routed.append(any("_pages_content" in o for o in outputs))
-    # the listener does see Dash's callback requests (the router's), so "no section request" is a real count; a
-    # context's first load can come with no router request at all (seen once: the overview, opened first)
-    assert sum(routed) >= len(routed) - 1, routed
