@@ -42,6 +42,8 @@ async def test_views_not_built_say_so(page, app, db_url):
     for path in ("/", "/risk", "/operations"):
         p = await page.open(path, ready=".asof-missing")
         assert "not built yet" in await p.inner_text("#asof")
+        # the stamp in the header and the page body arrive separately; under load the stamp comes first
+        await p.locator("#_pages_content .notice-missing").first.wait_for(timeout=60_000)
         assert "not built yet" in await p.inner_text("#_pages_content")
     await page.screenshot("views-not-built")
     resp = await p.request.get(page.base + "/export/policies.csv")
