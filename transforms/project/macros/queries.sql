@@ -7,7 +7,8 @@
 {{ config(meta={'contract': contract}) }}
 with source as (
     select * from {{ ref('stg_bithedge_prints') }}
-    where contract_name = '{{ contract }}' and problem is null
+    -- the contract's own checks, not the catalog-wide `problem`: the same verdict for its events, planned faster
+    where contract_name = '{{ contract }}' and {{ print_event_problem(only=contract) }} is null
 ),
 
 renamed as (
