@@ -399,8 +399,9 @@ class Generator:
         self.latest[asset] = self.burn
         return price
 
-    def settle_due(self, txs) -> None:
-        for expiry in sorted(e for e in self.due if e < self.burn):
+    def settle_due(self, txs, only: tuple[int, ...] | None = None) -> None:
+        """Settles (or voids) every past expiry, or those of ``only``."""
+        for expiry in sorted(e for e in self.due if e < self.burn and (only is None or e in only)):
             group = self.due[expiry]
             delay = group[0].price_delay
             btc_h = S.settlement_height(self.history["BTC"], expiry, self.burn, delay)

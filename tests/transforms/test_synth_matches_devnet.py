@@ -17,7 +17,7 @@ and the heights each round's block will have; it writes a block per devnet block
 the burn height changes).
 
 Why a devnet of its own and not the session's ``chain``: that one carries simulator traffic the generator does
-not decide, so no generated chain could equal it. Cost: one devnet start, ~16 mines, two dbt builds."""
+not decide, so no generated chain could equal it. Cost: one devnet start, 23 mines, two dbt builds."""
 
 from __future__ import annotations
 
@@ -127,16 +127,22 @@ class Mirror(synth.Generator):
 
 #: the scenario's BTC and STX prices (USD x 1e8), one pair a round: BTC eases ~4 % (the 105 % strike ends in the
 #: money, the 85 % one out of it), within the oracle's 10 %-a-block guard
-PRICES = [(9_000_000_000_000 - 40_000_000_000 * r, 200_000_000 + 500_000 * r) for r in range(16)]
+PRICES = [(9_000_000_000_000 - 40_000_000_000 * r, 200_000_000 + 500_000 * r) for r in range(23)]
+#: the round from which no STX price is submitted (the third policy's expiry: it can only be voided)
+STX_OUTAGE = 9
 
 
 def scenario(g: Mirror, r: int, txs: list, w: dict[str, str]) -> None:
     """Round ``r``'s calls, decided by the generator at the round's heights (set on ``g``)."""
     btc, stx = PRICES[r]
     g.submit_price(txs, "BTC", btc)
-    g.submit_price(txs, "STX", stx)
+    if r < STX_OUTAGE:
+        g.submit_price(txs, "STX", stx)
     pools = g.pools
     if r == 0:
+        # the shortest price delay and void grace, so the STX policy without a price is voided soon
+        g.set_param(txs, g.admin, "settle.max-price-delay-blocks", 6)
+        g.set_param(txs, g.admin, "settle.void-grace-blocks", 6)
         # shorter governance rules than the genesis' (the contract's off-mainnet minimums), so a vote fits
         g.set_param(txs, g.admin, "gov.voting-period-blocks", 10)
         g.set_param(txs, g.admin, "gov.timelock-blocks", 1)
@@ -149,7 +155,8 @@ def scenario(g: Mirror, r: int, txs: list, w: dict[str, str]) -> None:
         g.propose(txs, w["wallet_4"], "fee.protocol-bp", 250, g.stx_power(w["wallet_4"]))
         g.buy(txs, w["wallet_7"], "STX", "conservative", "standard", 10_500, 6, 5_000_000)  # ends in the money
         g.buy(txs, w["wallet_8"], "sBTC", "balanced", "standard", 8_500, 6, 20_000_000)  # ends out of it
-        g.buy(txs, w["wallet_7"], "STX", "balanced", "conservative", 9_800, 8, 2_000_000)  # expired, unsettled
+        g.buy(txs, w["wallet_7"], "STX", "balanced", "conservative", 9_800, 8, 2_000_000)  # no STX price: voided
+        g.buy(txs, w["wallet_8"], "sBTC", "balanced", "flexible", 9_500, 10, 10_000_000)  # expired, never settled
         g.withdraw(txs, pools[("STX", "aggressive")], w["wallet_6"], 400_000_000)  # no open expiry: at once
     elif r == 2:
         g.request_withdrawal(txs, pools[("STX", "conservative")], w["wallet_4"], 10_000_000_000)
@@ -165,6 +172,8 @@ def scenario(g: Mirror, r: int, txs: list, w: dict[str, str]) -> None:
         g.execute(txs, w["wallet_1"])
         g.set_paused(txs, w["wallet_1"], "create-policy", True, False)  # the guardian pauses, the admin resumes
         g.set_paused(txs, g.admin, "create-policy", False, True)
+    elif r == len(PRICES) - 1:
+        g.settle_due(txs, only=(g.policies[2].expiry,))  # past its void-after: `void-policy`, pool premium refunded
 
 
 async def test_a_devnet_run_and_the_generator_build_the_same_marts(pg_server, migrated_template, tmp_path):
@@ -221,7 +230,7 @@ async def test_a_devnet_run_and_the_generator_build_the_same_marts(pg_server, mi
         g.emit_block(h, plan.get(h, []))
     out.close()
     # every ending the scenario means to reach
-    assert {p.status for p in g.policies} == {"settled-itm", "settled-otm", "active"}
+    assert [p.status for p in g.policies] == ["settled-itm", "settled-otm", "voided", "active"]
     assert g.stats["withdrawals"] == 1 and g.stats["proposals-executed"] == 1
 
     writer = await Writer.open(gen_db)
@@ -240,7 +249,7 @@ async def test_a_devnet_run_and_the_generator_build_the_same_marts(pg_server, mi
         statuses = dict(conn.execute("SELECT status, count(*) FROM analytics.policies GROUP BY 1").fetchall())
     drop_database(pg_server, dev_db)
     drop_database(pg_server, gen_db)
-    assert statuses == {"settled-itm": 1, "settled-otm": 1, "expired": 1}, statuses
+    assert statuses == {"settled-itm": 1, "settled-otm": 1, "voided": 1, "expired": 1}, statuses
     assert set(dev) == set(gen)
     diff = {t: (sorted(set(dev[t]) - set(gen[t]))[:3], sorted(set(gen[t]) - set(dev[t]))[:3])
             for t in dev if dev[t] != gen[t]}
