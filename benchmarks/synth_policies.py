@@ -7,10 +7,15 @@ same names, tuple keys and Clarity types; a field missing or extra raises) and s
 the node's ``contract_event.raw_value``; contract ids come from ``bithedge.protocol.deployment``. The amounts
 follow ``bithedge.protocol`` (policy terms, premium split, pool caps, shares, payouts, fund cover, settlement
 price and void rules, the oracle guard), starting from the deploy seed of ``bithedge-parameters.clar``.
+Beside its prints, each call carries the asset events the devnet delivers for it, at the same place among
+the prints (the `stx-transfer?` or sBTC `transfer` of premiums, fees, fund shares, deposits, withdrawals,
+payouts, covers and refunds; fees are not events), and its Clarity result (`(ok shares)`, `(ok policy-id)`,
+a settlement's list of `(ok payout)` …) as ``raw_result``; ``tests/transforms/test_synth_matches_devnet.py``
+holds both, and the marts, equal to a devnet run of the same calls.
 
 The story, one Stacks block per burn block (10 minutes apart): roles, six pools and provider deposits; admin
 lowers `settle.max-price-delay-blocks` and `settle.void-grace-blocks` to 6 so voids happen within a short
-chain; BTC and STX prices every block (a random walk, one BTC crash of ~50 % that drives payouts past the
+chain, and the `gov.*` delays to their off-mainnet minimums; BTC and STX prices every block (a random walk, one BTC crash of ~50 % that drives payouts past the
 collateral so the insurance fund covers part, and one STX outage whose expiries can only be voided);
 ``--per-block`` policies a block until ``--policies`` exist, durations sized so at most ~50k are active at
 once; each expiry settled in the block after its price is final (ITM/OTM), or voided; withdrawal requests
@@ -40,7 +45,8 @@ sys.path.insert(0, str(REPO))
 
 from bithedge.protocol import formulas as F  # noqa: E402
 from bithedge.protocol import settlement as S  # noqa: E402
-from bithedge.protocol.deployment import DEVNET, Deployment  # noqa: E402
+from bithedge.protocol.deployment import CONTRACT_NAMES, DEVNET, SBTC_TOKEN, Deployment  # noqa: E402
+from bithedge.protocol.quotes import Quote  # noqa: E402
 from bithedge.protocol.units import BUYER_TIERS, PROVIDER_TIERS, token_asset  # noqa: E402
 from stacks import clarity  # noqa: E402
 from stacks.c32 import c32_address, c32_address_decode  # noqa: E402
@@ -60,14 +66,16 @@ from stacks.transaction import (  # noqa: E402
 from transforms import catalog  # noqa: E402
 
 #: bump when the generated chain changes, so cached files are rebuilt
-VERSION = 3
+VERSION = 4
 BENCH_DIR = REPO / ".bithedge" / "bench"
 BURN0 = 1000  # burn height of Stacks block 1
 T0 = 1_760_000_000
 MAX_ACTIVE = 50_000
-#: governance rules of the devnet deployment (the contract's minimum `gov.*` values)
-GOV = {"voting-delay": 1, "voting-period": 10, "timelock": 1, "grace": 1008}
+#: governance rules the admin sets in the first block (the contract's minimum `gov.*` values off mainnet)
+GOV = {"gov.voting-delay-blocks": 1, "gov.voting-period-blocks": 10, "gov.timelock-blocks": 1}
 TOKENS = ("STX", "sBTC")
+CONTRACTS = {n.removeprefix("bithedge-") for n in CONTRACT_NAMES}
+SBTC_ASSET = f"{SBTC_TOKEN}::sbtc-token"
 SPEC = catalog.parse(catalog.EVENTS_MD.read_text())
 
 
@@ -88,18 +96,29 @@ FEE = 3_000  # µSTX per transaction
 
 @dataclass
 class Tx:
-    """One contract call and the print events it emits (contract id, SIP-005 hex)."""
+    """One contract call, the events it emits in the node's order (prints and asset transfers, each the body of
+    an observer event without its txid and index) and its Clarity result."""
 
     sender: str
     contract: str  # the BitHedge contract's name
     function: str
     args: tuple
-    events: list[tuple[str, str]]
+    events: list[dict]
     fee: int = FEE  # µSTX (the devnet's genesis steps pay 2,000)
+    result: clarity.ClarityValue = field(default_factory=lambda: clarity.ResponseOk(clarity.Bool(True)))
 
 
-def call(sender: str, contract: str, function: str, *args, events: list[tuple[str, str]], fee: int = FEE) -> Tx:
-    return Tx(sender, contract, function, args, events, fee)
+def call(sender: str, contract: str, function: str, *args, events: list[dict], fee: int = FEE,
+         result: clarity.ClarityValue | None = None) -> Tx:
+    """``result`` None: `(ok true)`, what every BitHedge call returns that has nothing to report."""
+    tx = Tx(sender, contract, function, args, events, fee)
+    if result is not None:
+        tx.result = result
+    return tx
+
+
+def ok_uint(n: int) -> clarity.ClarityValue:
+    return clarity.ResponseOk(U(n))
 
 
 _PRINCIPALS: dict[str, clarity.ClarityValue] = {}
@@ -205,6 +224,8 @@ class Generator:
         self.outage = (blocks + 10, 12)  # STX prices missing for 12 blocks, once every policy exists
         self.proposal_at = 4
         self.proposal: dict | None = None
+        self.voters: list[str] = []
+        self.block_start_power = 0
         self.req_id = 0
         self.stats = Counter()
         self.active = 0
@@ -254,16 +275,15 @@ class Generator:
         for i, tx in enumerate(txs):
             raw = self.raw_tx(tx)
             txid = "0x" + hashlib.new("sha512_256", raw).hexdigest()
-            transactions.append({"txid": txid, "tx_index": i, "status": "success", "raw_result": "0x0703",
+            transactions.append({"txid": txid, "tx_index": i, "status": "success",
+                                 "raw_result": "0x" + clarity.encode(tx.result).hex(),
                                  "raw_tx": "0x" + raw.hex(), "contract_abi": None, "burnchain_op": None,
                                  "execution_cost": {"read_count": 0, "read_length": 0, "runtime": 0,
                                                     "write_count": 0, "write_length": 0},
                                  "microblock_sequence": None, "microblock_hash": None,
                                  "microblock_parent_hash": None})
-            for contract, value in tx.events:
-                events.append({"txid": txid, "event_index": len(events), "committed": True, "type": "contract_event",
-                               "contract_event": {"contract_identifier": contract, "topic": "print",
-                                                  "raw_value": value}})
+            for body in tx.events:
+                events.append({"txid": txid, "event_index": len(events), "committed": True, **body})
         self.stats["events"] += len(events)
         parent = self.block_hash(h - 1) if h > self.first_block else "0x" + "00" * 32
         self.write("/new_block", {
@@ -274,12 +294,26 @@ class Generator:
             "miner_txid": h32("miner", ibh), "matured_miner_rewards": [], "events": events,
             "transactions": transactions})
 
-    def ev(self, contract: str, event: str, **fields) -> tuple[str, str]:
+    def ev(self, contract: str, event: str, **fields) -> dict:
+        """The `print` of ``event`` by ``contract`` in this block."""
         fields = {k.replace("_", "-"): v for k, v in fields.items()}
         fields.setdefault("burn-height", self.burn)
         fields.setdefault("stacks-height", self.h)
         name = contract if contract.startswith("bithedge-") else f"bithedge-{contract}"
-        return self.d.contract_id(name), print_value(name, event, fields)
+        return {"type": "contract_event", "contract_event": {
+            "contract_identifier": self.d.contract_id(name), "topic": "print",
+            "raw_value": print_value(name, event, fields)}}
+
+    def transfer(self, token: str, amount: int, sender: str, recipient: str) -> dict:
+        """The asset event of moving ``amount`` of ``token`` (`stx-transfer?`, or the sBTC token's SIP-010
+        `transfer` with no memo, which prints nothing); ``sender``/``recipient`` a principal or a BitHedge
+        contract's name."""
+        sender, recipient = (self.d.contract_id(f"bithedge-{p}") if p in CONTRACTS else p for p in (sender, recipient))
+        if token == "STX":
+            return {"type": "stx_transfer_event", "stx_transfer_event": {
+                "amount": str(amount), "memo": "", "recipient": recipient, "sender": sender}}
+        return {"type": "ft_transfer_event", "ft_transfer_event": {
+            "amount": str(amount), "asset_identifier": SBTC_ASSET, "recipient": recipient, "sender": sender}}
 
     # ------------------------------------------------------------ actions
     def setup(self, txs) -> None:
@@ -287,10 +321,8 @@ class Generator:
                           (self.keeper, "guardian")):
             txs.append(call(self.admin, "parameters", "grant-role", _principal(who), A(role), events=[
                 self.ev("parameters", "role-granted", who=who, role=role, sender=self.admin)]))
-        for key in ("settle.max-price-delay-blocks", "settle.void-grace-blocks"):
-            txs.append(call(self.admin, "parameters", "set-param", A(key), U(6), events=[
-                self.ev("parameters", "param-updated", key=key, old_value=self.params[key], value=6, sender=self.admin)]))
-            self.params[key] = 6
+        for key, value in {"settle.max-price-delay-blocks": 6, "settle.void-grace-blocks": 6, **GOV}.items():
+            self.set_param(txs, self.admin, key, value)
         for pool in self.pools.values():
             txs.append(call(self.admin, "vault", "create-pool", A(pool.token), A(pool.tier), events=[
                 self.ev("vault", "pool-created", token=pool.token, tier=pool.tier, sender=self.admin)]))
@@ -302,18 +334,34 @@ class Generator:
         for t in TOKENS:
             amount = scale[t] * (1000 if t == "STX" else 1)
             self.fund[t] += amount
-            txs.append(call(self.admin, "insurance-fund", "deposit", A(t), U(amount), events=[
+            txs.append(call(self.admin, "insurance-fund", "deposit", A(t), U(amount), result=ok_uint(amount), events=[
+                self.transfer(t, amount, self.admin, "insurance-fund"),
                 self.ev("insurance-fund", "fund-deposit", token=t, amount=amount, source="direct", policy_id=0,
                         depositor=self.admin, balance=self.fund[t])]))
+
+    def set_param(self, txs, sender: str, key: str, value: int, fee: int = FEE) -> None:
+        txs.append(call(sender, "parameters", "set-param", A(key), U(value), fee=fee, events=[
+            self.ev("parameters", "param-updated", key=key, old_value=self.params[key], value=value, sender=sender)]))
+        self.params[key] = value
+
+    def set_tier_field(self, txs, sender: str, kind: str, name: str, fld: str, value: int) -> None:
+        """`set-tier-field` (``active`` takes 0 or 1); the print carries the whole tier after the change."""
+        tier = self.tiers[(kind, name)]
+        tier[fld] = bool(value) if fld == "active" else value
+        txs.append(call(sender, "parameters", "set-tier-field", A(kind), A(name), A(fld), U(value), events=[self.ev(
+            "parameters", "tier-updated", tier_kind=kind, tier=name, field=fld,
+            **{k.replace("-", "_"): v for k, v in tier.items()}, sender=sender)]))
 
     def deposit(self, txs, pool: Pool, provider: str, amount: int) -> None:
         shares = F.shares_for_deposit(amount, pool.assets, pool.unearned, pool.shares)
         pool.assets += amount
         pool.shares += shares
         pool.providers[provider] += shares
-        txs.append(call(provider, "vault", "deposit", A(pool.token), A(pool.tier), U(amount), events=[
-            self.ev("vault", "pool-deposit", token=pool.token, tier=pool.tier, provider=provider, amount=amount,
-                    shares=shares, provider_shares=pool.providers[provider], **_t(pool))]))
+        txs.append(call(provider, "vault", "deposit", A(pool.token), A(pool.tier), U(amount), result=ok_uint(shares),
+                        events=[self.transfer(pool.token, amount, provider, "vault"),
+                                self.ev("vault", "pool-deposit", token=pool.token, tier=pool.tier, provider=provider,
+                                        amount=amount, shares=shares, provider_shares=pool.providers[provider],
+                                        **_t(pool))]))
 
     def submit_prices(self, txs) -> None:
         crash0, crash_len = self.crash
@@ -351,8 +399,9 @@ class Generator:
         self.latest[asset] = self.burn
         return price
 
-    def settle_due(self, txs) -> None:
-        for expiry in sorted(e for e in self.due if e < self.burn):
+    def settle_due(self, txs, only: tuple[int, ...] | None = None) -> None:
+        """Settles (or voids) every past expiry, or those of ``only``."""
+        for expiry in sorted(e for e in self.due if e < self.burn and (only is None or e in only)):
             group = self.due[expiry]
             delay = group[0].price_delay
             btc_h = S.settlement_height(self.history["BTC"], expiry, self.burn, delay)
@@ -371,7 +420,7 @@ class Generator:
                                              self.burn, p.price_delay):
                         heights = {"BTC": btc_h or 0, "STX": stx_h or 0, missing: hint}  # the missing one: its proof
                         txs.append(call(self.keeper, "policy-registry", "void-policy", U(p.id), U(heights["BTC"]),
-                                        U(heights["STX"]), events=self.void(p, missing)))
+                                        U(heights["STX"]), events=self.void(p, missing), result=ok_uint(p.pool_premium)))
                     else:
                         rest.append(p)
                 else:
@@ -382,7 +431,8 @@ class Generator:
                     for p in batch:
                         events.extend(self.settle(p, btc_h, btc_h if p.pool.token == "sBTC" else stx_h))
                     txs.append(call(self.keeper, "policy-registry", "settle-expired", U(expiry), U(btc_h),
-                                    U(stx_h or 0), clarity.List([U(p.id) for p in batch]), events=events))
+                                    U(stx_h or 0), clarity.List([U(p.id) for p in batch]), events=events,
+                                    result=clarity.ResponseOk(clarity.List([ok_uint(p.payout) for p in batch]))))
             if rest:
                 self.due[expiry] = rest
             else:
@@ -408,11 +458,14 @@ class Generator:
         if terms.shortfall > 0 and self.fund[token] > 0:
             cover = F.fund_cover(terms.shortfall, self.fund[token])
             self.fund[token] -= cover
+            out.append(self.transfer(token, cover, "insurance-fund", p.owner))
             out.append(self.ev("insurance-fund", "fund-cover", token=token, policy_id=p.id, recipient=p.owner,
                                shortfall=terms.shortfall, covered=cover, uncovered=terms.shortfall - cover,
                                balance=self.fund[token]))
         pool.unearned -= p.pool_premium
         pool.assets += p.pool_premium - terms.payout
+        if terms.payout:  # release-collateral pays nothing out for a zero payout
+            out.append(self.transfer(token, terms.payout, "vault", p.owner))
         self._close(p)
         out.extend(self.wipe_if_worthless(pool))
         p.status = "settled-itm" if terms.payout > 0 else "settled-otm"
@@ -448,10 +501,11 @@ class Generator:
         pool = p.pool
         pool.unearned -= p.pool_premium
         self._close(p)
+        refund = [self.transfer(pool.token, p.pool_premium, "vault", p.owner)] if p.pool_premium else []
         wiped = self.wipe_if_worthless(pool)
         p.status = "voided"
         self.stats["voided"] += 1
-        return [*wiped, self.ev("policy-registry", "policy-voided", policy_id=p.id, owner=p.owner, token=pool.token,
+        return [*refund, *wiped, self.ev("policy-registry", "policy-voided", policy_id=p.id, owner=p.owner, token=pool.token,
                        tier=pool.tier, buyer_tier=p.buyer_tier, expiry=p.expiry, premium=p.premium,
                        refund=p.pool_premium, collateral=p.collateral, void_after=p.void_after,
                        missing_asset=missing, expiry_locked=pool.expiry_locked[p.expiry],
@@ -469,17 +523,13 @@ class Generator:
                 continue  # no fresh collateral price (the STX outage)
             pool = self.pools[(token, rng.choice(PROVIDER_TIERS))]
             buyer_tier = rng.choice(BUYER_TIERS)
-            bt = self.tiers[("buyer", buyer_tier)]
             pt = self.tiers[("provider", pool.tier)]
             spot, price = self.prices["BTC"], self.prices[asset]
             strike = spot * rng.randint(8_500, 10_800) // 10_000
             amount = rng.randint(10_000, 20_000_000)
             if not F.strike_in_bounds(strike, spot, params["policy.min-strike-bp"], params["policy.max-strike-bp"]):
                 continue
-            stress = params["stress.stx-price-bp" if token == "STX" else "stress.sbtc-price-bp"]
-            terms = F.policy_terms(token, strike, amount, spot, price, bt["collateral-ratio-bp"],
-                                   bt["premium-adjustment-bp"], params["premium.min-bp"], params["premium.max-bp"],
-                                   stress)
+            terms = self.terms(token, buyer_tier, strike, amount)
             premium = terms.min_premium + (terms.max_premium - terms.min_premium) * rng.randint(1, 60) // 1000
             expiry = self.burn + rng.randint(*self.durations)
             owner = rng.choice(self.owners)
@@ -491,6 +541,14 @@ class Generator:
                 continue
             self.open_policy(txs, pool, owner, buyer_tier, strike, amount, expiry, premium, terms, spot, price)
             want -= 1
+
+    def terms(self, token: str, buyer_tier: str, strike: int, amount: int):
+        """`policy-terms` at the latest prices, the buyer tier and the parameters, as `create-policy` takes them."""
+        params, bt = self.params, self.tiers[("buyer", buyer_tier)]
+        stress = params["stress.stx-price-bp" if token == "STX" else "stress.sbtc-price-bp"]
+        return F.policy_terms(token, strike, amount, self.prices["BTC"], self.prices[token_asset(token).value],
+                              bt["collateral-ratio-bp"], bt["premium-adjustment-bp"], params["premium.min-bp"],
+                              params["premium.max-bp"], stress)
 
     def open_policy(self, txs, pool: Pool, owner: str, buyer_tier: str, strike: int, amount: int, expiry: int,
                     premium: int, terms, spot: int, price: int) -> Policy:
@@ -509,12 +567,15 @@ class Generator:
         if split.fee:
             self.treasury[token] += split.fee
             self.fees[token] += split.fee
+            tx.append(self.transfer(token, split.fee, owner, "treasury"))
             tx.append(self.ev("treasury", "fee-collected", token=token, amount=split.fee, policy_id=pid,
                               payer=owner, balance=self.treasury[token], fees=self.fees[token]))
         if split.fund:
             self.fund[token] += split.fund
+            tx.append(self.transfer(token, split.fund, owner, "insurance-fund"))
             tx.append(self.ev("insurance-fund", "fund-deposit", token=token, amount=split.fund,
                               source="premium", policy_id=pid, depositor=owner, balance=self.fund[token]))
+        tx.append(self.transfer(token, split.pool, owner, "vault"))  # lock-collateral takes the pool's share
         pool.unearned += split.pool
         pool.locked += terms.collateral
         pool.expiry_locked[expiry] += terms.collateral
@@ -532,12 +593,17 @@ class Generator:
             collateral_price_height=self.latest[asset], price_delay=delay, void_after=p.void_after,
             expiry_locked=pool.expiry_locked[expiry], expiry_count=self.expiry_count[expiry],
             owner_active=self.owner_active[owner], **_t(pool)))
-        # the quote's signature is a placeholder (the generator's quote signer has no key either)
-        signature = clarity.Buffer(hashlib.sha512(f"quote|{pid}".encode()).digest()[:65])
+        quote = Quote(pid, owner, token, buyer_tier, pool.tier, strike, amount, expiry, premium, self.burn, spot,
+                      self.burn + params["quote.max-life-blocks"])
         txs.append(call(owner, "policy-registry", "create-policy", U(pid), A(token), A(buyer_tier), A(pool.tier),
-                        U(strike), U(amount), U(expiry), U(premium), U(self.burn), U(spot),
-                        U(self.burn + params["quote.max-life-blocks"]), signature, events=tx))
+                        U(strike), U(amount), U(expiry), U(premium), U(quote.issued_at), U(spot),
+                        U(quote.valid_until), clarity.Buffer(self.quote_signature(quote)), events=tx,
+                        result=ok_uint(pid)))
         return p
+
+    def quote_signature(self, quote: Quote) -> bytes:
+        """A placeholder: the generator's quote signer has no key (a devnet mirror signs for real)."""
+        return hashlib.sha512(f"quote|{quote.quote_id}".encode()).digest()[:65]
 
     def withdrawals(self, txs) -> None:
         rng = self.rng
@@ -546,83 +612,142 @@ class Generator:
             pool = self.pools[(rng.choice(TOKENS), rng.choice(PROVIDER_TIERS))]
             who = rng.choice(self.providers[:10])
             free = pool.providers[who] - sum(s for q, w, s, _ in self.requests if q is pool and w == who)
-            if free > 0:
-                shares = free * rng.randint(1, 5) // 100
-                after = max(pool.open_expiries, default=0)
-                pool.pending += shares
-                self.requests.append((pool, who, shares, after))
-                txs.append(call(who, "vault", "request-withdrawal", A(pool.token), A(pool.tier), U(shares), events=[
-                    self.ev("vault", "withdrawal-requested", token=pool.token, tier=pool.tier, provider=who,
-                            shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
-        keep = []
-        for req in self.requests:
+            shares = free * rng.randint(1, 5) // 100
+            if shares > 0 and not any(q is pool and w == who for q, w, _, _ in self.requests):  # one request each
+                self.request_withdrawal(txs, pool, who, shares)
+        for req in list(self.requests):
             pool, who, shares, after = req
             paid = F.value_of_shares(shares, pool.assets, pool.shares)
             ready = min(pool.open_expiries, default=after + 1) > after
-            if not ready or not F.withdrawal_keeps_utilization(paid, pool.assets, pool.locked,
-                                                               self.tiers[("provider", pool.tier)]["max-utilization-bp"]):
-                keep.append(req)
-                continue
-            pool.pending -= shares
-            pool.shares -= shares
-            pool.assets -= paid
-            pool.providers[who] -= shares
-            self.stats["withdrawals"] += 1
-            txs.append(call(who, "vault", "execute-withdrawal", A(pool.token), A(pool.tier), events=[
-                self.ev("vault", "withdrawal-executed", token=pool.token, tier=pool.tier, provider=who, amount=paid,
-                        shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
-        self.requests = keep
+            if ready and F.withdrawal_keeps_utilization(paid, pool.assets, pool.locked,
+                                                        self.tiers[("provider", pool.tier)]["max-utilization-bp"]):
+                self.execute_withdrawal(txs, pool, who)
         if flowing and rng.random() < 0.5:  # new liquidity, scaled to the flow
             pool = self.pools[(rng.choice(TOKENS), rng.choice(PROVIDER_TIERS))]
             unit = 10**6 * 20_000 if pool.token == "STX" else 10**8 // 2
             self.deposit(txs, pool, rng.choice(self.providers), unit * rng.randint(1, 10) * self.per_block // 100)
 
+    def request_withdrawal(self, txs, pool: Pool, who: str, shares: int) -> None:
+        """`request-withdrawal`: ``shares`` stop backing new policies until paid after the latest open expiry."""
+        after = max(pool.open_expiries, default=0)
+        pool.pending += shares
+        self.requests.append((pool, who, shares, after))
+        txs.append(call(who, "vault", "request-withdrawal", A(pool.token), A(pool.tier), U(shares),
+                        result=ok_uint(after), events=[
+            self.ev("vault", "withdrawal-requested", token=pool.token, tier=pool.tier, provider=who,
+                    shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
+
+    def execute_withdrawal(self, txs, pool: Pool, who: str) -> None:
+        """`execute-withdrawal` of ``who``'s request in ``pool`` (the caller checked it is executable)."""
+        req = next(r for r in self.requests if r[0] is pool and r[1] == who)
+        self.requests.remove(req)
+        _, _, shares, after = req
+        pool.pending -= shares
+        self.stats["withdrawals"] += 1
+        self.redeem(txs, "execute-withdrawal", "withdrawal-executed", pool, who, shares, after, ())
+
+    def withdraw(self, txs, pool: Pool, who: str, shares: int) -> None:
+        """`withdraw`: at once, from a pool with no open expiry."""
+        self.redeem(txs, "withdraw", "pool-withdraw", pool, who, shares, 0, (U(shares),))
+
+    def redeem(self, txs, function: str, event: str, pool: Pool, who: str, shares: int, after: int, args) -> None:
+        """The vault's `redeem`: burns ``shares`` and pays their value to ``who``."""
+        paid = F.value_of_shares(shares, pool.assets, pool.shares)
+        pool.shares -= shares
+        pool.assets -= paid
+        pool.providers[who] -= shares
+        moved = [self.transfer(pool.token, paid, "vault", who)] if paid else []
+        txs.append(call(who, "vault", function, A(pool.token), A(pool.tier), *args, result=ok_uint(paid), events=[
+            *moved, self.ev("vault", event, token=pool.token, tier=pool.tier, provider=who, amount=paid,
+                            shares=shares, after_expiry=after, provider_shares=pool.providers[who], **_t(pool))]))
+
+    # governance: voting power is the value of the STX positions, read by the contract at a past block
+    def stx_power(self, who: str) -> int:
+        return sum(F.value_of_shares(p.providers[who], p.assets, p.shares) for p in self.pools.values()
+                   if p.token == "STX")
+
+    def stx_total(self) -> int:
+        """`total-power-at`: the assets of the STX pools."""
+        return sum(p.assets for p in self.pools.values() if p.token == "STX")
+
+    def propose(self, txs, proposer: str, key: str, value: int, power: int) -> dict:
+        """`propose-param`; ``power`` is the proposer's :meth:`stx_power` at the end of the previous block."""
+        pid = (self.proposal or {}).get("id", 0) + 1
+        end = self.burn + self.params["gov.voting-period-blocks"]
+        eta = end + self.params["gov.timelock-blocks"] + 1
+        snapshot = self.h + self.params["gov.voting-delay-blocks"]
+        self.proposal = {"id": pid, "key": key, "value": value, "end": end, "eta": eta, "snapshot": snapshot,
+                         "total": 0, "yes": 0, "no": 0, "power": None}
+        txs.append(call(proposer, "governance", "propose-param", A(key), U(value), result=ok_uint(pid), events=[
+            self.ev("governance", "proposal-created", proposal_id=pid, proposer=proposer, kind="param",
+                    key=key, tier_kind="", tier="", value=value, recipient=None,
+                    proposer_power=power, snapshot_height=snapshot,
+                    start_burn_height=self.burn, end_burn_height=end, eta_burn_height=eta,
+                    expires_burn_height=eta + self.params["gov.execution-grace-blocks"],
+                    quorum_bp=self.params["gov.quorum-bp"], threshold_bp=self.params["gov.threshold-bp"])]))
+        return self.proposal
+
+    def snapshot(self) -> None:
+        """At the end of a block: the open proposal's powers when this is its snapshot block."""
+        pr = self.proposal
+        if pr is not None and pr["power"] is None and self.h == pr["snapshot"]:
+            pr["power"] = {who: self.stx_power(who) for who in set().union(*(p.providers for p in self.pools.values()
+                                                                            if p.token == "STX"))}
+            pr["snapshot_total"] = self.stx_total()
+
+    def vote(self, txs, voter: str, support: bool) -> None:
+        pr = self.proposal
+        power = pr["power"].get(voter, 0)
+        pr["yes" if support else "no"] += power
+        pr["total"] = pr["snapshot_total"]
+        txs.append(call(voter, "governance", "vote", U(pr["id"]), clarity.Bool(support), result=ok_uint(power),
+                        events=[self.ev("governance", "vote-cast", proposal_id=pr["id"], voter=voter,
+                                        support=support, power=power, yes=pr["yes"], no=pr["no"],
+                                        total_power=pr["total"])]))
+
+    def passed(self) -> bool:
+        pr = self.proposal
+        return F.proposal_passed(pr["yes"], pr["no"], pr["total"], self.params["gov.quorum-bp"],
+                                 self.params["gov.threshold-bp"])
+
+    def execute(self, txs, executor: str) -> None:
+        """`execute` of the passed proposal: its `set-param` through the parameters contract, then its print."""
+        pr = self.proposal
+        old = self.params[pr["key"]]
+        self.params[pr["key"]] = pr["value"]
+        self.stats["proposals-executed"] += 1
+        txs.append(call(executor, "governance", "execute", U(pr["id"]), events=[
+            self.ev("parameters", "param-updated", key=pr["key"], old_value=old, value=pr["value"],
+                    sender=self.d.governance),
+            self.ev("governance", "proposal-executed", proposal_id=pr["id"], kind="param", key=pr["key"],
+                    tier_kind="", tier="", value=pr["value"], recipient=None, yes=pr["yes"], no=pr["no"],
+                    total_power=pr["total"], executor=executor)]))
+        pr["executed"] = True
+
+    def set_paused(self, txs, sender: str, action: str, paused: bool, previous: bool) -> None:
+        txs.append(call(sender, "parameters", "set-paused", A(action), clarity.Bool(paused), events=[
+            self.ev("parameters", "pause-set", action=action, paused=paused, previous=previous, sender=sender)]))
+
     def governance(self, txs) -> None:
-        gov = self.d.governance
+        """One proposal (`fee.protocol-bp` to 250) by the first provider, six votes (one against), executed at
+        its eta, then a guardian pause and the admin's unpause of deposits in the same block."""
         if self.h == self.proposal_at:
-            stx = [p for p in self.pools.values() if p.token == "STX"]
-            total = sum(F.value_of_shares(p.shares, p.assets, p.shares) for p in stx)
-            proposer = self.providers[0]
-            power = sum(F.value_of_shares(p.providers[proposer], p.assets, p.shares) for p in stx)
-            end = self.burn + GOV["voting-period"]
-            eta = end + GOV["timelock"] + 1
-            self.proposal = {"id": 1, "key": "fee.protocol-bp", "value": 250, "end": end, "eta": eta,
-                             "total": total, "yes": 0, "no": 0, "voters": self.providers[:6],
-                             "power": {v: sum(F.value_of_shares(p.providers[v], p.assets, p.shares) for p in stx)
-                                       for v in self.providers[:6]}}
-            txs.append(call(proposer, "governance", "propose-param", A("fee.protocol-bp"), U(250), events=[
-                self.ev("governance", "proposal-created", proposal_id=1, proposer=proposer, kind="param",
-                        key="fee.protocol-bp", tier_kind="", tier="", value=250, recipient=None,
-                        proposer_power=power, snapshot_height=self.h + GOV["voting-delay"],
-                        start_burn_height=self.burn, end_burn_height=end, eta_burn_height=eta,
-                        expires_burn_height=eta + GOV["grace"], quorum_bp=self.params["gov.quorum-bp"],
-                        threshold_bp=self.params["gov.threshold-bp"])]))
+            self.propose(txs, self.providers[0], "fee.protocol-bp", 250, self.block_start_power)
+            self.voters = self.providers[:6]
             return
         pr = self.proposal
-        if pr is None:
+        if pr is None or pr.get("executed"):
             return
-        if pr["voters"] and self.h > self.proposal_at + GOV["voting-delay"] and self.burn <= pr["end"]:
-            voter = pr["voters"].pop(0)
-            support = voter != self.providers[5]
-            pr["yes" if support else "no"] += pr["power"][voter]
-            txs.append(call(voter, "governance", "vote", U(1), clarity.Bool(support), events=[
-                self.ev("governance", "vote-cast", proposal_id=1, voter=voter, support=support,
-                        power=pr["power"][voter], yes=pr["yes"], no=pr["no"], total_power=pr["total"])]))
-        elif self.burn == pr["eta"] and F.proposal_passed(pr["yes"], pr["no"], pr["total"], self.params["gov.quorum-bp"],
-                                                          self.params["gov.threshold-bp"]):
-            old = self.params[pr["key"]]
-            self.params[pr["key"]] = pr["value"]
-            self.stats["proposals-executed"] += 1
-            txs.append(call(self.keeper, "governance", "execute", U(1), events=[
-                self.ev("parameters", "param-updated", key=pr["key"], old_value=old, value=pr["value"], sender=gov),
-                self.ev("governance", "proposal-executed", proposal_id=1, kind="param", key=pr["key"], tier_kind="",
-                        tier="", value=pr["value"], recipient=None, yes=pr["yes"], no=pr["no"],
-                        total_power=pr["total"], executor=self.keeper)]))
-            # a guardian pause and the admin's unpause of deposits, in the same block
-            for sender, paused in ((self.keeper, True), (self.admin, False)):
-                txs.append(call(sender, "parameters", "set-paused", A("deposit"), clarity.Bool(paused), events=[
-                    self.ev("parameters", "pause-set", action="deposit", paused=paused, previous=not paused,
-                            sender=sender)]))
+        if self.h > pr["snapshot"] and self.burn <= pr["end"]:
+            while self.voters:
+                voter = self.voters.pop(0)
+                if pr["power"].get(voter):  # `vote` refuses a voter with no power
+                    self.vote(txs, voter, voter != self.providers[5])
+                    break
+        elif self.burn == pr["eta"] and self.passed():
+            self.execute(txs, self.keeper)
+            self.set_paused(txs, self.keeper, "deposit", True, False)
+            self.set_paused(txs, self.admin, "deposit", False, True)
 
     # ------------------------------------------------------------ the chain
     def run(self) -> dict:
@@ -631,6 +756,8 @@ class Generator:
             self.h += 1
             self.burn = BURN0 + self.h - 1
             txs: list[Tx] = []
+            if self.h == self.proposal_at:  # `propose` reads the proposer's power at the previous block
+                self.block_start_power = self.stx_power(self.providers[0])
             self.submit_prices(txs)
             if self.h == 1:
                 self.setup(txs)
@@ -640,6 +767,7 @@ class Generator:
                 self.withdrawals(txs)
                 self.create_policies(txs)
             self.emit_block(self.h, txs)
+            self.snapshot()
             if len(self.policies) >= self.n_policies and "creation-blocks" not in self.stats:
                 self.stats["creation-blocks"] = self.h  # the last block that creates policies
             self.stats["max-active"] = max(self.stats["max-active"], self.active)

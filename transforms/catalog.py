@@ -63,13 +63,33 @@ def render(catalog: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
     return "\n".join(lines)
 
 
-_PARAM = re.compile(r'^\(map-set params "([a-z.-]+)" \{ value: u(\d+), min: u(\d+), max: u(\d+) \}\)', re.M)
+#: a bound is a literal, a constant or `(if is-in-mainnet <mainnet> <other>)` (either of those)
+_BOUND = r"(u\d+|[A-Z][A-Z0-9-]*|\(if is-in-mainnet \S+ \S+\))"
+_PARAM = re.compile(r'^\(map-set params "([a-z.-]+)" \{ value: u(\d+), min: ' + _BOUND + ", max: " + _BOUND + r" \}\)",
+                    re.M)
+_CONSTANT = re.compile(r"^\(define-constant ([A-Z][A-Z0-9-]*) (.+)\)$", re.M)
+_NETWORK_IF = re.compile(r"^\(if is-in-mainnet (\S+) (\S+)\)$")
 _TIER = re.compile(r'^\(map-set tiers \{ kind: "([a-z]+)", name: "([a-z]+)" \}\s*\{([^}]*)\}\)', re.M)
 _TIER_FIELD = re.compile(r"([a-z-]+): (u\d+|true|false)")
 
 
+def bound(expr: str, constants: dict[str, str]) -> int:
+    """A bound's value off mainnet (the devnet and testnet this seed describes): ``(if is-in-mainnet a b)``
+    is ``b``; a constant is its definition."""
+    if m := _NETWORK_IF.match(expr):
+        return bound(m.group(2), constants)
+    if expr in constants:
+        return bound(constants[expr], constants)
+    if not re.fullmatch(r"u\d+", expr):
+        raise ValueError(f"parameter bound {expr!r} is not a uint, a constant or an is-in-mainnet choice")
+    return int(expr[1:])
+
+
 def deploy_seed(clar: str) -> dict[str, list]:
-    params = [[k, int(v), int(lo), int(hi)] for k, v, lo, hi in _PARAM.findall(clar)]
+    constants = dict(_CONSTANT.findall(clar))
+    params = [[k, int(v), bound(lo, constants), bound(hi, constants)] for k, v, lo, hi in _PARAM.findall(clar)]
+    if len(params) != clar.count("(map-set params \""):  # a bound written another way must not drop a param
+        raise ValueError("a `map-set params` line of the contract does not parse")
     tiers = []
     for kind, name, body in _TIER.findall(clar):
         fields = {f: (v == "true") if v in ("true", "false") else int(v[1:]) for f, v in _TIER_FIELD.findall(body)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import REPO
@@ -30,3 +32,17 @@ def test_catalog_parses_every_contract_and_field_type() -> None:
     types = {t for events in parsed.values() for fields in events.values() for _, t in fields}
     assert types <= {"uint", "int", "bool", "principal", "string-ascii", "string-utf8", "buffer", "optional"}, types
     assert ("policy-id", "uint") in parsed["bithedge-policy-registry"]["policy-created"]
+
+
+def test_deploy_seed_takes_the_off_mainnet_bound_of_every_param() -> None:
+    clar = catalog.PARAMETERS_CLAR.read_text()
+    params = {k: (v, lo, hi) for k, v, lo, hi in catalog.deploy_seed(clar)["params"]}
+    # every param the contract seeds, including those whose bounds depend on the network
+    assert set(params) == set(re.findall(r'^\(map-set params "([a-z.-]+)"', clar, re.M))
+    assert params["gov.voting-delay-blocks"][1] == 1 and params["gov.voting-period-blocks"][1] == 10
+    assert params["gov.timelock-blocks"][1] == 1 and params["gov.execution-grace-blocks"][1] == 1  # GOV-DAY
+    seed = catalog.deploy_seed('(define-constant DAY (if is-in-mainnet u144 u2))\n'
+                               '(map-set params "a.b" { value: u7, min: DAY, max: (if is-in-mainnet u9 u8) })\n')
+    assert seed["params"] == [["a.b", 7, 2, 8]]
+    with pytest.raises(ValueError):
+        catalog.deploy_seed('(map-set params "a.b" { value: u7, min: (+ u1 u2), max: u9 })\n')

@@ -5,8 +5,8 @@ the generator's own final state (statuses, payouts, pool totals, fund and treasu
 Every print comes from a decoded contract call (``analytics.contract_calls`` holds each call, by function, and
 a policy's creating call was sent by its owner).
 
-Not checked here: equality with a devnet run of the same actions (the generator has no driver for the
-devnet yet)."""
+The dbt deploy seed holds every parameter the contract seeds, those with network-dependent bounds
+included. Equality with a devnet run of the same calls: ``test_synth_matches_devnet.py``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ async def test_generated_chain_replays_and_builds_to_the_generators_state(db_url
         fund = dict(conn.execute("SELECT token, balance FROM analytics.insurance_fund").fetchall())
         treasury = dict(conn.execute("SELECT token, balance FROM analytics.treasury").fetchall())
         proposals = conn.execute("SELECT proposal_id, state FROM analytics.proposals").fetchall()
+        deploy = {k: (lo, hi) for k, lo, hi in conn.execute(
+            "SELECT key, min_value, max_value FROM staging.stg_deploy_params")}
         calls = dict(conn.execute("SELECT function_name, count(*) FROM analytics.contract_calls GROUP BY 1").fetchall())
         # every print came from a decoded contract call to a BitHedge contract
         (foreign,) = conn.execute(
@@ -73,4 +75,7 @@ async def test_generated_chain_replays_and_builds_to_the_generators_state(db_url
     assert fund == truth["fund"] and treasury == truth["treasury"]
     assert calls == truth["calls"] and {"create-policy", "settle-expired", "submit-price", "vote"} <= set(calls)
     assert foreign == 0
+    # the off-mainnet bounds of `(if is-in-mainnet …)` and GOV-DAY: what this devnet-shaped chain's contract holds
+    assert set(deploy) == set(synth_policies.Generator(None, policies=1, per_block=1, seed=1).params)
+    assert deploy["gov.voting-delay-blocks"] == (1, 100_000) and deploy["gov.timelock-blocks"] == (1, 4_320)
     assert senders == (truth["policies"], truth["policies"])
