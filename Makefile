@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # only this platform's optional binaries (rollup's), because the registry reached here serves no others, and
 # `npm ci` refuses such a lock; `npm install --no-save` installs exactly the locked versions and writes nothing.
 NODE_STAMPS := $(patsubst %/package-lock.json,%/node_modules/.package-lock.json,\
-	$(wildcard contracts/package-lock.json contracts/*/package-lock.json tests/*/js/package-lock.json))
+	$(wildcard contracts/package-lock.json contracts/*/package-lock.json tests/*/js/package-lock.json dashboards/js/package-lock.json))
 
 .PHONY: up test lint lock bootstrap chromium clean
 

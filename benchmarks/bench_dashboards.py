@@ -19,6 +19,14 @@ server's data in DIR (outside the checkout) and reuses the built database on the
 Beside the browser's time, every callback's server time (the POST to ``/_dash-update-component``, by output) is
 recorded, so the gap between the two is Dash's and the browser's share.
 
+``--profile`` prints instead, per page, where one cold and one warm first render go: bytes over the wire and
+decoded (Resource Timing, the page's own requests), the scripts fetched, Dash callback requests, and Chromium's
+own counters (CDP ``Performance.getMetrics``: script, layout and style time, all main-thread tasks).
+
+``--compare`` serves the app twice from one process and alternates first renders between the two: as it is,
+and as it was before compression and the cartesian plotly.js (the requests offer no compression, and plotly.js's
+path answers with Dash's full bundle, as Dash serves it): the same load on both sides of each ratio.
+
 Prints figures; asserts nothing.
 """
 
@@ -163,6 +171,128 @@ def query_table(reader: str) -> None:
     db.engine.dispose()
 
 
+#: Chromium's cumulative main-thread counters (seconds) a first render is split into
+_METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+_RESOURCES = """() => performance.getEntriesByType('resource').map(e => ({
+    name: e.name, type: e.initiatorType, wire: e.transferSize, body: e.encodedBodySize, decoded: e.decodedBodySize,
+    dur: e.duration}))"""
+
+
+def profile_render(ctx, page, url: str, ready: str) -> dict:
+    """One first render of ``url`` with where its time and bytes went."""
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def metrics():
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+    before = metrics()
+    total = _render(page, url, ready)
+    after = metrics()
+    res = page.evaluate(_RESOURCES)
+    nav = page.evaluate("performance.getEntriesByType('navigation')[0].transferSize")
+    scripts = [r for r in res if r["name"].split("?")[0].endswith(".js")]
+    cdp.detach()
+    return {"total": total, **{k: after.get(k, 0) - before.get(k, 0) for k in _METRICS},
+            "wire": nav + sum(r["wire"] for r in res), "decoded": sum(r["decoded"] for r in res),
+            "scripts": len(scripts), "script_wire": sum(r["wire"] for r in scripts),
+            "plotly": any("plotly" in r["name"] for r in scripts),
+            "callbacks": sum(1 for r in res if "_dash-update-component" in r["name"])}
+
+
+class Baseline:
+    """WSGI in front of the app: no compression (the request offers none) and Dash's full plotly.js at its path,
+    with an ETag and no cache header, as Dash serves it."""
+
+    def __init__(self, wsgi) -> None:
+        import hashlib
+        from importlib.resources import files
+
+        from dashboards.app import PLOTLY_PATH
+
+        self.wsgi, self.path = wsgi, PLOTLY_PATH
+        self.plotly = (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+        self.etag = f'"{hashlib.sha256(self.plotly).hexdigest()[:32]}"'
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_ACCEPT_ENCODING", None)
+        if environ.get("PATH_INFO") != self.path:
+            return self.wsgi(environ, start_response)
+        if environ.get("HTTP_IF_NONE_MATCH") == self.etag:
+            start_response("304 Not Modified", [("ETag", self.etag)])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "application/javascript"), ("ETag", self.etag),
+                                  ("Content-Length", str(len(self.plotly)))])
+        return [self.plotly]
+
+
+def compare(reader: str, renders: int) -> None:
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from dashboards.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = create_app(reader)
+    bases = {}
+    for name, wsgi in (("before", Baseline(app.server)), ("now", app.server)):
+        srv = make_server("127.0.0.1", 0, wsgi, threaded=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        bases[name] = f"http://127.0.0.1:{srv.port}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)
+        print(f"{'page':<12} {'served':<6} {'cold p50 s':>10} {'script s':>8} {'wire kB':>8} {'warm p50 s':>10} "
+              f"{'script s':>8}   cold now/before  warm now/before")
+        for path, (ready, _names) in PAGES.items():
+            got = {name: {"cold": [], "warm": []} for name in bases}
+            for i in range(renders):
+                for name in (list(bases) if i % 2 == 0 else list(bases)[::-1]):  # alternate who goes first
+                    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    page = ctx.new_page()
+                    for kind in ("cold", "warm"):
+                        got[name][kind].append(profile_render(ctx, page, bases[name] + path, ready))
+                    ctx.close()
+            med = {name: {kind: {k: statistics.median(r[k] for r in runs) for k in ("total", "ScriptDuration", "wire")}
+                          for kind, runs in kinds.items()} for name, kinds in got.items()}
+            for name in bases:
+                m = med[name]
+                ratio = (f"   {m['cold']['total'] / med['before']['cold']['total']:>15.2f} "
+                         f"{m['warm']['total'] / med['before']['warm']['total']:>15.2f}" if name == "now" else "")
+                print(f"{path:<12} {name:<6} {m['cold']['total']:>10.2f} {m['cold']['ScriptDuration']:>8.2f} "
+                      f"{m['cold']['wire'] / 1e3:>8.0f} {m['warm']['total']:>10.2f} {m['warm']['ScriptDuration']:>8.2f}"
+                      f"{ratio}", flush=True)
+        browser.close()
+
+
+def profile(reader: str) -> None:
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from dashboards.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = create_app(reader)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.port}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)
+        print(f"{'page':<12} {'render':<5} {'total s':>7} {'tasks s':>7} {'script s':>8} {'layout s':>8} "
+              f"{'style s':>7} {'wire kB':>8} {'decoded kB':>10} {'js n':>4} {'js wire kB':>10} plotly callbacks")
+        for path, (ready, _names) in PAGES.items():
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = ctx.new_page()
+            for kind in ("cold", "warm"):
+                p = profile_render(ctx, page, base + path, ready)
+                print(f"{path:<12} {kind:<5} {p['total']:>7.2f} {p['TaskDuration']:>7.2f} {p['ScriptDuration']:>8.2f} "
+                      f"{p['LayoutDuration']:>8.2f} {p['RecalcStyleDuration']:>7.2f} {p['wire'] / 1e3:>8.0f} "
+                      f"{p['decoded'] / 1e3:>10.0f} {p['scripts']:>4} {p['script_wire'] / 1e3:>10.0f} "
+                      f"{'yes' if p['plotly'] else 'no':<6} {p['callbacks']}", flush=True)
+            ctx.close()
+        browser.close()
+    srv.shutdown()
+
+
 def browse(reader: str, runs: int, renders: int) -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
@@ -284,13 +414,18 @@ async def main() -> None:
     ap.add_argument("--database-url", help="admin URL of a database already built (no replay, no build)")
     ap.add_argument("--keep", type=Path, help="keep the embedded server's data here and reuse its built database")
     ap.add_argument("--queries", action="store_true", help="also time every named query alone (before the browser)")
+    ap.add_argument("--profile", action="store_true", help="where one cold and one warm first render go, per page")
+    ap.add_argument("--compare", action="store_true",
+                    help="first renders served as now and as before compression and the cartesian plotly, alternated")
     args = ap.parse_args()
+    measure = (profile if args.profile else (lambda reader: compare(reader, args.renders)) if args.compare
+               else lambda reader: browse(reader, args.runs, args.renders))
     logs.configure("warning")
     if args.database_url:
         print(f"measuring the built database {args.database_url.rsplit('@', 1)[-1]}", flush=True)
         if args.queries:
             await asyncio.to_thread(query_table, role_url(args.database_url, "bithedge_reader"))
-        await asyncio.to_thread(browse, role_url(args.database_url, "bithedge_reader"), args.runs, args.renders)
+        await asyncio.to_thread(measure, role_url(args.database_url, "bithedge_reader"))
         return
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -302,7 +437,7 @@ async def main() -> None:
         url = url or await prepare(admin, args.policies, args.per_block, args.seed, root)
         if args.queries:
             await asyncio.to_thread(query_table, role_url(url, "bithedge_reader"))
-        await asyncio.to_thread(browse, role_url(url, "bithedge_reader"), args.runs, args.renders)
+        await asyncio.to_thread(measure, role_url(url, "bithedge_reader"))
     finally:
         pg.stop()
         if not args.keep:

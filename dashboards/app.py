@@ -5,6 +5,9 @@ endpoints (`/health`, `/ready`, `/metrics`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 from pathlib import Path
 
@@ -16,6 +19,12 @@ from dashboards.db import Database
 from dashboards.ui import STATE
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("bithedge.dashboards")
+#: where Dash's graphs fetch plotly.js from when served locally (window._dashPlotlyJSURL: a fixed, unfingerprinted
+#: path, loaded only by a page that draws a graph)
+PLOTLY_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+#: the cartesian plotly.js bundle (dashboards/js, `make bootstrap`): every trace the pages draw, 1.5 MB, not 4.8
+CARTESIAN = HERE / "js" / "node_modules" / "plotly.js-cartesian-dist-min"
 #: how often the browser asks whether a new block arrived (one cheap row of analytics.freshness)
 POLL_MS = 2000
 
@@ -57,6 +66,56 @@ def _shell(login: auth.Login) -> html.Div:
     ])
 
 
+class _BundleCache(dict):
+    """flask-compress's cache, holding Dash's script bundles only: the same bytes for the process's life, so each is
+    compressed once per encoding instead of on every fresh browser (plotly.min.js: 4.8 MB); a page or callback
+    answer is compressed each time and never kept."""
+
+    def set(self, key: str, value: bytes) -> None:
+        if ";/_dash-component-suites/" in key:
+            self[key] = value
+
+
+def _compress(server) -> None:
+    """gzip (br/zstd where the browser offers them, over TLS) for the scripts, the pages and the callbacks' JSON.
+    Streams (the CSV export) pass as they are: a compressor would hold rows back until its buffer fills."""
+    from flask_compress import Compress
+
+    cache = _BundleCache()
+    server.config.update(COMPRESS_STREAMS=False, COMPRESS_CACHE_BACKEND=lambda: cache,
+                         COMPRESS_CACHE_KEY=lambda request: request.full_path)
+    Compress(server)
+
+
+def _plotly_cartesian(server) -> None:
+    """Serve the cartesian bundle at Dash's plotly.js path: the browser's script compile, most of a first render
+    (bench_dashboards.py --profile), shrinks with it. Only at the plotly.js version the Python plotly package
+    writes its figures for; else, or when it is not installed, the graphs load Dash's full bundle."""
+    from flask import Response, request
+    from plotly.offline import get_plotlyjs_version
+
+    try:
+        version = json.loads((CARTESIAN / "package.json").read_text())["version"]
+        data = (CARTESIAN / "plotly-cartesian.min.js").read_bytes()
+    except OSError:
+        log.warning("the cartesian plotly.js bundle is not installed (make bootstrap): graphs load the full 4.8 MB")
+        return
+    if version != get_plotlyjs_version():
+        log.warning("cartesian plotly.js %s is not the %s plotly writes figures for: graphs load the full bundle",
+                    version, get_plotlyjs_version())
+        return
+    etag = hashlib.sha256(data).hexdigest()[:32]
+
+    @server.before_request
+    def _cartesian():
+        if request.path != PLOTLY_PATH:
+            return None
+        resp = Response(data, mimetype="application/javascript")
+        resp.set_etag(etag)
+        resp.cache_control.no_cache = True  # an unfingerprinted path: revalidated (a 304), never kept stale
+        return resp.make_conditional(request)
+
+
 def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False, secret_key: str | None = None,
                session_ttl_s: int = 8 * 3600, cookie_secure: bool = False) -> Dash:
     """The app; ``login``: every page needs an API key (``auth``), ``app.login.enabled`` switches it."""
@@ -64,6 +123,8 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
                title="BitHedge analytics", suppress_callback_exceptions=True, serve_locally=True,
                update_title=None)
+    _compress(app.server)
+    _plotly_cartesian(app.server)
     # first, so no other route answers before the login guard has looked at the request
     app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,
                               cookie_secure=cookie_secure)

@@ -6,10 +6,12 @@ the scopes, expiry and state of a matching credential, so ``bithedge_reader`` ne
 API over loopback would make the dashboards depend on the API daemon being up; the function needs only the
 database the dashboards already read.)
 
-A login keeps the prefix and digest in a server-side session (in memory, 32 random bytes in Flask's signed,
-HttpOnly, SameSite=Lax cookie) and checks them again on every request, so a key revoked or expired in the
-database is refused on the next request. Logout deletes the server-side session: a copied cookie is dead too.
-Sessions live in this process: a restart logs everyone out (so does a new random secret key).
+A login starts a session in the database (``dashboards.sessions``, migration 0014, through its SECURITY DEFINER
+functions): the browser's HttpOnly, SameSite=Lax cookie carries a random token, the row holds its SHA-256 (never
+the token), the key's prefix and digest and the expiry. Every request looks the session up and checks its key
+in the same query, so a key revoked or expired in the database is refused on the next request (and its session
+deleted); logout deletes the row, so a copied cookie is dead too. Sessions outlive a restart of the dashboards
+and are shared by all their processes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import ipaddress
 import logging
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,6 +38,12 @@ _KEY = re.compile(r"^(?:bhk|bhs)_([0-9a-f]{12})_[A-Za-z0-9_-]{16,200}$")
 _OPEN = ("/login", "/logout", "/health", "/ready", "/metrics", "/_dash-component-suites/", "/assets/",
          "/_favicon.ico")
 _CHECK = "SELECT source, scopes, expires_at, state FROM public.bithedge_credential(:prefix, :digest)"
+#: the session of a token digest and the verdict on its key, in one round trip (no row: no live session)
+_SESSION_CHECK = ("SELECT c.source, c.scopes, c.expires_at, c.state FROM public.bithedge_dashboards_session(:digest) s "
+                  "CROSS JOIN LATERAL public.bithedge_credential(s.key_prefix, s.key_digest) c")
+#: the cookie holding the session token (Flask's own signed session only carries the login page's note)
+COOKIE = "bithedge_dashboards"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def is_loopback(host: str) -> bool:
@@ -77,7 +83,11 @@ def presented(key: str) -> Presented | None:
 
 def verdict(db: Database, cred: Presented) -> str | None:
     """``None`` when ``cred`` may open the dashboards now, else why not (one sentence for the login page)."""
-    rows = db.rows(_CHECK, prefix=cred.prefix, digest=cred.digest)
+    return _judge(db.rows(_CHECK, prefix=cred.prefix, digest=cred.digest)) or None
+
+
+def _judge(rows) -> str:
+    """'' when one of the credential's rows may open the dashboards, else why not."""
     if not rows:
         return "Unknown key."
     refusals = []
@@ -88,65 +98,69 @@ def verdict(db: Database, cred: Presented) -> str | None:
             refusals.append("This key has neither the read nor the admin scope."
                             if source == "api" else "Only an admin's session opens the dashboards.")
         else:
-            return None
+            return ""
     return refusals[0]
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 class Login:
     """The guard in front of every route but ``_OPEN``. ``enabled`` may change at run time (tests)."""
 
-    def __init__(self, db_of, *, enabled: bool, ttl_s: int) -> None:
+    def __init__(self, db_of, *, enabled: bool, ttl_s: int, cookie_secure: bool) -> None:
         self._db_of = db_of
         self.enabled = enabled
         self.ttl_s = ttl_s
-        self._sessions: dict[str, tuple[Presented, float]] = {}
-        self._lock = threading.Lock()
+        self.cookie_secure = cookie_secure
 
-    # sessions ---------------------------------------------------------------------------------------------
-    def _start(self, cred: Presented) -> str:
-        sid = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        with self._lock:
-            self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}  # drop the lapsed
-            self._sessions[sid] = (cred, now + self.ttl_s)
-        return sid
+    # sessions (dashboards.sessions, by the SHA-256 of the cookie's token) ----------------------------------
+    def _start(self, cred: Presented, resp: Response) -> Response:
+        token = secrets.token_urlsafe(32)
+        self._db_of().call("SELECT public.bithedge_dashboards_session_start(:digest, :prefix, :key_digest, :ttl)",
+                           digest=_digest(token), prefix=cred.prefix, key_digest=cred.digest, ttl=self.ttl_s)
+        resp.set_cookie(COOKIE, token, max_age=self.ttl_s, httponly=True, samesite="Lax", secure=self.cookie_secure)
+        return resp
 
-    def _current(self) -> Presented | None:
-        sid = session.get("sid")
-        with self._lock:
-            entry = self._sessions.get(sid) if sid else None
-            if entry and entry[1] <= time.monotonic():
-                del self._sessions[sid]
-                entry = None
-        return entry[0] if entry else None
+    def _token(self) -> str | None:
+        token = request.cookies.get(COOKIE, "")
+        return token if _TOKEN.match(token) else None
 
-    def _end(self) -> None:
-        sid = session.pop("sid", None)
-        with self._lock:
-            self._sessions.pop(sid, None)
+    def _end(self, token: str) -> None:
+        self._db_of().call("SELECT public.bithedge_dashboards_session_end(:digest)", digest=_digest(token))
 
     # the guard --------------------------------------------------------------------------------------------
     def before_request(self):
         if not self.enabled or request.path.startswith(_OPEN):
             return None
         bearer = request.headers.get("Authorization", "")
-        cred = presented(bearer[7:]) if bearer[:7].lower() == "bearer " else self._current()
-        if cred is not None:
-            try:
-                why = verdict(self._db_of(), cred)
-            except Unavailable as u:  # fail closed: no database, no login check
-                return Response(f"{u} (the login cannot be checked)", 503, mimetype="text/plain")
-            if why is None:
-                return None
-            if "sid" in session:
-                self._end()
-                session["refused"] = why
-        else:
-            why = "Log in with an API key."
-        if request.path.startswith("/_dash-") or bearer:
+        bearer = bearer[7:] if bearer[:7].lower() == "bearer " else None
+        token = None if bearer is not None else self._token()
+        try:  # fail closed: no database, no login check
+            if bearer is not None:
+                cred = presented(bearer)
+                why = verdict(self._db_of(), cred) if cred else "Not an API key (bhk_… or bhs_…)."
+            elif token:
+                rows = self._db_of().rows(_SESSION_CHECK, digest=_digest(token))
+                why = (_judge(rows) or None) if rows else "Log in with an API key."
+                if rows and why:  # the session's key was refused: the session ends here, the login page says why
+                    self._end(token)
+                    session["refused"] = why
+            else:
+                why = "Log in with an API key."
+        except Unavailable as u:
+            return Response(f"{u} (the login cannot be checked)", 503, mimetype="text/plain")
+        if why is None:
+            return None
+        if request.path.startswith("/_dash-") or bearer is not None:
             # Dash's own requests: the page's script (assets/login.js) sends the browser to the login page
-            return Response(why, 401, mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
-        return redirect("/login?next=" + _safe_next(request.full_path))
+            resp = Response(why, 401, mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+        else:
+            resp = redirect("/login?next=" + _safe_next(request.full_path))
+        if token:
+            resp.delete_cookie(COOKIE)
+        return resp
 
     def login_page(self):
         if request.method == "GET":
@@ -162,13 +176,20 @@ class Login:
             log.info("dashboards login refused: %s", why)  # never the key
             return self._form(target, why, 401)
         session.clear()
-        session["sid"] = self._start(cred)
-        session.permanent = True
-        return redirect(target)
+        try:
+            return self._start(cred, redirect(target))
+        except Unavailable as u:
+            return self._form(target, f"{u} The login cannot be checked now.", 503)
 
     def logout(self):
-        self._end()
-        return redirect("/login?out=1")
+        if token := self._token():
+            try:
+                self._end(token)
+            except Unavailable as u:  # the session would outlive the logout: say so rather than pretend
+                return Response(f"{u} (the session cannot be ended now; try again)", 503, mimetype="text/plain")
+        resp = redirect("/login?out=1")
+        resp.delete_cookie(COOKIE)
+        return resp
 
     def _form(self, target: str, note: str | None, status: int) -> Response:
         out = request.args.get("out") and request.method == "GET"
@@ -198,11 +219,13 @@ def register(server: Flask, db_of, *, enabled: bool, secret_key: str | None, ttl
              cookie_secure: bool) -> Login:
     from datetime import timedelta
 
+    # Flask's signed session carries only the login page's note (why a session ended): a new random key at a
+    # restart loses a note, never a login
     server.secret_key = secret_key or secrets.token_bytes(32)
-    server.config.update(SESSION_COOKIE_NAME="bithedge_dashboards", SESSION_COOKIE_HTTPONLY=True,
+    server.config.update(SESSION_COOKIE_NAME=COOKIE + "_note", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=cookie_secure,
                          PERMANENT_SESSION_LIFETIME=timedelta(seconds=ttl_s))
-    login = Login(db_of, enabled=enabled, ttl_s=ttl_s)
+    login = Login(db_of, enabled=enabled, ttl_s=ttl_s, cookie_secure=cookie_secure)
     server.before_request(login.before_request)
     server.add_url_rule("/login", "login", login.login_page, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", login.logout, methods=["POST"])

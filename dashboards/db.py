@@ -93,6 +93,15 @@ class Database:
         except exc.SQLAlchemyError as e:
             raise _classify(e) from None
 
+    def call(self, name_or_sql: str, **params) -> None:
+        """Run a statement that writes (the login's session functions) and commit it."""
+        sql = QUERIES.get(name_or_sql, name_or_sql)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(sql), params)
+        except exc.SQLAlchemyError as e:
+            raise _classify(e) from None
+
     def rows(self, name_or_sql: str, **params) -> list[sa.Row]:
         sql = QUERIES.get(name_or_sql, name_or_sql)
         try:

@@ -83,13 +83,24 @@ SELECT token, tier, assets, locked, free, utilization, share_price, max_utilizat
 FROM analytics.pools ORDER BY token, tier;
 
 -- name: pool_history_bucketed
--- the last state per pool per bucket of :width burn blocks (a few hundred points per pool, whatever the history)
-WITH span AS (SELECT greatest(1, (max(burn_height) - min(burn_height)) / 300) AS width FROM analytics.pool_history)
-SELECT DISTINCT ON (h.token, h.tier, h.burn_height / span.width)
-       h.token, h.tier, h.burn_height, h.assets, h.locked, h.share_price,
+-- the last state per pool in each of ~300 buckets of burn blocks (a few hundred points per pool, whatever the history):
+-- one probe of the (token, tier, burn_height) index per pool and bucket (marts.pool_history's lookup), instead of
+-- sorting the whole history (DISTINCT ON over every row: its time grew with the history)
+WITH ends AS (
+  SELECT p.token, p.tier,
+         (SELECT min(h.burn_height) FROM analytics.pool_history AS h WHERE h.token = p.token AND h.tier = p.tier) AS lo,
+         (SELECT max(h.burn_height) FROM analytics.pool_history AS h WHERE h.token = p.token AND h.tier = p.tier) AS hi
+  FROM (SELECT DISTINCT token, tier FROM analytics.pools) AS p),
+span AS (SELECT greatest(1, (max(hi) - min(lo)) / 300) AS width FROM ends)
+SELECT h.token, h.tier, h.burn_height, h.assets, h.locked, h.share_price,
        CASE WHEN h.assets > 0 THEN h.locked / h.assets ELSE 0 END AS utilization
-FROM analytics.pool_history AS h CROSS JOIN span
-ORDER BY h.token, h.tier, h.burn_height / span.width, h.stacks_block_height DESC, h.event_index DESC;
+FROM ends AS e CROSS JOIN span
+CROSS JOIN LATERAL generate_series(e.lo / span.width, e.hi / span.width) AS b
+CROSS JOIN LATERAL (
+  SELECT * FROM analytics.pool_history AS h
+  WHERE h.token = e.token AND h.tier = e.tier AND h.burn_height >= b * span.width AND h.burn_height < (b + 1) * span.width
+  ORDER BY h.burn_height DESC, h.stacks_block_height DESC, h.event_index DESC LIMIT 1) AS h
+ORDER BY h.token, h.tier, h.burn_height;
 
 -- name: providers
 SELECT provider, token, tier, shares, value, deposited, withdrawn, earned, annualized_yield

@@ -14,7 +14,9 @@ PROGRESS = lambda v, r: "–" if v is None else f"{pct(v)} of the bar"  # noqa: 
 
 
 def _timeline(df):
-    fig = px.scatter(df, x="burn_height", y="item", color="what", hover_data=["value", "old_value", "sender"])
+    # svg whatever the count: the cartesian plotly.js the browser gets has no WebGL traces (px picks them at 1,000)
+    fig = px.scatter(df, x="burn_height", y="item", color="what", hover_data=["value", "old_value", "sender"],
+                     render_mode="svg")
     fig.update_traces(marker=dict(size=9))
     fig.update_layout(title="Parameter and tier changes", yaxis_title="")
     return fig

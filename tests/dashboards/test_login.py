@@ -3,6 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -15,6 +22,7 @@ from bithedge.database import role_url
 from dashboards.auth import login_required, presented, verdict
 from dashboards.db import Database
 from notify import accounts
+from tests.dashboards.conftest import sql
 from tests.dashboards.support import SCREENSHOTS
 
 REFUSED_401 = "the server responded with a status of 401"
@@ -162,3 +170,76 @@ def test_login_setting_follows_the_interface(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0 and "would open the analytics to the network" in result.output
+
+
+async def _serve(reader_url: str, port: int) -> subprocess.Popen:
+    """``bithedge dashboards serve`` in its own process, login on, answering /health."""
+    env = {**os.environ, "DATABASE_URL": reader_url, "BITHEDGE_DASHBOARDS_LOGIN": "on", "BITHEDGE_LOG_LEVEL": "warning"}
+    env.pop("BITHEDGE_DASHBOARDS_SECRET_KEY", None)  # a new random key each start: only the database keeps a login
+    proc = subprocess.Popen([sys.executable, "-m", "bithedge", "dashboards", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for _ in range(1200):
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read().decode())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            await asyncio.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the dashboards did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_a_session_lives_in_the_database_survives_a_restart_and_ends_with_its_revoked_key(
+        browser, built, reader_url, admin):
+    db = built["db"]
+    key = (await keys.create(admin, "dashboards-restart", ["read"])).key
+    prefix = keys.split(key)[0]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    ctx = await browser.new_context()
+    proc = await _serve(reader_url, port)
+    try:
+        resp = await ctx.request.post(base + "/login", form={"key": key, "next": "/pools"}, max_redirects=0)
+        assert resp.status == 302 and resp.headers["location"] == "/pools"
+        (token,) = [c["value"] for c in await ctx.cookies() if c["name"] == "bithedge_dashboards"]
+        # the row holds the token's SHA-256 and the key's prefix and digest, never the token or the key
+        rows = sql(db, "SELECT digest, key_digest, expires_at - created_at, s::text FROM dashboards.sessions s "
+                       "WHERE key_prefix = %s", prefix)
+        assert [r[:3] for r in rows] == [(hashlib.sha256(token.encode()).digest(), presented(key).digest,
+                                          timedelta(hours=8))]
+        assert token not in rows[0][3] and key not in rows[0][3]
+        with psycopg.connect(reader_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM dashboards.sessions")  # the reader reaches a session only by its token
+        assert (await ctx.request.get(base + "/pools", max_redirects=0)).status == 200
+
+        _stop(proc)
+        proc = await _serve(reader_url, port)
+        # a new process with a new secret key: the same cookie still opens the pages and Dash's endpoints
+        assert (await ctx.request.get(base + "/pools", max_redirects=0)).status == 200
+        layout = await ctx.request.get(base + "/_dash-layout")
+        assert layout.status == 200 and "analytics-state" in await layout.text()
+
+        old = [c for c in await ctx.cookies() if c["name"] == "bithedge_dashboards"]
+        assert await keys.revoke(admin, prefix, audit_as="test")
+        resp = await ctx.request.get(base + "/_dash-layout")
+        assert resp.status == 401 and "This key is revoked." in await resp.text()
+        assert sql(db, "SELECT count(*) FROM dashboards.sessions WHERE key_prefix = %s", prefix) == [(0,)]
+        await ctx.add_cookies(old)  # a copy of the cookie kept from before opens nothing either
+        resp = await ctx.request.get(base + "/pools", max_redirects=0)
+        assert resp.status == 302 and resp.headers["location"].startswith("/login")
+    finally:
+        _stop(proc)
+        await ctx.close()

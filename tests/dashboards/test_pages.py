@@ -99,3 +99,71 @@ async def test_policy_page_shows_its_lifecycle_prices_and_transactions(page, bui
     txids = [r["txid"] for r in await table_rows(p, "policy-transactions")]
     assert created_txid in txids
     await page.screenshot("policy")
+
+
+async def test_pages_arrive_rendered_without_a_callback_per_section(page, app):
+    """A page's sections come with its layout (the router's one request builds them in the server): opening a page
+    makes no callback request for a section. Counted in the app itself (Flask's request_started, every
+    ``/_dash-update-component`` by its output), so no browser-side listener can miss one; a client-side navigation
+    shows the count sees Dash's requests (the router's). Allowed: the router, the title, the block poll and the
+    operations page's quarantine count (its own request on purpose: the page does not wait for that slow view)."""
+    from flask import request, request_started
+
+    outputs: list[str] = []
+
+    def seen(_sender, **_):
+        if request.path == "/_dash-update-component":
+            outputs.append(request.get_json()["output"])  # parsed once, Dash reads the same cached JSON
+
+    def sections():
+        return [o for o in outputs if not any(k in o for k in ("_pages_content", "page-title", "asof",
+                                                               "quarantine-card"))]
+
+    request_started.connect(seen, app.app.server)
+    try:
+        for path, ready in {**PAGES, "/": "kpi-tvl", "/policies/1": "policy-lifecycle"}.items():
+            outputs.clear()
+            p = await page.open(path)
+            await p.wait_for_selector(f"#{ready}, .notice-empty", timeout=60_000)
+            await p.wait_for_load_state("networkidle")
+            assert sections() == [], (path, outputs)
+        outputs.clear()
+        await p.click("header nav a[href='/governance']")
+        await p.wait_for_selector("#proposals-table, #governance-body .notice-empty", timeout=60_000)
+        await p.wait_for_load_state("networkidle")
+        assert any("_pages_content" in o for o in outputs), outputs  # the count does see Dash's requests
+        assert sections() == [], outputs
+    finally:
+        request_started.disconnect(seen, app.app.server)
+
+
+async def test_scripts_come_compressed_cached_and_the_graphs_get_the_cartesian_plotly(app):
+    import gzip
+    import re
+    import urllib.request
+    from importlib.resources import files
+
+    from dashboards.app import CARTESIAN, PLOTLY_PATH
+
+    def get(path: str, **headers):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(app.url + path, headers=headers)) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, b""
+
+    _, _, index = get("/")
+    (dcc,) = set(re.findall(r'/_dash-component-suites/dash/dcc/dash_core_components\.v[^"]+\.js', index.decode()))
+    status, headers, body = get(dcc, **{"Accept-Encoding": "gzip, deflate"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == (files("dash") / "dcc" / "dash_core_components.js").read_bytes()
+    assert "max-age=31536000" in headers["Cache-Control"]  # fingerprinted: kept by the browser, never asked again
+
+    status, headers, body = get(PLOTLY_PATH, **{"Accept-Encoding": "gzip"})
+    cartesian = (CARTESIAN / "plotly-cartesian.min.js").read_bytes()
+    assert status == 200 and gzip.decompress(body) == cartesian and b"plotly.js (cartesian" in cartesian[:200]
+    assert len(body) < len(cartesian) / 2
+    # not fingerprinted: revalidated, and unchanged it costs a 304 and no body
+    assert "no-cache" in headers["Cache-Control"]
+    status, _, body = get(PLOTLY_PATH, **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
+    assert status == 304 and body == b""
