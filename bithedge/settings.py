@@ -266,7 +266,7 @@ class Settings(BaseSettings):
         description="Login with an API key (or an admin's notify session): auto = required on a non-loopback host.",
     )
     dashboards_secret_key: SecretStr | None = Field(
-        default=None, description="Signs the dashboards' session cookie; default: random per start (log in again)."
+        default=None, description="Signs the dashboards' login-page note cookie; default: random per start. Sessions live in the database and survive restarts."
     )
     dashboards_session_ttl_s: int = Field(
         default=8 * 3600, ge=60, description="A dashboards login lasts at most this long (and no longer than its key)."
