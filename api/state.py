@@ -12,6 +12,7 @@ from aiohttp import web
 from api.auth import KEYS_CHANNEL, Authenticator, KeyCache
 from api.cache import ResponseCache
 from api.metrics import Metrics
+from api.views import plain_text
 from bithedge.settings import Settings
 
 
@@ -23,6 +24,8 @@ class ApiState:
     metrics: Metrics = field(default_factory=Metrics)
     cache: ResponseCache = field(default_factory=ResponseCache)
     pool: asyncpg.Pool | None = None
+    #: the analytics reads' pool: numerics arrive as their exact decimal strings (``open_pool``)
+    reads: asyncpg.Pool | None = None
     #: per-module state a lifespan sets up (e.g. ``"stream"``: the stream hub), keyed by the module's name
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -48,14 +51,21 @@ class ApiConnection(asyncpg.Connection):
         self._ticket = ticket
 
 
-async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None = None) -> asyncpg.Pool:
+async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None = None, *,
+                    numerics_as_text: bool = False) -> asyncpg.Pool:
     """The API's connections: read-only analytics plus its own ``api`` schema (the ``bithedge_api`` role).
     A statement timeout bounds what one request can cost the database. With ``key_cache`` every connection
-    keeps it current (``ApiConnection``, ``api.auth.KeyCache``)."""
+    keeps it current (``ApiConnection``, ``api.auth.KeyCache``). With ``numerics_as_text`` a numeric arrives
+    as its exact decimal string, already as the API writes it (``api.views.plain_text``): the reads serve
+    amounts as strings, and building a ``Decimal`` per value only to print it again was a third of their CPU.
+    Text format cannot be decoded inside a composite (asyncpg), so such a pool's queries return flat columns
+    or arrays of them (``api.policies.POLICY_DETAIL_SQL``)."""
     cache = key_cache or KeyCache()
 
     async def init(conn: ApiConnection) -> None:
         conn._key_cache, conn._ticket = cache, 0
+        if numerics_as_text:
+            await conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=plain_text, format="text")
         await conn.execute(f"LISTEN {KEYS_CHANNEL}")
         cache.invalidate()  # it heard nothing committed before its LISTEN
 
