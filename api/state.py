@@ -65,7 +65,7 @@ async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None 
     async def init(conn: ApiConnection) -> None:
         conn._key_cache, conn._ticket = cache, 0
         if numerics_as_text:
-            await conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=plain_text, format="text")
+            await text_numerics(conn)
         await conn.execute(f"LISTEN {KEYS_CHANNEL}")
         cache.invalidate()  # it heard nothing committed before its LISTEN
 
@@ -84,6 +84,11 @@ async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None 
         setup=setup, connection_class=ApiConnection,
         server_settings={"application_name": "bithedge-api", "jit": "off",
                          "statement_timeout": str(settings.api_statement_timeout_ms)})
+
+
+async def text_numerics(conn: asyncpg.Connection) -> None:
+    """``conn`` decodes numerics to their exact decimal strings as the API writes them (``plain_text``)."""
+    await conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=plain_text, format="text")
 
 
 async def _release(conn: asyncpg.Connection) -> None:
