@@ -3,6 +3,7 @@ reached from a handler as ``ctx.state`` (and the pool as ``ctx.db``)."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ class ApiState:
     pool: asyncpg.Pool | None = None
     #: the analytics reads' pool: numerics arrive as their exact decimal strings (``open_pool``)
     reads: asyncpg.Pool | None = None
+    #: signs stream tokens when ``BITHEDGE_API_STREAM_SECRET`` is unset; made before ``--workers`` fork, so a
+    #: token from one worker verifies in every other
+    stream_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     #: per-module state a lifespan sets up (e.g. ``"stream"``: the stream hub), keyed by the module's name
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -30,11 +30,13 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def _get(url: str, headers: dict[str, str] | None = None, *, method: str = "GET", read: bool = True
+         ) -> tuple[int, bytes]:
     """One request on a new connection (the kernel picks the worker per connection)."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as r:
-            return r.status, r.read()
+        request = urllib.request.Request(url, headers=headers or {}, method=method)
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read() if read else b""
     except urllib.error.HTTPError as e:
         return e.code, e.read()
 
@@ -79,16 +81,16 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-async def _key(db_url: str) -> str:
+async def _key(db_url: str, rate_per_s: float | None = None) -> str:
     conn = await asyncpg.connect(db_url)
-    try:  # 0.002 tokens/s: nothing refills during the test, so each worker lets exactly its burst through
-        return (await keys.create(conn, "workers", ["read"], rate_per_s=0.002)).key
+    try:
+        return (await keys.create(conn, "workers", ["read"], rate_per_s=rate_per_s)).key
     finally:
         await conn.close()
 
 
 def test_two_workers_share_the_port_and_metrics_limit_per_worker_and_stop_on_sigterm(db_url) -> None:
-    key = asyncio.run(_key(db_url))
+    key = asyncio.run(_key(db_url, 0.002))  # nothing refills during the test: each worker lets its burst through
     port = _port()
     proc = _serve(db_url, port)
     try:
@@ -106,6 +108,22 @@ def test_two_workers_share_the_port_and_metrics_limit_per_worker_and_stop_on_sig
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         assert not any(_alive(p) for p in pids)
+    finally:
+        _stop(proc)
+
+
+def test_a_stream_token_from_one_worker_opens_the_stream_on_every_worker(db_url) -> None:
+    key = asyncio.run(_key(db_url))
+    port = _port()
+    proc = _serve(db_url, port)
+    try:
+        assert len(_workers(port)) == 2
+        status, body = _get(f"http://127.0.0.1:{port}/v1/stream/token", {"x-api-key": key}, method="POST")
+        assert status == 201, body
+        token = json.loads(body)["token"]
+        # 20 connections: both workers take some (the odds of one taking all are 2^-19)
+        assert {_get(f"http://127.0.0.1:{port}/v1/stream?token={token}", read=False)[0] for _ in range(20)} == {200}
+        assert _get(f"http://127.0.0.1:{port}/v1/stream?token={token[:-2]}xx", read=False)[0] == 401
     finally:
         _stop(proc)
 
