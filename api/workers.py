@@ -10,7 +10,8 @@ the service whole. Workers are in their own process groups (a terminal's Ctrl-C 
 which passes it on once) and get SIGTERM if the parent dies, even by SIGKILL.
 
 ``/metrics`` of any worker aggregates every worker (prometheus_client's multiprocess mode, one directory of
-the parent's, removed at exit); ``/health`` and ``/ready`` answer for the worker that took the connection.
+the parent's, removed at exit); ``/health`` and ``/ready`` answer for the worker that took the connection;
+rate limits hold across the workers (``api.auth.TokenBuckets`` is shared memory made before the fork).
 """
 
 from __future__ import annotations
