@@ -187,8 +187,11 @@ def create_app(settings: Settings, *, db_url: str, modules: tuple[str, ...] = RO
 
     async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
         state.pool = await open_pool(settings, db_url, state.auth.cache)
+        state.reads = await open_pool(settings, db_url, state.auth.cache, numerics_as_text=True)
+        state.metrics.worker.set(1)
         yield
         await state.auth.drain()
+        await state.reads.close()
         await state.pool.close()
 
     app.cleanup_ctx.append(pool_ctx)

@@ -1,7 +1,7 @@
 """Who is calling and how often: API keys (``Authorization: Bearer`` or ``x-api-key``), scopes, per-caller rate
 limits (token buckets, 429 with ``Retry-After``), ``last_used_at``.
 
-A key checked once is kept in the process (``KeyCache``) and a GET read by a kept key skips the lookup; the
+Rate limits hold for the whole host: the buckets are shared by every ``--workers`` process. A key checked once is kept in the process (``KeyCache``) and a GET read by a kept key skips the lookup; the
 request is answered only once the cache is known to hold every change to ``api.keys`` committed before the
 request arrived, else the key is looked up again, so a revocation or expiry still takes effect on the next
 request (migration 0013, ``KeyCache``). ``last_used_at`` is written at most once per ``LAST_USED_EVERY_S``
@@ -11,8 +11,12 @@ per key to keep reads read-only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import math
+import mmap
+import multiprocessing
+import struct
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,25 +49,49 @@ class Principal:
 
 
 class TokenBuckets:
-    """One bucket per caller: ``rate`` tokens a second, up to ``burst``. In-process (one API process)."""
+    """One bucket per caller: ``rate`` tokens a second, up to ``burst``, shared by every worker of the process
+    that made it (``bithedge api serve --workers``): the table is an anonymous shared mapping and its lock a
+    semaphore, both made with the app before the fork, so a key's limit is its limit on the whole host.
+
+    A fixed table (``SLOTS`` records of caller hash, tokens, time; ``time.monotonic`` is one clock for all
+    processes), each caller in one of ``PROBE`` slots from its hash. With every one of those taken by other
+    callers, the one least recently seen gives its slot up: that caller starts again from a full bucket, which
+    can only be more lenient, and only past tens of thousands of callers seen at once."""
+
+    SLOTS = 1 << 16
+    PROBE = 8
+    _RECORD = struct.Struct("=Qdd")
 
     def __init__(self, burst_s: float) -> None:
         self.burst_s = burst_s
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._table = mmap.mmap(-1, self.SLOTS * self._RECORD.size)  # MAP_SHARED: forked workers see one table
+        self._lock = multiprocessing.get_context("fork").Lock()
 
     def take(self, who: str, rate: float) -> float:
         """0 when allowed, else the seconds until a token is there."""
-        now = time.monotonic()
+        h = int.from_bytes(hashlib.blake2b(who.encode(), digest_size=8).digest(), "little") | 1  # 0: a free slot
         burst = max(1.0, rate * self.burst_s)
-        tokens, at = self._buckets.get(who, (burst, now))
-        tokens = min(burst, tokens + (now - at) * rate)
-        if tokens >= 1.0:
-            self._buckets[who] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[who] = (tokens, now)
-        if len(self._buckets) > 100_000:  # forget idle callers (their buckets are full again anyway)
-            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
-        return (1.0 - tokens) / rate
+        size, record = self._RECORD.size, self._RECORD
+        with self._lock:
+            now = time.monotonic()
+            first, oldest_at, place = h % self.SLOTS, math.inf, 0
+            for i in range(self.PROBE):
+                offset = (first + i) % self.SLOTS * size
+                owner, tokens, at = record.unpack_from(self._table, offset)
+                if owner == h:
+                    tokens = min(burst, tokens + (now - at) * rate)
+                    place = offset
+                    break
+                if owner == 0:
+                    tokens, place = burst, offset
+                    break
+                if at < oldest_at:
+                    oldest_at, place = at, offset
+            else:
+                tokens = burst
+            allowed = tokens >= 1.0
+            record.pack_into(self._table, place, h, tokens - 1.0 if allowed else tokens, now)
+        return 0.0 if allowed else (1.0 - tokens) / rate
 
 
 def presented_key(request: web.Request) -> str | None:

@@ -26,25 +26,41 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default=None, help="Interface (default BITHEDGE_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default BITHEDGE_API_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
+              help="Processes sharing the port (SO_REUSEPORT; default BITHEDGE_API_WORKERS).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API until SIGINT/SIGTERM (docs at /docs)."""
     import gc
 
     import uvloop
     from aiohttp import web
 
+    s = _settings()
+    workers = s.api_workers if workers is None else workers
+    if workers > 1:
+        from api import workers as pool_of_workers
+
+        metrics_dir = pool_of_workers.share_metrics()  # before create_app makes the metrics
     from api.app import create_app
 
-    s = _settings()
     app = create_app(s, db_url=service_db_url(s, "bithedge_api"))
     host, port = host or s.host, s.api_port if port is None else port
-    logs.get("api").info("api_started", docs=f"http://{host}:{port}/docs")
+    logs.get("api").info("api_started", docs=f"http://{host}:{port}/docs", workers=workers)
     # the app's start-up objects (models, schemas, the OpenAPI document) live as long as the process: out of
-    # the collector's sight, a full collection no longer walks them in the middle of requests
+    # the collector's sight, a full collection no longer walks them in the middle of requests (and, forked,
+    # their pages stay shared between the workers)
     gc.collect()
     gc.freeze()
-    # uvloop: the event loop is most of a cached or indexed read's CPU (sockets to clients and to PostgreSQL)
-    web.run_app(app, host=host, port=port, access_log=None, print=None, loop=uvloop.new_event_loop())
+
+    def run_one() -> None:
+        # uvloop: the event loop is most of a cached or indexed read's CPU (sockets to clients and to PostgreSQL)
+        web.run_app(app, host=host, port=port, access_log=None, print=None, loop=uvloop.new_event_loop(),
+                    reuse_port=workers > 1)
+
+    if workers == 1:
+        run_one()
+        return
+    raise SystemExit(pool_of_workers.serve(run_one, workers, metrics_dir))
 
 
 @cli.group()

@@ -63,43 +63,43 @@ class ProposalPath(PathModel):
 @routes.get("/v1/parameters", cache="max-age=5")
 async def list_parameters(ctx: Ctx) -> list[Parameter]:
     """Every protocol parameter now, with its bounds."""
-    return await PARAMETERS.all(ctx.db, order="key")
+    return await PARAMETERS.all(ctx.reads, order="key")
 
 
 @routes.get("/v1/parameters/history", cache="max-age=5")
 async def parameter_history(ctx: Ctx, *, query: ParameterHistoryQuery) -> Page[ParameterChange]:
     """Every parameter change (admin or governance); newest first by default."""
-    return await PARAMETER_HISTORY.page(ctx.db, query, present(("key = {}", query.key)), ordering="event",
+    return await PARAMETER_HISTORY.page(ctx.reads, query, present(("key = {}", query.key)), ordering="event",
                                         descending=query.order == "desc")
 
 
 @routes.get("/v1/tiers", cache="max-age=5")
 async def list_tiers(ctx: Ctx, *, query: TierQuery) -> list[Tier]:
     """Every buyer and provider tier now."""
-    return await TIERS.all(ctx.db, present(("tier_kind = {}", query.kind)), order="tier_kind, tier")
+    return await TIERS.all(ctx.reads, present(("tier_kind = {}", query.kind)), order="tier_kind, tier")
 
 
 @routes.get("/v1/tiers/history", cache="max-age=5")
 async def tier_history(ctx: Ctx, *, query: TierHistoryQuery) -> Page[TierChange]:
     """Every tier change with the whole tier after it; newest first by default."""
-    return await TIER_HISTORY.page(ctx.db, query, present(("tier_kind = {}", query.kind)), ordering="event",
+    return await TIER_HISTORY.page(ctx.reads, query, present(("tier_kind = {}", query.kind)), ordering="event",
                                    descending=query.order == "desc")
 
 
 @routes.get("/v1/proposals", cache="max-age=2")
 async def list_proposals(ctx: Ctx, *, query: ProposalQuery) -> Page[Proposal]:
     """Governance proposals with their votes so far and state; newest first by default."""
-    return await PROPOSALS.page(ctx.db, query, present(("state = {}", query.state)), ordering="proposal_id",
+    return await PROPOSALS.page(ctx.reads, query, present(("state = {}", query.state)), ordering="proposal_id",
                                 descending=query.order == "desc")
 
 
 @routes.get("/v1/proposals/{proposal_id}", cache="max-age=2")
 async def get_proposal(ctx: Ctx, *, path: ProposalPath) -> Proposal:
     """One proposal."""
-    return await PROPOSALS.one(ctx.db, [("proposal_id = {}", path.proposal_id)], "proposal")
+    return await PROPOSALS.one(ctx.reads, [("proposal_id = {}", path.proposal_id)], "proposal")
 
 
 @routes.get("/v1/proposals/{proposal_id}/votes", cache="max-age=2")
 async def list_votes(ctx: Ctx, *, path: ProposalPath, query: PageQuery) -> Page[Vote]:
     """The votes on one proposal, in the order they were cast."""
-    return await VOTES.page(ctx.db, query, [("proposal_id = {}", path.proposal_id)], ordering="vote")
+    return await VOTES.page(ctx.reads, query, [("proposal_id = {}", path.proposal_id)], ordering="vote")

@@ -5,11 +5,11 @@ built), ``/metrics``, ``/openapi.json`` and the ``/docs`` page (Swagger UI from 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import asyncpg
 from aiohttp import web
-from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,7 @@ def swagger_ui_dist() -> Path:
 
 class Health(BaseModel):
     status: str = Field(description="`ok` whenever the process answers.")
+    pid: int = Field(description="The process that answered (one of them with `--workers`).")
 
 
 class Readiness(BaseModel):
@@ -48,7 +49,7 @@ class Readiness(BaseModel):
 @routes.get("/health", scope=None, documented=False)
 async def health(ctx: Ctx) -> Health:
     """The process is up."""
-    return Health(status="ok")
+    return Health(status="ok", pid=os.getpid())
 
 
 @routes.get("/ready", scope=None, documented=False)
@@ -71,7 +72,7 @@ async def ready(ctx: Ctx) -> Readiness:
 @routes.get("/metrics", scope=None, documented=False, raw=(CONTENT_TYPE_LATEST, "Prometheus metrics"))
 async def metrics(ctx: Ctx) -> web.Response:
     """Prometheus metrics."""
-    return web.Response(body=generate_latest(ctx.state.metrics.registry),
+    return web.Response(body=ctx.state.metrics.exposition(),
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -41,13 +41,13 @@ class PriceHistoryQuery(PageQuery):
 @routes.get("/v1/oracle/latest", cache="max-age=1")
 async def oracle_latest(ctx: Ctx) -> list[LatestPrice]:
     """The latest price of each asset and its age."""
-    return await LATEST.all(ctx.db, order="asset")
+    return await LATEST.all(ctx.reads, order="asset")
 
 
 @routes.get("/v1/oracle/stats", cache="max-age=2")
 async def oracle_stats(ctx: Ctx) -> list[OracleStats]:
     """Per asset: latest price, number of prices, realized volatility (144 and 1,008 burn blocks)."""
-    return await STATS.all(ctx.db, order="asset")
+    return await STATS.all(ctx.reads, order="asset")
 
 
 @routes.get("/v1/oracle/{asset}/history", cache="max-age=2")
@@ -55,4 +55,4 @@ async def oracle_history(ctx: Ctx, *, path: AssetPath, query: PriceHistoryQuery)
     """Every price submitted for one asset; newest first by default."""
     filters = present(("asset = {}", path.asset), ("burn_height >= {}", query.from_burn_height),
                       ("burn_height <= {}", query.to_burn_height))
-    return await PRICES.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")
+    return await PRICES.page(ctx.reads, query, filters, ordering="event", descending=query.order == "desc")

@@ -33,14 +33,14 @@ class DailyQuery(PageQuery):
 @routes.get("/v1/platform/daily", cache="max-age=10")
 async def platform_daily(ctx: Ctx, *, query: DailyQuery) -> Page[Day]:
     """Per UTC day: policies written and settled, premium, payouts, loss ratio, activity, TVL."""
-    return await DAYS.page(ctx.db, query, present(("day >= {}", query.day_from), ("day <= {}", query.day_to)),
+    return await DAYS.page(ctx.reads, query, present(("day >= {}", query.day_from), ("day <= {}", query.day_to)),
                            ordering="day", descending=query.order == "desc")
 
 
 @routes.get("/v1/freshness", cache="max-age=1", errors=(503,))
 async def get_freshness(ctx: Ctx) -> Freshness:
     """How current the analytics are: raw tip, the heights the marts include, lag, the last run."""
-    rows = await FRESHNESS.all(ctx.db, order="built_at")
+    rows = await FRESHNESS.all(ctx.reads, order="built_at")
     if not rows:
         raise Problem(503, "Service Unavailable", "the analytics are not built yet")
     return rows[0]

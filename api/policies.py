@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,17 +36,31 @@ FUND_EVENTS = View("analytics.insurance_fund_history", PolicyFundEvent, {})
 EXPIRIES = View("analytics.expiries", Expiry, {"expiry": (("expiry", "bigint"),)})
 
 
-def _events(view: View, order: str) -> str:
-    return f"ARRAY(SELECT e FROM {view.relation} e WHERE e.policy_id = $1 ORDER BY {order})"
+#: a policy's histories in its detail: (view, the answer's field, order of its events)
+_HISTORIES = ((POOL_EVENTS, "pool_events", "e.stacks_block_height, e.event_index"),
+              (TREASURY_EVENTS, "treasury_events", "e.stacks_height, e.txid"),
+              (FUND_EVENTS, "fund_events", "e.stacks_height, e.txid"))
 
 
-#: one policy and its lifecycle in one round trip (it was four): whole rows of the views (asyncpg decodes each
-#: view's row type into a named record), every history by its policy_id index
+def _history(view: View, field: str, order: str) -> str:
+    """One column array per field of a history, each in the events' order (the reads' pool cannot decode
+    numerics in text inside a row of the view's type, ``api.state.open_pool``)."""
+    aggs = ", ".join(f'array_agg(e."{c}" ORDER BY {order}) AS "{field}.{c}"' for c in view.model.__row_fields__)
+    return f"CROSS JOIN LATERAL (SELECT {aggs} FROM {view.relation} e WHERE e.policy_id = $1) {field}"
+
+
+#: one policy and its lifecycle in one round trip (it was four): the policy's columns, then each history's
+#: column arrays, every history by its policy_id index
 POLICY_DETAIL_SQL = (
-    f"SELECT p AS policy, {_events(POOL_EVENTS, 'e.stacks_block_height, e.event_index')} AS pool_events, "
-    f"{_events(TREASURY_EVENTS, 'e.stacks_height, e.txid')} AS treasury_events, "
-    f"{_events(FUND_EVENTS, 'e.stacks_height, e.txid')} AS fund_events "
-    f"FROM {POLICIES.relation} p WHERE p.policy_id = $1")
+    "SELECT " + ", ".join([*(f'p."{c}"' for c in Policy.__row_fields__),
+                           *(f'{f}."{f}.{c}"' for v, f, _ in _HISTORIES for c in v.model.__row_fields__)])
+    + f" FROM {POLICIES.relation} p " + " ".join(_history(*h) for h in _HISTORIES) + " WHERE p.policy_id = $1")
+
+
+def _events(row: Any, start: int, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A history's events from its column arrays at ``start`` (an aggregate of no rows is NULL)."""
+    columns = row[start:start + len(fields)]
+    return [] if columns[0] is None else [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 class PolicyQuery(PageQuery):
@@ -87,20 +101,22 @@ async def list_policies(ctx: Ctx, *, query: PolicyQuery) -> Page[Policy]:
     filters = present(("owner = {}", query.owner), ("status = {}", query.status), ("token = {}", query.token),
                       ("buyer_tier = {}", query.buyer_tier), ("pool_tier = {}", query.pool_tier),
                       ("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to))
-    return await POLICIES.page(ctx.db, query, filters, ordering=query.sort, descending=query.order == "desc")
+    return await POLICIES.page(ctx.reads, query, filters, ordering=query.sort, descending=query.order == "desc")
 
 
 @routes.get("/v1/policies/{policy_id}", cache="max-age=2", errors=(404,))
 async def get_policy(ctx: Ctx, *, path: PolicyPath) -> PolicyDetail:
     """One policy with its lifecycle."""
-    row = await ctx.db.fetchrow(POLICY_DETAIL_SQL, path.policy_id)
+    row = await ctx.reads.fetchrow(POLICY_DETAIL_SQL, path.policy_id)
     if row is None:
         raise not_found("policy")
-    return Encoded({  # PolicyDetail's fields, in its order
-        "policy": encode_row(Policy, row["policy"]),
-        "pool_events": [encode_row(PolicyPoolEvent, e) for e in row["pool_events"]],
-        "treasury_events": [encode_row(PolicyTreasuryEvent, e) for e in row["treasury_events"]],
-        "fund_events": [encode_row(PolicyFundEvent, e) for e in row["fund_events"]]})
+    fields = Policy.__row_fields__
+    body = {"policy": encode_row(Policy, dict(zip(fields, row[:len(fields)], strict=True)))}  # PolicyDetail's order
+    at = len(fields)
+    for view, field, _ in _HISTORIES:
+        body[field] = [encode_row(view.model, e) for e in _events(row, at, view.model.__row_fields__)]
+        at += len(view.model.__row_fields__)
+    return Encoded(body)
 
 
 @routes.get("/v1/expiries", cache="max-age=2")
@@ -108,4 +124,4 @@ async def list_expiries(ctx: Ctx, *, query: ExpiryQuery) -> Page[Expiry]:
     """Expiry heights: policies, what is unsettled and locked, whether settlement is due."""
     filters = present(("expiry >= {}", query.expiry_from), ("expiry <= {}", query.expiry_to),
                       ("due = {}", query.due))
-    return await EXPIRIES.page(ctx.db, query, filters, ordering="expiry", descending=query.order == "desc")
+    return await EXPIRIES.page(ctx.reads, query, filters, ordering="expiry", descending=query.order == "desc")

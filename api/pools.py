@@ -50,13 +50,13 @@ class ProviderQuery(PageQuery):
 @routes.get("/v1/pools", cache="max-age=2")
 async def list_pools(ctx: Ctx) -> list[Pool]:
     """Every pool now."""
-    return await POOLS.all(ctx.db, order="token, tier")
+    return await POOLS.all(ctx.reads, order="token, tier")
 
 
 @routes.get("/v1/pools/{token}/{tier}", cache="max-age=2", errors=(404,))
 async def get_pool(ctx: Ctx, *, path: PoolPath) -> Pool:
     """One pool now."""
-    return await POOLS.one(ctx.db, [("token = {}", path.token), ("tier = {}", path.tier)], "pool")
+    return await POOLS.one(ctx.reads, [("token = {}", path.token), ("tier = {}", path.tier)], "pool")
 
 
 @routes.get("/v1/pools/{token}/{tier}/history", cache="max-age=2")
@@ -64,16 +64,16 @@ async def pool_history(ctx: Ctx, *, path: PoolPath, query: PoolHistoryQuery) -> 
     """Every change of one pool with its totals after it; newest first by default."""
     filters = present(("token = {}", path.token), ("tier = {}", path.tier),
                       ("burn_height >= {}", query.from_burn_height), ("burn_height <= {}", query.to_burn_height))
-    return await HISTORY.page(ctx.db, query, filters, ordering="event", descending=query.order == "desc")
+    return await HISTORY.page(ctx.reads, query, filters, ordering="event", descending=query.order == "desc")
 
 
 @routes.get("/v1/providers", cache="max-age=2")
 async def list_providers(ctx: Ctx, *, query: ProviderQuery) -> Page[Position]:
     """Every provider's position in every pool, by provider."""
-    return await PROVIDERS.page(ctx.db, query, present(("token = {}", query.token)), ordering="provider")
+    return await PROVIDERS.page(ctx.reads, query, present(("token = {}", query.token)), ordering="provider")
 
 
 @routes.get("/v1/providers/{address}", cache="max-age=2")
 async def get_provider(ctx: Ctx, *, path: ProviderPath) -> list[Position]:
     """One address's positions across pools (empty when it never provided)."""
-    return await PROVIDERS.all(ctx.db, [("provider = {}", path.address)], order="token, tier")
+    return await PROVIDERS.all(ctx.reads, [("provider = {}", path.address)], order="token, tier")

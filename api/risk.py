@@ -46,13 +46,13 @@ class StressedPool(BaseModel):
 @routes.get("/v1/risk/pools", cache="max-age=5")
 async def pool_risk(ctx: Ctx) -> list[PoolRisk]:
     """Per pool: payout now and under BTC shocks of -10/-20/-30/-50 %, adequacy, coverage."""
-    return await POOL_RISK.all(ctx.db, order="token, tier")
+    return await POOL_RISK.all(ctx.reads, order="token, tier")
 
 
 @routes.get("/v1/risk/exposure", cache="max-age=5")
 async def exposure_grid(ctx: Ctx, *, query: ExposureQuery) -> list[ExposureCell]:
     """Open policies by moneyness × time to expiry, per token."""
-    return await EXPOSURE.all(ctx.db, present(("token = {}", query.token)),
+    return await EXPOSURE.all(ctx.reads, present(("token = {}", query.token)),
                               order="token, moneyness_bucket, expiry_bucket")
 
 

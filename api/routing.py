@@ -65,6 +65,11 @@ class Ctx:
         """The asyncpg pool: ``await ctx.db.fetch(sql, *params)`` (parameters only, never formatted SQL)."""
         return self.state.pool
 
+    @property
+    def reads(self) -> Any:
+        """The analytics reads' pool: numerics arrive as exact decimal strings (``api.views.encode_row``'s rows)."""
+        return self.state.reads
+
 
 Handler = Callable[..., Awaitable[Any]]
 #: the audit detail of the request being handled (quote and admin actions)

@@ -3,6 +3,7 @@ reached from a handler as ``ctx.state`` (and the pool as ``ctx.db``)."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from api.auth import KEYS_CHANNEL, Authenticator, KeyCache
 from api.cache import ResponseCache
 from api.metrics import Metrics
+from api.views import plain_text
 from bithedge.settings import Settings
 
 
@@ -23,6 +25,11 @@ class ApiState:
     metrics: Metrics = field(default_factory=Metrics)
     cache: ResponseCache = field(default_factory=ResponseCache)
     pool: asyncpg.Pool | None = None
+    #: the analytics reads' pool: numerics arrive as their exact decimal strings (``open_pool``)
+    reads: asyncpg.Pool | None = None
+    #: signs stream tokens when ``BITHEDGE_API_STREAM_SECRET`` is unset; made before ``--workers`` fork, so a
+    #: token from one worker verifies in every other
+    stream_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     #: per-module state a lifespan sets up (e.g. ``"stream"``: the stream hub), keyed by the module's name
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -48,14 +55,21 @@ class ApiConnection(asyncpg.Connection):
         self._ticket = ticket
 
 
-async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None = None) -> asyncpg.Pool:
+async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None = None, *,
+                    numerics_as_text: bool = False) -> asyncpg.Pool:
     """The API's connections: read-only analytics plus its own ``api`` schema (the ``bithedge_api`` role).
     A statement timeout bounds what one request can cost the database. With ``key_cache`` every connection
-    keeps it current (``ApiConnection``, ``api.auth.KeyCache``)."""
+    keeps it current (``ApiConnection``, ``api.auth.KeyCache``). With ``numerics_as_text`` a numeric arrives
+    as its exact decimal string, already as the API writes it (``api.views.plain_text``): the reads serve
+    amounts as strings, and building a ``Decimal`` per value only to print it again was a third of their CPU.
+    Text format cannot be decoded inside a composite (asyncpg), so such a pool's queries return flat columns
+    or arrays of them (``api.policies.POLICY_DETAIL_SQL``)."""
     cache = key_cache or KeyCache()
 
     async def init(conn: ApiConnection) -> None:
         conn._key_cache, conn._ticket = cache, 0
+        if numerics_as_text:
+            await text_numerics(conn)
         await conn.execute(f"LISTEN {KEYS_CHANNEL}")
         cache.invalidate()  # it heard nothing committed before its LISTEN
 
@@ -74,6 +88,11 @@ async def open_pool(settings: Settings, db_url: str, key_cache: KeyCache | None 
         setup=setup, connection_class=ApiConnection,
         server_settings={"application_name": "bithedge-api", "jit": "off",
                          "statement_timeout": str(settings.api_statement_timeout_ms)})
+
+
+async def text_numerics(conn: asyncpg.Connection) -> None:
+    """``conn`` decodes numerics to their exact decimal strings as the API writes them (``plain_text``)."""
+    await conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=plain_text, format="text")
 
 
 async def _release(conn: asyncpg.Connection) -> None:

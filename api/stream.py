@@ -28,7 +28,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -132,7 +131,7 @@ class Hub:
         self.clients: set[Client] = set()
         self.height = 0  # the Stacks height published up to
         self.secret = (state.settings.api_stream_secret.get_secret_value().encode()
-                       if state.settings.api_stream_secret else secrets.token_bytes(32))
+                       if state.settings.api_stream_secret else state.stream_secret)
         self.listening = asyncio.Event()
         self._listener: asyncio.Task | None = None
         self._lock = asyncio.Lock()

@@ -28,6 +28,17 @@ def _plain(d: Decimal) -> str:
     return str(int(d)) if d == d.to_integral_value() else format(d, "f")
 
 
+def plain_text(s: str) -> str:
+    """PostgreSQL's text of a numeric as ``_plain`` writes the same value's ``Decimal`` (a whole number without
+    its zero decimals, any other value as PostgreSQL writes it; PostgreSQL never writes exponents)."""
+    if "." not in s:
+        return s
+    whole, _, decimals = s.partition(".")
+    if decimals.strip("0"):
+        return s
+    return "0" if whole == "-0" else whole
+
+
 def decimal_string(unit: str) -> Any:
     """An exact decimal in ``unit`` as a decimal string: whole numbers without a point (``"1250000"``)."""
     return Annotated[Decimal, PlainSerializer(_plain, return_type=str),
@@ -66,9 +77,9 @@ def _iso(v: datetime) -> str:
     return _DATETIME.dump_python(v, mode="json")
 
 
-#: data type -> converter to the JSON value pydantic's serialisation of ``column_type`` gives
-_TO_JSON: dict[str, Callable[[Any], Any]] = {"numeric": _plain, "timestamp with time zone": _iso,
-                                             "date": date.isoformat}
+#: data type -> converter to the JSON value pydantic's serialisation of ``column_type`` gives; numerics are
+#: none: the rows come from the reads' pool, whose numerics are already their strings (``plain_text``)
+_TO_JSON: dict[str, Callable[[Any], Any]] = {"timestamp with time zone": _iso, "date": date.isoformat}
 
 
 @functools.cache
@@ -79,7 +90,8 @@ def _interface() -> dict[str, dict]:
 
 
 def encode_row(model: type[ViewRow], row: Mapping[str, Any]) -> dict[str, Any]:
-    """A database row as the JSON value ``model(**row)`` serialises to, without building the model.
+    """A row of the reads' pool (``ApiState.reads``: numerics as text) as the JSON value ``model(**row)``
+    serialises to, without building the model.
 
     Rows come from the view the model describes (the database already typed them), so validating them again
     costs without checking anything a client sent; the hot reads (a page of policies, a policy's lifecycle)

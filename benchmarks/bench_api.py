@@ -1,6 +1,7 @@
 """API latency on indexed lookups against the bare database loop running the same queries.
 
     .venv/bin/python benchmarks/bench_api.py [--policies 100000] [--rates 250 500 1000 1500 2000] [--seconds 5]
+        [--workers N] [--baseline DIR] [--reuse URL] [--anonymous] [--mix policy owner pools]
 
 The scale-data chain of ``synth_policies.py`` (cached under ``.bithedge/bench/``) is replayed through the real
 indexer into a fresh database (embedded Postgres) and dbt deploys every model. Then, for each offered rate
@@ -11,9 +12,14 @@ behind is charged for the queueing it causes):
   client in this process: a third each of ``GET /v1/policies/{id}`` (one policy and its lifecycle),
   ``GET /v1/policies?owner=…&limit=20`` (a page of an owner's policies) and ``GET /v1/pools``;
 * **floor**: a bare asyncpg pool in this process running the same SQL the handlers run for those three, at the
-  same rate.
+  same rate (numerics as text, as the API's reads pool decodes them);
+* **base** (``--baseline DIR``): the API of another checkout (e.g. ``git archive <commit> | tar -x -C DIR``),
+  served the same way beside this one, so a change's effect is measured side by side in one run.
 
-Both sides run every rate. Per rate: p50/p99 (ms), errors, and the CPU seconds the load generator (this process) and the API process used.
+``--workers N`` serves each API with ``bithedge api serve --workers N``; its CPU is the parent's and every
+worker's. At each rate the sides run in turn (floor, api, base), so a change of the machine's load touches all.
+Per rate: p50/p99 (ms), errors, the CPU seconds the load generator (this process) and the API processes used,
+and the load average.
 The highest rate whose p99 ≤ 10 ms is reported for both (target: api ≥ 50 % of the floor's; p99 ≤ 10 ms at
 1,000 rps). ``--what-if-indexes`` adds the indexes these lookups would need on the marts (owner; policy id on
 the pool/treasury/fund histories) to the benchmark's own database and runs the sweep again.
@@ -53,6 +59,7 @@ from api import keys  # noqa: E402
 from api.policies import POLICIES, POLICY_DETAIL_SQL  # noqa: E402
 from api.pools import POOLS  # noqa: E402
 from api.state import _release as release  # noqa: E402
+from api.state import text_numerics  # noqa: E402
 from api.views import select_list  # noqa: E402
 from bithedge import logs  # noqa: E402
 from bithedge.database import role_url  # noqa: E402
@@ -132,18 +139,33 @@ class Targets:
         return kind, None
 
 
-async def sweep(name: str, rates: list[float], seconds: float, one, cpu_of: Callable[[], float] | None) -> list:
-    out = []
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children (the workers of ``--workers``)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        children = []
+    return _proc_cpu(pid) + sum(tree_cpu(c) for c in children)
+
+
+async def sweep(sides: list[tuple[str, Callable, Callable[[], float] | None]], rates: list[float],
+                seconds: float) -> dict[str, list]:
+    """Every rate on every side in turn; ``sides``: (name, one request, the server's CPU seconds or None)."""
+    out: dict[str, list] = {name: [] for name, _, _ in sides}
     for rate in rates:
-        before = cpu_of() if cpu_of else 0.0
-        res = await open_loop(rate, seconds, one)
-        if cpu_of:
-            res["server_cpu_s"] = round(cpu_of() - before, 2)
-        out.append(res)
-        print(f"  {name:<5} {rate:>6.0f} rps: p50 {res['p50_ms']:>8.2f} ms  p99 {res['p99_ms']:>8.2f} ms  "
-              f"errors {res['errors']}  load generator CPU {res['loadgen_cpu_s']:.2f}s"
-              + (f"  api CPU {res['server_cpu_s']:.2f}s" if cpu_of else "")
-              + f"  p50 by kind {res['p50_by_kind_ms']}", flush=True)
+        for name, one, cpu_of in sides:
+            before = cpu_of() if cpu_of else 0.0
+            res = await open_loop(rate, seconds, one)
+            if cpu_of:
+                res["server_cpu_s"] = round(cpu_of() - before, 2)
+            res["load"] = os.getloadavg()[0]
+            out[name].append(res)
+            print(f"  {name:<5} {rate:>6.0f} rps: p50 {res['p50_ms']:>8.2f} ms  p99 {res['p99_ms']:>8.2f} ms  "
+                  f"errors {res['errors']}  load generator CPU {res['loadgen_cpu_s']:.2f}s"
+                  + (f"  api CPU {res['server_cpu_s']:.2f}s ({1000 * res['server_cpu_s'] / res['requests']:.3f} ms/req)"
+                     if cpu_of else "")
+                  + f"  load {res['load']:.1f}  p50 by kind {res['p50_by_kind_ms']}", flush=True)
     return out
 
 
@@ -168,16 +190,18 @@ async def build(admin: str, root: Path, policies: int) -> str:
     return url
 
 
-async def run_pair(url: str, args, api_base: str, key: str | None, api_pid: int) -> tuple[list, list]:
+async def run_pair(url: str, args, servers: list[tuple[str, str, int]], key: str | None) -> dict[str, list]:
+    """The floor and each API server (name, base URL, pid) at every rate."""
     conn = await asyncpg.connect(url)
     ids = [r[0] for r in await conn.fetch("SELECT policy_id FROM analytics.policies")]
     owners = [r[0] for r in await conn.fetch("SELECT DISTINCT owner FROM analytics.policies")]
     await conn.close()
     targets = Targets(ids, owners, args.mix)
     await explain(url, ids[len(ids) // 2], owners[0])
-    # the same release as the API's pool (no reset round trip), so the floor is what asyncpg can do at best
+    # the same release as the API's pool (no reset round trip) and its numerics as text, so the floor is what
+    # asyncpg can do at best
     pool = await asyncpg.create_pool(role_url(url, "bithedge_api"), min_size=10, max_size=10, reset=release,
-                                     server_settings={"jit": "off"})
+                                     init=text_numerics, server_settings={"jit": "off"})
 
     async def floor_one(i: int) -> None:
         kind, arg = targets.pick(i)
@@ -194,26 +218,29 @@ async def run_pair(url: str, args, api_base: str, key: str | None, api_pid: int)
     session = aiohttp.ClientSession(headers={"x-api-key": key} if key else {},
                                     connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=60))
 
-    async def api_one(i: int) -> None:
-        kind, arg = targets.pick(i)
-        path = {"policy": f"/v1/policies/{arg}", "owner": f"/v1/policies?owner={arg}&limit=20",
-                "pools": "/v1/pools"}[kind]
-        async with session.get(api_base + path) as r:
-            await r.read()
-            if r.status != 200:
-                raise RuntimeError(r.status)
-        return kind
+    def api_one(base: str):  # noqa: ANN202 - one request to the server at ``base``
+        async def one(i: int) -> str:
+            kind, arg = targets.pick(i)
+            path = {"policy": f"/v1/policies/{arg}", "owner": f"/v1/policies?owner={arg}&limit=20",
+                    "pools": "/v1/pools"}[kind]
+            async with session.get(base + path) as r:
+                await r.read()
+                if r.status != 200:
+                    raise RuntimeError(r.status)
+            return kind
+        return one
 
+    sides = [("floor", floor_one, None),
+             *((name, api_one(base), lambda pid=pid: tree_cpu(pid)) for name, base, pid in servers)]
     try:
-        await open_loop(200, 2, api_one)  # warm both: every connection has prepared every statement
-        await open_loop(200, 2, floor_one)
-        print(f"  ({len(ids)} policies, {len(owners)} owners; {args.seconds:g}s per rate)")
-        floor = await sweep("floor", args.rates, args.seconds, floor_one, None)
-        api = await sweep("api", args.rates, args.seconds, api_one, lambda: _proc_cpu(api_pid))
+        for _, one, _ in sides:  # warm all: every connection has prepared every statement
+            await open_loop(200, 2, one)
+        print(f"  ({len(ids)} policies, {len(owners)} owners; {args.seconds:g}s per rate; "
+              f"api workers {args.workers})")
+        return await sweep(sides, args.rates, args.seconds)
     finally:
         await session.close()
         await pool.close()
-    return api, floor
 
 
 async def explain(url: str, policy_id: int, owner: str) -> None:
@@ -231,14 +258,25 @@ async def explain(url: str, policy_id: int, owner: str) -> None:
         await conn.close()
 
 
-def report(title: str, api: list, floor: list) -> None:
-    at = {r["rate"]: r for r in api}.get(1000.0)
-    b_api, b_floor = best(api), best(floor)
-    share = f"{100 * b_api / b_floor:.0f} %" if b_floor else "n/a (the floor never met it)"
-    print(f"{title}: highest rate with p99 <= {TARGET_MS:g} ms: api {b_api:.0f} rps, floor {b_floor:.0f} rps "
-          f"(api/floor {share}; target >= 50 %)")
-    if at:
-        print(f"{title}: at 1,000 rps offered the api's p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms (target p99 <= 10)")
+def report(title: str, results: dict[str, list]) -> None:
+    floor = results["floor"]
+    b_floor = best(floor)
+    for name, runs in results.items():
+        if name == "floor":
+            continue
+        at = {r["rate"]: r for r in runs}.get(1000.0)
+        b_api = best(runs)
+        share = f"{100 * b_api / b_floor:.0f} %" if b_floor else "n/a (the floor never met it)"
+        print(f"{title}: highest rate with p99 <= {TARGET_MS:g} ms: {name} {b_api:.0f} rps, floor {b_floor:.0f} rps "
+              f"({name}/floor {share}; target >= 50 %)")
+        if at:
+            print(f"{title}: at 1,000 rps offered the {name}'s p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms "
+                  "(target p99 <= 10)")
+        cpu = sum(r["server_cpu_s"] for r in runs) / sum(r["requests"] for r in runs) * 1000
+        print(f"{title}: {name} CPU {cpu:.3f} ms per request over the sweep")
+    for name, runs in results.items():
+        print(f"{title}: load generator CPU while driving {name}: "
+              + ", ".join(f"{r['loadgen_cpu_s']:.2f}s at {r['rate']:.0f} rps" for r in runs))
 
 
 async def main() -> None:
@@ -253,12 +291,15 @@ async def main() -> None:
                     help="Create no key (a database only to be read, e.g. the shared scale database): the API "
                          "serves the bench as anonymous reads, which skip the key check as a kept key does.")
     ap.add_argument("--keep", action="store_true", help="Leave the database and its server running, print its URL.")
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes (bithedge api serve --workers).")
+    ap.add_argument("--baseline", metavar="DIR", type=Path,
+                    help="Another checkout whose API is measured beside this one's (the 'base' side).")
     args = ap.parse_args()
     logs.configure("warning")
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     root.chmod(0o755)
     pg = None if args.reuse else EmbeddedPostgres(root / "pg")
-    proc = None
+    procs: list[subprocess.Popen] = []
     try:
         url = args.reuse or await build(pg.start(), root, args.policies)
         key = None
@@ -266,25 +307,34 @@ async def main() -> None:
             conn = await asyncpg.connect(url)
             key = (await keys.create(conn, "bench", ["read"], audit_as=None)).key
             await conn.close()
-        port = 4100 + random.Random().randrange(1000, 20000)
-        env = {**os.environ, "DATABASE_URL": role_url(url, "bithedge_api"), "BITHEDGE_API_PORT": str(port),
+        env = {**os.environ, "DATABASE_URL": role_url(url, "bithedge_api"),
                "BITHEDGE_API_RATE_PER_S": "1000000", "BITHEDGE_LOG_LEVEL": "warning",
                # analytics.pools takes seconds at 100k policies: let it finish once, the cache serves the rest
                "BITHEDGE_API_STATEMENT_TIMEOUT_MS": "60000"}
         if args.anonymous:
             env["BITHEDGE_API_ANONYMOUS_RATE_PER_S"] = "1000000"
-        proc = subprocess.Popen([sys.executable, "-m", "bithedge", "api", "serve"], env=env)
-        base = f"http://127.0.0.1:{port}"
+        servers = []
+        for name, checkout in [("api", REPO), *([("base", args.baseline.resolve())] if args.baseline else [])]:
+            port = 4100 + random.Random().randrange(1000, 20000)
+            # the checkout's packages come first on the path (python -m puts the working directory there)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "bithedge", "api", "serve",
+                 *(["--workers", str(args.workers)] if args.workers > 1 else [])],
+                env={**env, "BITHEDGE_API_PORT": str(port)}, cwd=checkout))
+            servers.append((name, f"http://127.0.0.1:{port}", procs[-1].pid))
         async with aiohttp.ClientSession() as s:
-            for _ in range(300):
-                try:
-                    async with s.get(base + "/health") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-        api, floor = await run_pair(url, args, base, key, proc.pid)
-        report("as shipped", api, floor)
+            for (name, base, _), proc in zip(servers, procs, strict=True):
+                for _ in range(600):
+                    try:
+                        async with s.get(base + "/health") as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        if proc.poll() is not None:
+                            raise SystemExit(f"the {name} API exited with {proc.returncode}") from None
+                        await asyncio.sleep(0.1)
+        print(f"load before: {os.getloadavg()}", flush=True)
+        report("as shipped", await run_pair(url, args, servers, key))
         if args.what_if_indexes:
             conn = await asyncpg.connect(url)
             for sql in WHAT_IF_INDEXES:
@@ -292,12 +342,12 @@ async def main() -> None:
             await conn.execute("ANALYZE")
             await conn.close()
             print("with the what-if indexes:")
-            api, floor = await run_pair(url, args, base, key, proc.pid)
-            report("what-if indexes", api, floor)
+            report("what-if indexes", await run_pair(url, args, servers, key))
+        print(f"load after: {os.getloadavg()}", flush=True)
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.send_signal(signal.SIGINT)
-            proc.wait(30)
+            proc.wait(60)
         if args.keep and pg is not None:
             print(f"kept: {url} (stop with: pg_ctl -D {root / 'pg'} stop; then remove {root})")
         else:

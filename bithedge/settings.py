@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # api (api/): the HTTP API
     api_port: int = Field(default=4100, ge=1, le=65535, description="The API's port (JSON under /v1, /docs, /metrics).")
     api_db_pool_size: int = Field(default=10, ge=1, le=200, description="Database connections the API opens, all at start.")
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="API processes sharing its port (SO_REUSEPORT); each opens its own pools."
+    )
     api_statement_timeout_ms: int = Field(
         default=5000, ge=100, le=600_000, description="Longest one API query may run before PostgreSQL cancels it."
     )

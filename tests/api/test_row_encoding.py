@@ -1,5 +1,6 @@
-"""The fast path of the view reads (``api.views.encode_row`` + ``Encoded``) writes exactly the bytes pydantic's
-serialisation of the declared row models writes, for every row of every view the API reads."""
+"""The fast path of the view reads (the reads' pool's numerics as text, ``api.views.encode_row`` + ``Encoded``)
+writes exactly the bytes pydantic's serialisation of the declared row models writes from asyncpg's own decoding
+(``Decimal``), for every row of every view the API reads."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pydantic import TypeAdapter
 
 from api.app import ROUTE_MODULES
 from api.listing import View
-from api.views import Encoded, encode_row, select_list
+from api.state import open_pool
+from api.views import Encoded, encode_row, plain_text, select_list
 from bithedge.database import role_url
+from tests.api.conftest import api_settings
 
 
 def _views() -> list[View]:
@@ -30,18 +33,33 @@ def _views() -> list[View]:
 async def test_encoded_rows_are_byte_for_byte_the_models_json(analytics_db) -> None:
     views = _views()
     assert {"analytics.policies", "analytics.pool_history", "analytics.pools"} <= {v.relation for v in views}
-    conn = await asyncpg.connect(role_url(analytics_db.url, "bithedge_api"))
-    compared = 0
+    url = role_url(analytics_db.url, "bithedge_api")
+    conn = await asyncpg.connect(url)
+    reads = await open_pool(api_settings(api_db_pool_size=1), url, numerics_as_text=True)
+    compared = fractional = 0
     try:
         for view in views:
-            rows = await conn.fetch(f"SELECT {select_list(view.model)} FROM {view.relation} LIMIT 2000")
+            sql = f"SELECT {select_list(view.model)} FROM {view.relation} ORDER BY 1, 2, 3 LIMIT 2000"
+            rows, texts = await conn.fetch(sql), await reads.fetch(sql)
             many = TypeAdapter(list[view.model])
-            assert Encoded([encode_row(view.model, r) for r in rows]).json() == \
+            assert Encoded([encode_row(view.model, r) for r in texts]).json() == \
                 many.dump_json([view.model(**dict(r)) for r in rows]), view.relation
             compared += len(rows)
+            fractional += sum(isinstance(v, str) and "." in v for r in texts for v in r.values())
     finally:
         await conn.close()
-    assert compared > 1000
+        await reads.close()
+    assert compared > 1000 and fractional > 0  # ratios and prices with decimals were among them
+
+
+def test_numeric_text_is_written_as_its_decimal() -> None:
+    from decimal import Decimal
+
+    from api.views import _plain
+
+    for s in ("0", "1250000", "-7", "12.50", "12.00", "-0.00", "0.000100", "-3.14", "100.0", "NaN", "Infinity",
+              "-Infinity", "340282366920938463463374607431768211455"):
+        assert plain_text(s) == _plain(Decimal(s)), s
 
 
 async def test_a_policy_page_and_a_policy_answer_as_the_models_say(reader) -> None:
