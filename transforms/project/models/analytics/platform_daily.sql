@@ -34,7 +34,7 @@ written as (
 ),
 
 settled as (
-    select settled_day as day, count(*) filter (where payout > 0) as settled_itm,
+    select settled_day as day, count(*) as closed, count(*) filter (where payout > 0) as settled_itm,
            count(*) filter (where payout = 0) as settled_otm, sum(payout_usd_e8) as payouts_usd_e8
     from policies where settled_day is not null group by 1
 ),
@@ -98,7 +98,9 @@ select
     case when w.premium_written_usd_e8 > 0 then coalesce(s.payouts_usd_e8, 0) / w.premium_written_usd_e8 end as loss_ratio,
     coalesce(w.unique_buyers, 0) as unique_buyers,
     coalesce(pd.unique_providers, 0) as unique_providers,
-    (select count(*) from policies as p where p.created_day <= d.day and (p.settled_day is null or p.settled_day > d.day)) as open_policies_end,
+    -- open at the day's end: written so far less closed (settled or voided) so far; a policy closes on or after
+    -- the day it was written, so every closed one is among the written (a running sum, not a pass per day)
+    (sum(coalesce(w.new_policies, 0) - coalesce(s.closed, 0)) over (order by d.day))::bigint as open_policies_end,
     t.tvl_usd_e8,
     coalesce(e.premium_earned_usd_e8, 0) as premium_earned_usd_e8
 from days as d
