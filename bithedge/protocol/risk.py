@@ -30,8 +30,14 @@ def norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+#: φ is taken as 0 from 0.5·x² = 600 (φ ≈ 1e-261) on, as the SQL side must (transforms macros/risk.sql: Postgres
+#: raises where a float underflows to 0, and a deep out-of-the-money put's gamma divides φ(d1) further)
+PDF_CUTOFF = 600.0
+
+
 def norm_pdf(x: float) -> float:
-    return math.exp(-0.5 * (x * x)) / math.sqrt(2.0 * math.pi)
+    half_sq = 0.5 * (x * x)
+    return math.exp(-half_sq) / math.sqrt(2.0 * math.pi) if half_sq < PDF_CUTOFF else 0.0
 
 
 @dataclass(frozen=True)

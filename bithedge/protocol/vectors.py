@@ -463,6 +463,8 @@ def _risk_cases(_: random.Random) -> Iterator[tuple[str, Case]]:
     yield _case(put, "edge:at-the-money-one-year", spot=60_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=year)
     yield _case(put, "edge:deep-in-the-money", spot=30_000 * USD, strike=60_000 * USD, vol_ppm=300_000, seconds=day)
     yield _case(put, "edge:far-out-of-the-money", spot=90_000 * USD, strike=60_000 * USD, vol_ppm=300_000, seconds=day)
+    # 0.5·d1² ≈ 670: φ(d1) ≈ 1e-291 is cut to 0 (risk.PDF_CUTOFF) on both sides, so gamma, vega and theta are 0
+    yield _case(put, "edge:density-cut-to-zero", spot=90_000 * USD, strike=60_000 * USD, vol_ppm=212_000, seconds=day)
     yield _case(put, "edge:expired-in-the-money", spot=50_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=0)
     yield _case(put, "edge:expired-at-the-strike", spot=60_000 * USD, strike=60_000 * USD, vol_ppm=500_000, seconds=0)
     yield _case(put, "edge:no-volatility", spot=50_000 * USD, strike=60_000 * USD, vol_ppm=0, seconds=day)

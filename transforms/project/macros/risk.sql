@@ -8,9 +8,12 @@
   (0.5 * (1 + erf(({{ x }})::float8 / sqrt(2::float8))))
 {%- endmacro %}
 
-{#- φ(x); 0 where exp underflows (PostgreSQL raises on an underflow to 0, Python returns 0). -#}
+{#- φ(x); 0 where it is below ~1e-261 (0.5·x² ≥ 600). PostgreSQL raises where a float result underflows to 0
+    (Python returns 0), and not only in exp: at 1M policies a deep out-of-the-money put's φ(d1) ≈ 1e-320 divided
+    by spot·σ√T in its gamma raised "value out of range: underflow" and failed analytics.pool_risk. The margin
+    keeps every later product and quotient of the Greeks above the smallest float. -#}
 {% macro norm_pdf(x) -%}
-  (case when 0.5 * ({{ x }})::float8 ^ 2 < 745 then exp(-0.5 * ({{ x }})::float8 ^ 2) / sqrt(2 * pi()) else 0::float8 end)
+  (case when 0.5 * ({{ x }})::float8 ^ 2 < 600 then exp(-0.5 * ({{ x }})::float8 ^ 2) / sqrt(2 * pi()) else 0::float8 end)
 {%- endmacro %}
 
 {#- Black–Scholes d1 and the standard deviation σ√T; NULL when T ≤ 0 or σ ≤ 0 (the put is then at intrinsic). -#}
