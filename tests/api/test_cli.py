@@ -27,11 +27,12 @@ def test_keys_are_shown_once_listed_without_the_secret_and_revoked(db_url) -> No
                 "--expires-days", "30", "--rate", "5")
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
-    prefix = key.split("_")[1]
+    # bhk_<prefix>_<secret>: the secret is URL-safe base64, which may itself hold an underscore
+    _, prefix, secret = key.split("_", 2)
     assert key.startswith("bhk_") and "not shown again" in made.stderr
     listed = _cli(db_url, "keys", "list")
     line = next(ln for ln in listed.stdout.splitlines() if ln.startswith(prefix))
-    assert "\tactive\tadmin,read\tops\trate=5.0" in line and key.split("_")[2] not in listed.stdout
+    assert "\tactive\tadmin,read\tops\trate=5.0" in line and secret not in listed.stdout
     with psycopg.connect(db_url) as conn:
         stored = conn.execute("SELECT digest FROM api.keys WHERE prefix = %s", (prefix,)).fetchone()[0]
     assert key.encode() not in stored
