@@ -1,7 +1,6 @@
 {#- Typed Clarity JSON (stacks.clarity.to_json, stored in raw.events.value): every node is {"type": T, "value": V};
-    a print event is a tuple whose fields sit under value.value. The getters take that field map (`fields`):
-    staging computes it once per event (stg_bithedge_prints), so decoding a column does not decompress the
-    stored value again. -#}
+    a print event is a tuple whose fields sit under value.value. The getters take that field map (`fields`),
+    which staging reads out of the stored value once per event (stg_bithedge_prints). -#}
 
 {% macro clarity_field(field, fields="(value -> 'value')") -%}
   ({{ fields }} -> '{{ field }}')
@@ -61,13 +60,12 @@
 {%- endmacro %}
 
 {#- The first problem of a print event from a BitHedge contract, checked against the catalog (NULL: well formed).
-    Postgres decompresses a stored JSON value again for every operator applied to it (pglz, ~2 µs each), and a
-    regular expression costs ~3 µs a call, so the field-by-field checks (print_event_reason: ~4 operators and a
-    regex per field) cost ~400 µs for a policy-created print (36 fields), ten times the read of its row. The fast
-    path decides "well formed" with the same checks in bulk: the event's key in one simple CASE (evaluated once),
-    every type tag in one containment test, the digits of all uints in two regexes per kind of uint, the JSON types of the
-    other values in one jsonpath, all on the field map decoded once (`fields`). Only an event it refuses pays for
-    the field-by-field reason. -#}
+    The field-by-field checks (print_event_reason) run a bounded regex per uint (`^[0-9]{1,39}$`, ~30 µs each in
+    Postgres' regex engine, 30 of them for a policy-created print), so the verdict takes a fast path with the
+    same checks in bulk: the event's key in one simple CASE (evaluated once), every type tag in one containment
+    test, the digits of each kind of uint in two unbounded regexes, the other values' JSON types in one jsonpath,
+    all on the field map read once (`fields`). Only an event it refuses pays for the field-by-field reason
+    (transforms/README.md, "Session 5", has the measurements). -#}
 {#- `only`: the checks of one contract's events (a contract's staging model, whose planning then skips the rest). -#}
 {% macro print_event_problem(contract_col='contract_name', name_col='event_name', col='value', fields='fields',
                              only=none) -%}
