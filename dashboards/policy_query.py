@@ -90,8 +90,11 @@ class PolicyFilter:
 
     def order(self) -> str:
         d = "DESC" if self.descending else "ASC"
-        tie = "" if self.sort == "policy_id" else f", policy_id {d}"
-        return f" ORDER BY {self.sort} {d} NULLS LAST{tie}"
+        if self.sort == "policy_id":
+            # the key is never NULL, and `DESC NULLS LAST` is not the order of its index read backwards: with it,
+            # Postgres sorts every row for one page (629 ms at 1M policies; 0.2 ms without)
+            return f" ORDER BY policy_id {d}"
+        return f" ORDER BY {self.sort} {d} NULLS LAST, policy_id {d}"
 
     def page_sql(self, page: int, size: int = PAGE_SIZE) -> tuple[str, dict]:
         where, params = self.where()
