@@ -1,4 +1,4 @@
-{{ config(alias='oracle_prices', unique_key='event_key', meta={'lookups': ['asset, stacks_block_height, event_index']}) }}
+{{ config(alias='oracle_prices', unique_key='event_key', meta={'lookups': ['asset, stacks_block_height, event_index', 'asset, burn_height']}) }}
 -- Event log: every oracle price submission, with the Stacks block's time.
 select
     p.event_key, p.stacks_block_height, p.tx_index, p.event_index, p.txid,
