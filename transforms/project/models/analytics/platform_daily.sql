@@ -19,7 +19,10 @@ burn_first as (
 ),
 
 policies as (
-    select p.*, date_trunc('day', p.created_at)::date as created_day,
+    -- only the columns read below: this CTE is materialized (four readers), and with `p.*` it computed every
+    -- column of the policies view (two hex encodings among them) for every policy, 5.7 s at 1M
+    select p.owner, p.payout, p.status, p.created_burn_height, p.expiry,
+           date_trunc('day', p.created_at)::date as created_day,
            date_trunc('day', sb.block_at)::date as settled_day,
            {{ usd_e8('p.premium', 'p.token', 'p.collateral_price_at_creation') }} as premium_usd_e8,
            {{ usd_e8('coalesce(p.payout, 0)', 'p.token', 'coalesce(p.settlement_collateral_price, 0)') }} as payout_usd_e8
