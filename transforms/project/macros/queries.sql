@@ -68,3 +68,14 @@ select * from renamed
         order by s.stacks_block_height desc
         limit 1) as st
 {%- endmacro %}
+
+{#- The distinct tokens of an event mart with a lookup led by `token`, by a skip scan (a probe per token): a CTE
+    body for `with recursive tokens as (...)`; its last row is a NULL token, which the reader filters out. -#}
+{% macro token_skip_scan(relation) -%}
+    (select token from {{ relation }} order by token limit 1)
+    union all
+    select (select e.token from {{ relation }} as e
+            where e.token > t.token order by e.token limit 1)
+    from tokens as t
+    where t.token is not null
+{%- endmacro %}

@@ -3,12 +3,7 @@
 -- Index probes only (the lookups of marts.treasury_events): the tokens by a skip scan, then per token its
 -- latest event and its latest event of each kind; a scan of every fee collected took seconds at 1M policies.
 with recursive tokens as (
-    (select token from {{ ref('mart_treasury_events') }} order by token limit 1)
-    union all
-    select (select e.token from {{ ref('mart_treasury_events') }} as e
-            where e.token > t.token order by e.token limit 1)
-    from tokens as t
-    where t.token is not null
+    {{ token_skip_scan(ref('mart_treasury_events')) }}
 )
 
 select
