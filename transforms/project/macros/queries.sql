@@ -38,13 +38,6 @@ select * from renamed
          order by stacks_block_height desc, event_index desc limit 1) as stx
 {% endmacro %}
 
-{#- The latest row per `partition` of an event-log relation (chain order: Stacks block, then event index). -#}
-{% macro latest_per(relation, partition, columns) -%}
-    select distinct on ({{ partition }}) {{ partition }}, {{ columns }}
-    from {{ relation }}
-    order by {{ partition }}, stacks_block_height desc, event_index desc
-{%- endmacro %}
-
 {#- Each pool's latest row of marts.pool_states (its state now), found by a skip scan of the (token, tier,
     stacks_block_height) index: a probe per pool, whatever the length of the history. -#}
 {% macro latest_pool_states() -%}

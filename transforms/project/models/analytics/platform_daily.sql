@@ -20,7 +20,7 @@ burn_first as (
 
 policies as (
     -- only the columns read below: this CTE is materialized (four readers), and with `p.*` it computed every
-    -- column of the policies view (two hex encodings among them) for every policy, 5.7 s at 1M
+    -- column of the policies view (two hex encodings among them) for every policy: 4.5 s of CTE at 1M, now 1.4 s
     select p.owner, p.payout, p.status, p.created_burn_height, p.expiry,
            date_trunc('day', p.created_at)::date as created_day,
            date_trunc('day', sb.block_at)::date as settled_day,
