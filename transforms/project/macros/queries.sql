@@ -72,3 +72,11 @@ select * from renamed
     from tokens as t
     where t.token is not null
 {%- endmacro %}
+
+{#- The open book: policies with no settlement or void yet (analytics.policies.status_onchain 'active'), read
+    from the mart through its `status` lookup, so the cost follows the ~50k open policies, not every policy ever
+    written (the policies view's `coalesce(status, 'active') = 'active'` cannot use that index: at 1M policies
+    every reader of the open book scanned all of them). A subquery with the mart's column names. -#}
+{% macro open_policies(columns) -%}
+    (select {{ columns }} from {{ ref('mart_policies') }} where status is null)
+{%- endmacro %}

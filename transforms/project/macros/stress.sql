@@ -17,10 +17,7 @@
         select p.token, p.pool_tier as tier, count(*) as open_policies, sum(p.collateral) as collateral,
                sum({{ policy_payout('p.strike', 'floor(pr.btc)', 'p.amount', 'p.token',
                                     "floor(case p.token when 'STX' then pr.stx else pr.btc end)", 'p.collateral') }}) as payout
-        -- the open policies (no settlement or void yet: analytics.policies.status_onchain 'active') from the mart,
-        -- through its status index: the cost follows the open book, not every policy ever written
-        from (select token, tier as pool_tier, strike, amount, collateral
-              from {{ ref('mart_policies') }} where status is null) as p
+        from {{ open_policies('token, tier as pool_tier, strike, amount, collateral') }} as p
         cross join prices as pr
         group by p.token, p.pool_tier
     )

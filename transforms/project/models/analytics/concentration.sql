@@ -2,7 +2,7 @@
 -- with its share, and the Herfindahl-Hirschman index (sum of squared shares, 0-1) of the whole population.
 with owners as (
     select owner as who, null::text as token, sum(amount)::numeric as size
-    from {{ ref('policies') }} where status_onchain = 'active' group by owner
+    from {{ open_policies('owner, amount') }} as p group by owner
 ),
 
 providers as (

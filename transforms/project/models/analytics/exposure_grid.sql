@@ -3,13 +3,12 @@
 with spot as ({{ latest_prices() }}),
 
 open_book as (
-    select p.*, s.btc, s.stx, tip.burn_height as tip_burn_height,
+    select p.token, p.strike, p.amount, p.collateral, s.btc, s.stx,
            p.strike::numeric / nullif(s.btc, 0) as moneyness,
            p.expiry - tip.burn_height as blocks_to_expiry
-    from {{ ref('policies') }} as p
+    from {{ open_policies('token, strike, amount, expiry, collateral') }} as p
     cross join spot as s
     cross join {{ ref('stg_chain_tip') }} as tip
-    where p.status_onchain = 'active'
 )
 
 select

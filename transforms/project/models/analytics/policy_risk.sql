@@ -44,14 +44,13 @@ book as (
                                "case p.token when 'STX' then stress.stx_bp else stress.sbtc_bp end") }} as max_payout_now,
         greatest(p.expiry - tip.burn_height, 0) * clock.seconds_per_burn_block as seconds_to_expiry,
         greatest(p.expiry - tip.burn_height, 0) * clock.seconds_per_burn_block / 31557600 as years
-    from {{ ref('policies') }} as p
+    from {{ open_policies('policy_id, token, tier as pool_tier, strike, amount, expiry, collateral') }} as p
     cross join tip
     cross join btc
     cross join clock
     cross join scenarios as sc
     left join stx on true
     cross join stress
-    where p.status_onchain = 'active'
 ),
 
 greeks as (

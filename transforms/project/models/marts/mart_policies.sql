@@ -1,4 +1,4 @@
-{{ config(alias='policies', unique_key='policy_id', meta={'tombstones': true, 'lookups': ['owner, policy_id', 'status']}) }}
+{{ config(alias='policies', unique_key='policy_id', meta={'tombstones': true, 'lookups': ['owner, policy_id', 'status', 'expiry']}) }}
 -- One row per policy: its creation and, once settled, its settlement. An entity mart: each policy touched by
 -- an event in the window (or whose stored row came from the window) is recomputed from the window's canonical
 -- events plus the stored row's parts from below the window; an id no canonical event carries any more is
