@@ -21,12 +21,11 @@ SELECT token, sum(assets) AS assets, sum(locked) AS locked, sum(cum_deposits) AS
 FROM analytics.pools GROUP BY token ORDER BY token;
 
 -- name: overview_totals
--- one pass over policies (analytics.platform_daily's totals come with overview_daily: that view is the costly one)
-SELECT p.active_notional_sats, p.active_policies, p.policies,
-       (SELECT coalesce(sum(notional_usd_e8), 0) FROM analytics.exposure_grid) AS active_notional_usd_e8
-FROM (SELECT coalesce(sum(amount) FILTER (WHERE status_onchain = 'active'), 0) AS active_notional_sats,
-             count(*) FILTER (WHERE status_onchain = 'active') AS active_policies, count(*) AS policies
-      FROM analytics.policies) AS p;
+-- the open book from analytics.exposure_grid (its buckets partition the open policies): a few rows, not a pass
+-- over every policy (the policies view's status cannot use the mart's status index: 0.31 s at 1M policies)
+SELECT coalesce(sum(notional_sats), 0) AS active_notional_sats, coalesce(sum(policies), 0) AS active_policies,
+       coalesce(sum(notional_usd_e8), 0) AS active_notional_usd_e8
+FROM analytics.exposure_grid;
 
 -- name: overview_daily
 -- every day, and the all-days totals beside each (one read of analytics.platform_daily for the series and the
@@ -47,9 +46,6 @@ SELECT action, set_by, set_burn_height FROM analytics.pauses WHERE paused ORDER 
 
 -- name: policy_statuses
 SELECT status, count(*) AS policies FROM analytics.policies GROUP BY status ORDER BY status;
-
--- name: policy_tiers
-SELECT DISTINCT pool_tier FROM analytics.policies ORDER BY 1;
 
 -- name: policy
 SELECT * FROM analytics.policies WHERE policy_id = :policy_id;

@@ -39,7 +39,7 @@ def _headlines(daily):
             "deposits − withdrawals + premiums − payouts, at the day's collateral price"),
         kpi("kpi-notional", "Active protection", f"{integer(t['active_policies'])} policies · "
             f"{token_amount(t['active_notional_sats'], 'sBTC')}", t["active_notional_sats"],
-            "Σ policies.amount where status_onchain = active", f"≈ {usd(t['active_notional_usd_e8'])} at the "
+            "Σ exposure_grid.notional_sats (the open policies)", f"≈ {usd(t['active_notional_usd_e8'])} at the "
             "latest BTC price (exposure_grid.notional_usd_e8)"),
         kpi("kpi-premium", "Premium written", usd(t["premium_written_usd_e8"]), t["premium_written_usd_e8"],
             "Σ platform_daily.premium_written_usd_e8", "at the creation collateral price"),

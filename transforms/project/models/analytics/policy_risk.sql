@@ -35,10 +35,13 @@ scenarios as (
     where r.asset = 'BTC' and r.burn_height > tip.burn_height - 1008 and r.log_return is not null and r.dt_s > 0
 ),
 
-book as (
+-- materialized, with spot and strike cast once: inlined, every expansion of the Black–Scholes macros below
+-- recomputed the years to expiry and cast both numerics again, dozens of times per policy
+book as materialized (
     select
         p.policy_id, p.token, p.pool_tier as tier, p.strike, p.amount, p.expiry, p.collateral,
         btc.spot, btc.vol, clock.seconds_per_burn_block, sc.z_95, sc.z_99,
+        btc.spot::float8 as spot_f, p.strike::float8 as strike_f,
         -- the contract's max payout (registry `policy-terms`) at the current collateral price and stress parameter
         {{ stressed_max_payout('p.token', 'p.strike', 'p.amount', "case p.token when 'STX' then stx.price else btc.spot end",
                                "case p.token when 'STX' then stress.stx_bp else stress.sbtc_bp end") }} as max_payout_now,
@@ -56,11 +59,11 @@ book as (
 greeks as (
     select
         b.*,
-        {{ bs_put_value('b.spot', 'b.strike', 'b.vol', 'b.years') }} as put_value,
-        {{ bs_put_delta('b.spot', 'b.strike', 'b.vol', 'b.years') }} as put_delta,
-        {{ bs_put_gamma('b.spot', 'b.strike', 'b.vol', 'b.years') }} as put_gamma,
-        {{ bs_put_vega('b.spot', 'b.strike', 'b.vol', 'b.years') }} as put_vega,
-        {{ bs_put_theta('b.spot', 'b.strike', 'b.vol', 'b.years') }} as put_theta
+        {{ bs_put_value('b.spot_f', 'b.strike_f', 'b.vol', 'b.years') }} as put_value,
+        {{ bs_put_delta('b.spot_f', 'b.strike_f', 'b.vol', 'b.years') }} as put_delta,
+        {{ bs_put_gamma('b.spot_f', 'b.strike_f', 'b.vol', 'b.years') }} as put_gamma,
+        {{ bs_put_vega('b.spot_f', 'b.strike_f', 'b.vol', 'b.years') }} as put_vega,
+        {{ bs_put_theta('b.spot_f', 'b.strike_f', 'b.vol', 'b.years') }} as put_theta
     from book as b
 )
 

@@ -10,7 +10,7 @@ wipes as (
     select token, tier, stacks_block_height, event_index,
            row_number() over (partition by token, tier order by stacks_block_height, event_index) as generation
     from {{ ref('mart_pool_history') }}
-    where event_name = 'pool-wiped'
+    where event_name = 'pool-wiped'  -- through the event_name lookup: wipes are rare, the history is long
 ),
 
 last_wipe as (
