@@ -45,7 +45,8 @@ ORDER BY account, token;
 SELECT action, set_by, set_burn_height FROM analytics.pauses WHERE paused ORDER BY action;
 
 -- name: policy_statuses
-SELECT status, count(*) AS policies FROM analytics.policies GROUP BY status ORDER BY status;
+-- the counts view, not a group-by of analytics.policies: that computed every policy's status (0.28 s at 1M)
+SELECT status, policies FROM analytics.policy_status_counts ORDER BY status;
 
 -- name: policy
 SELECT * FROM analytics.policies WHERE policy_id = :policy_id;
