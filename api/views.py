@@ -133,6 +133,7 @@ def row_model(view: str, name: str, *, only: tuple[str, ...] | None = None, drop
     return model
 
 
+@functools.cache  # every page of a view asks for the same list
 def select_list(model: type[BaseModel]) -> str:
     """The columns of a view model, for a constant SELECT (names come from the interface, never from input)."""
     return ", ".join(f'"{n}"' for n in model.model_fields)
