@@ -102,10 +102,7 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
         log.exception("unhandled", method=request.method, path=request.path)
         return _problem_response(Problem(500, "Internal Server Error", "the error was logged"))
     finally:
-        state.metrics.requests.labels(name, str(status)).inc()
-        if status == 429:
-            state.metrics.rate_limited.inc()
-        state.metrics.seconds.labels(name).observe(time.perf_counter() - started)
+        state.metrics.answered(name, status, time.perf_counter() - started)
 
 
 def _cors_middleware(origins: frozenset[str]):  # noqa: ANN202 - an aiohttp middleware

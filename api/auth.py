@@ -168,6 +168,8 @@ class Authenticator:
         self._last_used: dict[int, float] = {}
         self._touches: set[asyncio.Task] = set()
         self.cache = KeyCache()
+        self._anonymous = Principal(None, None, frozenset({"read"}) if self.anonymous_allowed else frozenset(),
+                                    self.anonymous_rate_per_s or 0.0)
 
     @property
     def anonymous_allowed(self) -> bool:
@@ -224,8 +226,7 @@ class Authenticator:
         return Principal(row["id"], row["prefix"], frozenset(row["scopes"]), row["rate_per_s"] or self.rate_per_s)
 
     def anonymous(self) -> Principal:
-        return Principal(None, None, frozenset({"read"}) if self.anonymous_allowed else frozenset(),
-                         self.anonymous_rate_per_s or 0.0)
+        return self._anonymous
 
     def authorize(self, principal: Principal | None, scope: Scope, remote: str) -> Principal:
         """The caller may use a route that needs ``scope`` and has a token left, else 401/403/429."""

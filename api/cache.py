@@ -14,6 +14,7 @@ took seconds at 100k policies): it is still the answer of the current build, sin
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 MAX_ENTRIES = 4096
@@ -21,6 +22,7 @@ MAX_ENTRIES = 4096
 STALE_S = 30.0
 
 
+@functools.cache  # a route's constant, asked on every answer kept
 def max_age(cache_control: str | None) -> float:
     for part in (cache_control or "").split(","):
         name, _, value = part.strip().partition("=")

@@ -4,6 +4,7 @@ files and any worker's ``/metrics`` sums them all, so one scrape of the port see
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -27,6 +28,21 @@ class Metrics:
         #: 1 per serving process; with several workers one series per worker (``pid`` label)
         self.worker = Gauge("bithedge_api_worker", "A serving API process", registry=self.registry,
                             multiprocess_mode="liveall")
+        #: the labelled series by (route, status) and route: ``labels()`` takes a lock and builds its key each
+        #: call, and every request asks for the same few
+        self._counted: dict[tuple[str, int], Any] = {}
+        self._timed: dict[str, Any] = {}
+
+    def answered(self, route: str, status: int, seconds: float) -> None:
+        """One request of ``route`` answered with ``status`` after ``seconds``."""
+        if (counter := self._counted.get((route, status))) is None:
+            counter = self._counted[(route, status)] = self.requests.labels(route, str(status))
+        counter.inc()
+        if status == 429:
+            self.rate_limited.inc()
+        if (timer := self._timed.get(route)) is None:
+            timer = self._timed[route] = self.seconds.labels(route)
+        timer.observe(seconds)
 
     def exposition(self) -> bytes:
         shared = os.environ.get(MULTIPROC_ENV)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -57,10 +58,11 @@ POLICY_DETAIL_SQL = (
     + f" FROM {POLICIES.relation} p " + " ".join(_history(*h) for h in _HISTORIES) + " WHERE p.policy_id = $1")
 
 
-def _events(row: Any, start: int, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """A history's events from its column arrays at ``start`` (an aggregate of no rows is NULL)."""
-    columns = row[start:start + len(fields)]
-    return [] if columns[0] is None else [dict(zip(fields, values, strict=True)) for values in zip(*columns, strict=True)]
+def _events(row: Any, start: int, width: int) -> Iterable[tuple[Any, ...]]:
+    """A history's events (each its values in the history's field order) from its ``width`` column arrays at
+    ``start`` (an aggregate of no rows is NULL)."""
+    columns = row[start:start + width]
+    return () if columns[0] is None else zip(*columns, strict=True)
 
 
 class PolicyQuery(PageQuery):
@@ -110,12 +112,12 @@ async def get_policy(ctx: Ctx, *, path: PolicyPath) -> PolicyDetail:
     row = await ctx.reads.fetchrow(POLICY_DETAIL_SQL, path.policy_id)
     if row is None:
         raise not_found("policy")
-    fields = Policy.__row_fields__
-    body = {"policy": encode_row(Policy, dict(zip(fields, row[:len(fields)], strict=True)))}  # PolicyDetail's order
-    at = len(fields)
+    at = len(Policy.__row_fields__)
+    body = {"policy": encode_row(Policy, row[:at])}  # PolicyDetail's order
     for view, field, _ in _HISTORIES:
-        body[field] = [encode_row(view.model, e) for e in _events(row, at, view.model.__row_fields__)]
-        at += len(view.model.__row_fields__)
+        width = len(view.model.__row_fields__)
+        body[field] = [encode_row(view.model, e) for e in _events(row, at, width)]
+        at += width
     return Encoded(body)
 
 

@@ -8,6 +8,7 @@ reads those annotations once: requests are validated into the models, the return
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -180,15 +181,21 @@ def _invalid(where: str, exc: ValidationError) -> Problem:
 
 def _query_dict(route: Route, request: web.Request) -> dict[str, Any]:
     assert route.query is not None
+    repeated = _repeated(route.query)
     out: dict[str, Any] = {}
     for key in request.query.keys():
         if key in out:
             continue
         values = request.query.getall(key)
-        info = route.query.model_fields.get(key)
-        is_list = info is not None and typing.get_origin(_strip(info.annotation)) in (list, tuple, set)
-        out[key] = values if is_list else (values[0] if len(values) == 1 else values)
+        out[key] = values if key in repeated else (values[0] if len(values) == 1 else values)
     return out
+
+
+@functools.cache
+def _repeated(model: type[BaseModel]) -> frozenset[str]:
+    """The query parameters of ``model`` that are lists (each repetition one item); read once per model."""
+    return frozenset(name for name, info in model.model_fields.items()
+                     if typing.get_origin(_strip(info.annotation)) in (list, tuple, set))
 
 
 def _strip(tp: Any) -> Any:
@@ -215,7 +222,9 @@ async def _body(route: Route, request: web.Request) -> BaseModel:
 
 
 def etag_of(body: bytes) -> str:
-    return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    # SHA-1 runs on the CPU's SHA extensions through OpenSSL: half blake2b's time (13 against 25 µs for a
+    # 25 kB page of policies), and every 200 of a GET pays it
+    return 'W/"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:24] + '"'
 
 
 def _answer(request: web.Request, status: int, body: bytes, headers: dict[str, str]) -> web.Response:

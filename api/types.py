@@ -3,6 +3,7 @@ amount), Stacks principals checked by their c32 checksum, and the page envelope.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -59,10 +60,15 @@ UsdE8 = base_units("USD×1e8")
 
 def _principal(v: str) -> str:
     try:
-        parse_principal(v)
+        _checked(v)
     except (DecodeError, ValueError) as exc:
         raise ValueError(f"not a Stacks principal: {exc}") from None
     return v
+
+
+@functools.lru_cache(maxsize=4096)  # the owners asked for again and again (a refusal raises, so is never kept)
+def _checked(v: str) -> None:
+    parse_principal(v)
 
 
 _C32 = "0-9A-HJKMNP-TV-Z"

@@ -77,3 +77,19 @@ async def test_a_policy_page_and_a_policy_answer_as_the_models_say(reader) -> No
     assert body == detail.model_dump_json().encode()  # the model's own serialisation, byte for byte
     assert (await page.read()) == parsed.model_dump_json().encode()
     assert (await reader.get(f"/v1/policies?limit=7&cursor={parsed.next_cursor}")).status == 200
+
+
+def test_timestamps_and_dates_are_written_as_pydantic_writes_them() -> None:
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from api.platform import Day
+    from api.policies import Policy
+
+    for at in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+               datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=timezone(timedelta(hours=-5)))):
+        values = [at if f == "created_at" else None for f in Policy.__row_fields__]
+        assert Encoded(encode_row(Policy, values)).json() == \
+            Policy(**dict(zip(Policy.__row_fields__, values, strict=True))).model_dump_json().encode()
+    day = [date(2026, 2, 28) if f == "day" else None for f in Day.__row_fields__]
+    assert Encoded(encode_row(Day, day)).json() == \
+        Day(**dict(zip(Day.__row_fields__, day, strict=True))).model_dump_json().encode()
