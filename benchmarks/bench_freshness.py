@@ -46,9 +46,10 @@ from bithedge.database import role_url  # noqa: E402
 from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
 from bithedge.simulator.agents import Simulator  # noqa: E402
 from stacks.rpc import StacksClient  # noqa: E402
-from tests.indexer.devnet_support import start_indexer  # noqa: E402
+from tests.indexer.devnet_support import simulate, start_indexer  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 from tests.support.devnet import start_devnet_async  # noqa: E402
+from tests.support.keeper import keeper_for  # noqa: E402
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -97,11 +98,13 @@ async def bench(args) -> None:
         (root / "daemon").mkdir()
         daemon = start_daemon(url, root / "daemon", free_port())
         async with StacksClient(devnet.rpc_url, retries=2) as client:
-            sim = Simulator(client, seed=7, oracle=True, settle=True, mine=False, activity=args.activity,
-                            log=lambda _: None)
-            t0 = time.monotonic()
-            await sim.run(blocks=args.blocks)
-            sim_s = time.monotonic() - t0
+            # the keeper publishes prices and settles (the simulator does neither), stepped after each block
+            sim = Simulator(client, seed=7, mine=False, activity=args.activity, log=lambda _: None)
+            async with keeper_for(sim, url) as keeper:
+                await sim.setup()
+                t0 = time.monotonic()
+                await simulate(sim, args.blocks, keeper)
+                sim_s = time.monotonic() - t0
         tip = max(raw, default=0)
         deadline = time.monotonic() + 120
         while (not built or built[-1][1] < tip) and time.monotonic() < deadline:
