@@ -6,6 +6,9 @@
     return fetch0.apply(this, args).then(function (resp) {
       if (resp.status === 401 && new URL(resp.url, location.href).pathname.startsWith("/_dash-")) {
         location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+        // the page is leaving: Dash's renderer is not handed the refusal, which it reads twice when it reports it
+        // ("body stream already read" in the console, whenever a callback was refused before the navigation)
+        return new Promise(function () {});
       }
       return resp;
     });
