@@ -103,6 +103,11 @@ class PolicyFilter:
 
     def count_sql(self) -> tuple[str, dict]:
         where, params = self.where()
+        if set(params) <= {"statuses"}:
+            # no filter but the status: analytics.policy_status_counts has the count (43 ms at 1M policies, where a
+            # count(*) of the policies view computes every policy's status: 0.15 s on each new block)
+            return ("SELECT coalesce(sum(policies), 0)::bigint FROM analytics.policy_status_counts"
+                    + where), params
         return f"SELECT count(*) FROM analytics.policies{where}", params
 
     def csv_sql(self, cap: int = CSV_ROW_CAP) -> tuple[str, dict]:

@@ -93,3 +93,23 @@ async def test_csv_of_everything_is_every_policy(page, built):
     rows = list(csv.reader(io.StringIO(await resp.text())))
     assert [int(r[0]) for r in rows[1:]] == [r[0] for r in sql(
         built["db"], "SELECT policy_id FROM analytics.policies ORDER BY policy_id")]
+
+
+async def test_a_status_only_count_comes_from_the_counts_view_and_equals_the_policies(built):
+    from bithedge.database import role_url
+    from dashboards.db import Database
+    from dashboards.policy_query import STATUSES, PolicyFilter
+
+    db = Database(role_url(built["db"], "bithedge_reader"))
+    try:
+        for statuses in ([], ["active"], ["settled-itm", "expired"], list(STATUSES)):
+            flt = PolicyFilter(statuses=statuses)
+            query, params = flt.count_sql()
+            assert "policy_status_counts" in query
+            ((want,),) = sql(built["db"], "SELECT count(*) FROM analytics.policies WHERE status = ANY(%s) OR %s",
+                             statuses, not statuses)
+            assert db.rows(query, **params)[0][0] == want, statuses
+        # any other filter counts the policies view itself
+        assert "analytics.policies" in PolicyFilter(statuses=["active"], token="STX").count_sql()[0]
+    finally:
+        db.engine.dispose()
