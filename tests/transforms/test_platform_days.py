@@ -11,37 +11,21 @@ from __future__ import annotations
 
 import io
 import random
-import sys
-from pathlib import Path
 
 import psycopg
 
 from tests.transforms.chain import build, first_difference, mart_rows, transform_dbt
-from tests.transforms.test_pool_states import replay, write
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import synth_policies as synth  # noqa: E402
+from tests.transforms.synth_chain import BranchingGenerator, replay, write
 
 FORK_AT = 150  # a block of the chain's second UTC day (block 1 is 08:53 on the first)
 
 
-class DaysChain(synth.Generator):
+class DaysChain(BranchingGenerator):
     """``fork_at``: the blocks after it are another branch (other random policies, and more of them, so it is
     the longer chain and wins)."""
 
     def __init__(self, *, fork_at: int | None = None) -> None:
-        super().__init__(io.StringIO(), policies=400 if fork_at is None else 430, per_block=1, seed=5)
-        self.fork_at = fork_at
-        self.blocks: dict[int, list[str]] = {}
-
-    def write(self, path: str, payload: dict) -> None:
-        start = self.out.tell()
-        super().write(path, payload)
-        self.out.seek(start)
-        self.blocks.setdefault(self.h, []).append(self.out.read())
-
-    def block_hash(self, h: int) -> str:
-        return synth.h32("block", h, "fork") if self.fork_at is not None and h > self.fork_at else super().block_hash(h)
+        super().__init__(io.StringIO(), fork_at=fork_at, policies=400 if fork_at is None else 430, per_block=1, seed=5)
 
     def create_policies(self, txs) -> None:
         if self.h == (self.fork_at or -1) + 1:

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from indexer.ingest import Writer
-from indexer.replay import replay_file
 from tests.transforms.chain import build, first_difference, mart_rows, transform_dbt
+from tests.transforms.synth_chain import BranchingGenerator, replay, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import synth_policies as synth  # noqa: E402
@@ -30,14 +29,12 @@ POOL = ("sBTC", "aggressive")
 CRASH = 11  # blocks of BTC -9 % after each policy: below the stress price (50 % of spot) by the expiry
 
 
-class WipeChain(synth.Generator):
+class WipeChain(BranchingGenerator):
     """The scripted scenario of the module docstring; ``fork_at``: blocks after it are another branch on which
     BTC recovers before the second policy's expiry (no wipe), and the chain runs longer (it wins)."""
 
     def __init__(self, out, *, fork_at: int | None = None) -> None:
-        super().__init__(out, policies=2, per_block=20, seed=7)
-        self.fork_at = fork_at
-        self.blocks: dict[int, list[str]] = {}
+        super().__init__(out, fork_at=fork_at, policies=2, per_block=20, seed=7)
         self.wiped_at: list[int] = []
         self.second_policy_block = 0
 
@@ -46,17 +43,8 @@ class WipeChain(synth.Generator):
         self.wiped_at += [self.h] if out else []
         return out
 
-    def write(self, path: str, payload: dict) -> None:
-        start = self.out.tell()
-        super().write(path, payload)
-        self.out.seek(start)
-        self.blocks.setdefault(self.h, []).append(self.out.read())
-
-    def block_hash(self, h: int) -> str:
-        return synth.h32("block", h, "fork") if self.fork_at is not None and h > self.fork_at else super().block_hash(h)
-
     def price_path(self, txs, crashing: bool) -> None:
-        if self.fork_at is not None and self.h > self.fork_at:
+        if self.on_branch:
             crashing = False
         for asset in ("BTC", "STX"):
             price = self.prices[asset] * (91 if asset == "BTC" and crashing else 101) // 100
@@ -143,31 +131,11 @@ def scenario(fork_at: int | None = None) -> WipeChain:
     return g
 
 
-def write(path: Path, blocks: dict[int, list[str]], heights, first_id: int = 0) -> Path:
-    """The requests of ``heights`` as a TSV, renumbered from ``first_id`` + 1 (ids only grow, as the indexer's)."""
-    with path.open("w") as f:
-        n = first_id
-        for h in heights:
-            for line in blocks[h]:
-                n += 1
-                f.write(f"{n}\t{line.split(chr(9), 1)[1]}")
-    return path
-
-
 def pools_now(db_url: str) -> dict:
     with psycopg.connect(db_url) as conn:
         row = conn.execute("SELECT assets, shares, locked, unearned, pending_shares, generation, providers "
                            "FROM analytics.pools WHERE token = %s AND tier = %s", POOL).fetchone()
     return dict(zip(("assets", "shares", "locked", "unearned", "pending_shares", "generation", "providers"), row, strict=True))
-
-
-async def replay(db_url: str, path: Path) -> None:
-    writer = await Writer.open(db_url)
-    try:
-        stats = await replay_file(writer, path, progress=False)
-    finally:
-        await writer.close()
-    assert stats["dead_letters"] == 0, stats
 
 
 async def test_a_wipe_and_a_reorg_keep_the_pools_and_marts_equal_to_a_full_refresh(db_url, tmp_path):
