@@ -34,14 +34,23 @@ class DaysChain(BranchingGenerator):
 
 
 def days(db_url: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """(the mart's days, the view's days and new policies, the chain's days and policies created on each)."""
+    """(the mart's days; the view's days with new policies, unique buyers, ITM and OTM settlements; the same per
+    day of the chain, counted from analytics.policies: a settlement's day is its burn height's first block's)."""
     with psycopg.connect(db_url) as conn:
         mart = conn.execute("SELECT day FROM marts.platform_days ORDER BY day").fetchall()
-        view = conn.execute("SELECT day, new_policies FROM analytics.platform_daily ORDER BY day").fetchall()
+        view = conn.execute("SELECT day, new_policies, unique_buyers, settled_itm, settled_otm "
+                            "FROM analytics.platform_daily ORDER BY day").fetchall()
         chain = conn.execute(
-            "SELECT d.day, count(p.policy_id) FROM (SELECT DISTINCT date_trunc('day', block_at)::date AS day "
-            "FROM marts.chain_blocks) AS d LEFT JOIN analytics.policies AS p ON p.created_at::date = d.day "
-            "GROUP BY d.day ORDER BY d.day").fetchall()
+            "WITH d AS (SELECT DISTINCT date_trunc('day', block_at)::date AS day FROM marts.chain_blocks), "
+            "settled AS (SELECT p.payout, (SELECT date_trunc('day', b.block_at)::date FROM marts.chain_blocks AS b "
+            "  WHERE b.burn_height = p.settled_burn_height ORDER BY b.stacks_height LIMIT 1) AS day "
+            "  FROM analytics.policies AS p WHERE p.status IN ('settled-itm', 'settled-otm')) "
+            "SELECT d.day, "
+            " (SELECT count(*) FROM analytics.policies AS p WHERE p.created_at::date = d.day), "
+            " (SELECT count(DISTINCT owner) FROM analytics.policies AS p WHERE p.created_at::date = d.day), "
+            " (SELECT count(*) FROM settled AS s WHERE s.day = d.day AND s.payout > 0), "
+            " (SELECT count(*) FROM settled AS s WHERE s.day = d.day AND s.payout = 0) "
+            "FROM d ORDER BY d.day").fetchall()
     return mart, view, chain
 
 
@@ -64,19 +73,21 @@ async def test_final_days_survive_incremental_runs_and_a_reorg_equal_to_a_full_r
         await build(dbt, "refresh_marts")
     mart, view, chain = days(db_url)
     assert len(chain) >= 5 and len(mart) == len(chain) - 2, (mart, chain)  # all but the last two are final
-    assert view == chain and sum(n for _, n in view) == 400
+    assert view == chain and sum(v[1] for v in view) == 400
+    assert sum(v[3] for v in view) and sum(v[4] for v in view)  # settlements both ways, on their days
     incremental = mart_rows(db_url)
     await build(dbt, "deploy", full_refresh=True)
     assert not first_difference(incremental, mart_rows(db_url)), first_difference(incremental, mart_rows(db_url))
-    before = dict(view)
+    before = {v[0]: v[1:] for v in view}
 
     await replay(db_url, write(tmp_path / "fork.tsv", branch.blocks, [h for h in sorted(branch.blocks) if h > FORK_AT],
                                first_id=1_000_000))
     await build(dbt, "refresh_marts")
     mart, view, chain = days(db_url)
-    assert view == chain and sum(n for _, n in view) == 430
+    assert view == chain and sum(v[1] for v in view) == 430
     assert len(mart) == len(chain) - 2
-    assert dict(view)[view[0][0]] == before[view[0][0]] and dict(view) != before  # the first day is below the fork
+    after = {v[0]: v[1:] for v in view}
+    assert after[view[0][0]] == before[view[0][0]] and after != before  # the first day is below the fork
     incremental = mart_rows(db_url)
     await build(dbt, "deploy", full_refresh=True)
     assert not first_difference(incremental, mart_rows(db_url)), first_difference(incremental, mart_rows(db_url))

@@ -2,19 +2,33 @@
     once the day after it has ended), the view computes the last one or two live. Both compute a day with
     `platform_days`, so a day is the same whichever side holds it. -#}
 
-{#- Every UTC day (of block time) with blocks: its first burn height `lo`, the next day's (or the raw burn tip
-    for the last day) as `hi`, its first and last Stacks heights, and the first Stacks height of the day after
-    next (`next2_first`, NULL while that day has not begun). Day d's figures read blocks up to the end of day
-    d + 1 (its `hi`, the settlements at its burn heights) and nothing later, so they are final from
-    `next2_first` on: the mart keys its rows' window on it. A CTE body. -#}
-{% macro chain_days() -%}
+{#- Every UTC day (of block time) with blocks from burn height `from_burn` on (every day when None; the chain's
+    first when the expression is NULL): its first burn
+    height `lo`, the next day's (or the raw burn tip for the last day) as `hi`, its first and last Stacks heights,
+    and the first Stacks height of the day after next (`next2_first`, NULL while that day has not begun). Day d's
+    figures read blocks up to the end of day d + 1 (its `hi`, the settlements at its burn heights) and nothing
+    later, so they are final from `next2_first` on: the mart keys its rows' window on it. A CTE body.
+
+    The callers pass the `hi` of the last day they already hold, so this reads the blocks of the days after it
+    (and the tail of that day, in blocks of a burn height that straddles midnight: a partial day the callers drop
+    as one they hold), not the whole chain on every block. The bound is an `= any(array)` over the burn heights
+    from it to the tip, which probes the burn-height index; a `>=` on a subquery's value is planned as a third of
+    the table. -#}
+{% macro chain_days(from_burn=none) -%}
     select d.day, d.lo, d.first_h, d.last_h,
            coalesce(lead(d.lo) over w, tip.burn_height) as hi,
            lead(d.first_h, 2) over w as next2_first
     from (
         select date_trunc('day', block_at)::date as day, min(burn_height) as lo,
                min(stacks_height) as first_h, max(stacks_height) as last_h
-        from {{ ref('mart_chain_blocks') }} group by 1
+        from {{ ref('mart_chain_blocks') }}
+        {%- if from_burn is not none %}
+        where burn_height = any(array(
+            select b::bigint from generate_series(
+                coalesce({{ from_burn }}, (select min(burn_height) from {{ ref('mart_chain_blocks') }})),
+                (select burn_height from {{ ref('stg_chain_tip') }})) as b))
+        {%- endif %}
+        group by 1
     ) as d
     cross join {{ ref('stg_chain_tip') }} as tip
     window w as (order by d.day)
@@ -34,12 +48,15 @@
 {% macro platform_days(days) -%}
 (
     with bounds as (
-        select min(first_h) as from_h, max(last_h) as to_h, min(lo) as from_lo from {{ days }}
+        select min(first_h) as from_h, max(last_h) as to_h, min(lo) as from_lo, max(hi) as to_hi from {{ days }}
     ),
 
+    -- the blocks of the days' burn heights (those of `lo` can begin on the day before: `burn_first` needs them)
     blocks as (
         select stacks_height, burn_height, date_trunc('day', block_at)::date as day
         from {{ ref('mart_chain_blocks') }}
+        where burn_height = any(array(
+            select b::bigint from bounds cross join generate_series(bounds.from_lo, bounds.to_hi) as b))
     ),
 
     burn_first as (

@@ -3,7 +3,8 @@
 -- open policies and TVL at the day's end. The final days come from marts.platform_days, the last one or two
 -- (not final yet: not in the mart) are computed here by the same macro (macros/platform_days.sql).
 with chain_days as (
-    {{ chain_days() }}
+    -- the days after the mart's last one
+    {{ chain_days('(select hi from ' ~ ref('mart_platform_days') ~ ' order by day desc limit 1)') }}
 ),
 
 live_days as (

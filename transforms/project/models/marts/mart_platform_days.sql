@@ -6,7 +6,8 @@
 -- a day becomes final, and a row, in the first run after the day after it ended. Voided policies' earnings
 -- are gross here: the view subtracts them, since a void can come any day later.
 with chain_days as (
-    {{ chain_days() }}
+    -- after the pre-hook deleted the days the window reaches, the days after the last one kept
+    {{ chain_days('(select max(hi) from ' ~ this ~ ')' if is_incremental() else none) }}
 ),
 
 final_days as (
