@@ -48,13 +48,21 @@ def load(db: Database) -> RiskData:
                     db.frame("expiries_soon"))
 
 
-def stress_figure(df):
-    """Stressed payout as a share of each pool's assets (comparable across tokens)."""
+def stress_bars(df) -> dict[str, list]:
+    """The stress graph's bars: each pool's stressed payout as a share of its assets (comparable across tokens)."""
     labels = [f"{t} {tier}" for t, tier in zip(df["token"], df["tier"], strict=True)]
     share = [float(p) / float(a) if a else 0.0 for p, a in zip(df["payout"], df["assets"], strict=True)]
-    fig = go.Figure(go.Bar(x=labels, y=share, name="payout / assets", text=[f"{x:.2%}" for x in share]))
+    return {"x": labels, "y": share, "text": [f"{x:.2%}" for x in share]}
+
+
+def bars_figure(bars: dict[str, list]) -> go.Figure:
+    fig = go.Figure(go.Bar(name="payout / assets", **bars))
     fig.update_layout(title="Stressed payout as a share of pool assets", yaxis_tickformat=".0%")
     return fig
+
+
+def stress_figure(df) -> go.Figure:
+    return bars_figure(stress_bars(df))
 
 
 def heatmap_figure(grid):

@@ -148,10 +148,18 @@ def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table
         [html.Thead(head), html.Tbody(body)], id=table_id or "", className="data"))
 
 
+#: every graph's plotly config
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def styled(fig: go.Figure, height: int = 320) -> go.Figure:
+    """The house style of a figure (a graph's, or one a callback sends to a graph that stays on the page)."""
+    return fig.update_layout(height=height, margin=dict(l=50, r=20, t=40, b=40), template="plotly_white",
+                             legend=dict(orientation="h", y=-0.2))
+
+
 def graph(fig: go.Figure, graph_id: str, height: int = 320) -> dcc.Graph:
-    fig.update_layout(height=height, margin=dict(l=50, r=20, t=40, b=40), template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2))
-    return dcc.Graph(id=graph_id, figure=fig, config={"displaylogo": False, "responsive": True})
+    return dcc.Graph(id=graph_id, figure=styled(fig, height), config=GRAPH_CONFIG)
 
 
 def chart_or_notice(df: pd.DataFrame, make: Callable[[pd.DataFrame], go.Figure], graph_id: str,

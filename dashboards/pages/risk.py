@@ -5,10 +5,21 @@ downloadable risk report."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, Patch, callback, dcc, html
 
 from dashboards import context, risk_data
-from dashboards.ui import STATE, chart_or_notice, current_state, guarded, pct, section, table, token_amount
+from dashboards.ui import (
+    GRAPH_CONFIG,
+    STATE,
+    chart_or_notice,
+    current_state,
+    guarded,
+    pct,
+    section,
+    styled,
+    table,
+    token_amount,
+)
 
 dash.register_page(__name__, path="/risk", name="Risk", order=4)
 
@@ -18,6 +29,10 @@ RATIO = lambda v, r: "â€“ (nothing to pay)" if v is None else f"{float(v):,.2f}Ã
 
 #: the shocks (percent) the page opens with
 DEFAULT_SHOCK = -30
+#: the stress section's parts hidden and shown (a graph with nothing to draw is hidden: never an empty set of
+#: axes); a dict either way, since dcc.Graph reads its style's height
+HIDDEN, SHOWN = {"display": "none"}, {}
+NO_BARS: dict[str, list] = {"x": [], "y": [], "text": []}
 
 
 def _shock_input(id_, label, value):
@@ -28,16 +43,45 @@ def _shock_input(id_, label, value):
 def layout(**_):
     # rendered here, in the server, so the page arrives with its data (the callbacks below do not fire on load)
     state = current_state()
-    stress, html_href, pdf_href = render_stress(DEFAULT_SHOCK, DEFAULT_SHOCK, state)
+    title, body, bars, source, section_style, (html_href, pdf_href) = stress(DEFAULT_SHOCK, DEFAULT_SHOCK, state)
     return html.Div([
         html.Div(className="filters", children=[
             _shock_input("risk-btc", "BTC shock ", DEFAULT_SHOCK), _shock_input("risk-stx", "STX shock ", DEFAULT_SHOCK),
             html.A("Risk report (HTML)", id="risk-report", href=html_href, className="button"),
             html.A("Risk report (PDF)", id="risk-report-pdf", href=pdf_href, className="button"),
         ]),
-        html.Div(id="risk-stress", children=stress),
+        # the section and its graph stay, a new shock changes their parts: the graph's bars are patched and redrawn
+        # in place (Plotly.react), where a new graph cost most of the control's time in the browser
+        html.Div(id="risk-stress", children=html.Section(id="stress-section", className="section", style=section_style,
+                                                         children=[
+            html.H3(title, id="stress-title"),
+            html.Div(body, id="stress-body"),
+            dcc.Graph(id="stress-chart", figure=styled(risk_data.bars_figure(bars or NO_BARS)),
+                      style=SHOWN if bars else HIDDEN, config=GRAPH_CONFIG),
+            html.Div(source, id="stress-source", className="source"),
+        ])),
         html.Div(id="risk-body", children=render(state)),
     ])
+
+
+def stress(btc, stx, state):
+    """The stress section's parts for the controls' values: title, body (the table, or a notice saying why there
+    is none), the graph's bars (None: hide it), source line, the section's style, the report links."""
+    b, s = risk_data.shock(btc), risk_data.shock(stx)
+    q = f"?btc={b * 100}&stx={s * 100}"
+    hrefs = ("/report/risk.html" + q, "/report/risk.pdf" + q)
+    title, source = f"Stress: BTC {pct(b)}, STX {pct(s)}", f"from analytics.stress_payout({b}, {s})"
+    if (state or {}).get("status") != "ok":
+        # the body below says why the analytics cannot be shown, once (not twice)
+        return title, None, None, source, HIDDEN, hrefs
+
+    def build():
+        df = context.db().frame("stress", btc_shock=b, stx_shock=s)
+        return stress_table(df), None if df.empty else risk_data.stress_bars(df)
+
+    built = guarded(state, build, ("risk-stress", b, s))
+    body, bars = built if isinstance(built, tuple) else (built, None)  # else a notice: the read failed
+    return title, body, bars, source, SHOWN, hrefs
 
 
 def stress_table(df):
@@ -73,21 +117,16 @@ def _body():
     ]
 
 
-@callback(Output("risk-stress", "children"), Output("risk-report", "href"), Output("risk-report-pdf", "href"),
+@callback(Output("stress-title", "children"), Output("stress-body", "children"), Output("stress-chart", "figure"),
+          Output("stress-chart", "style"), Output("stress-source", "children"), Output("stress-section", "style"),
+          Output("risk-report", "href"), Output("risk-report-pdf", "href"),
           Input("risk-btc", "value"), Input("risk-stx", "value"), Input(STATE, "data"), prevent_initial_call=True)
 def render_stress(btc, stx, state):
-    b, s = risk_data.shock(btc), risk_data.shock(stx)
-    q = f"?btc={b * 100}&stx={s * 100}"
-
-    def build():
-        df = context.db().frame("stress", btc_shock=b, stx_shock=s)
-        return [section(f"Stress: BTC {pct(b)}, STX {pct(s)}", stress_table(df),
-                        chart_or_notice(df, risk_data.stress_figure, "stress-chart", "No pools yet."),
-                        source=f"analytics.stress_payout({b}, {s})")]
-
-    # when the analytics cannot be shown, the body below says why once (not twice)
-    stress = guarded(state, build, ("risk-stress", b, s)) if (state or {}).get("status") == "ok" else None
-    return stress, "/report/risk.html" + q, "/report/risk.pdf" + q
+    title, body, bars, source, section_style, hrefs = stress(btc, stx, state)
+    figure = Patch()  # the bars only: the figure's layout and template stay in the browser
+    for key, values in (bars or NO_BARS).items():
+        figure["data"][0][key] = values
+    return title, body, figure, SHOWN if bars else HIDDEN, source, section_style, *hrefs
 
 
 @callback(Output("risk-body", "children"), Input(STATE, "data"), prevent_initial_call=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_FLOOR, Decimal
 
+import pytest
+
 from bithedge.protocol.formulas import payout_terms
 from tests.dashboards.conftest import sql
 from tests.dashboards.support import table_rows
@@ -50,6 +52,16 @@ async def test_stress_controls_give_the_formula_payout(page, built, tmp_path):
     assert shown == want
     assert any(want.values()) or not sql(db, "SELECT 1 FROM analytics.policies WHERE status_onchain = 'active'")
     await p.wait_for_selector("#stress-chart .main-svg", state="attached", timeout=30_000)
+    # the graph is patched in place with the new shocks' bars: payout / assets per pool
+    rows = await table_rows(p, "stress-table")
+    bars = {f"{r['token']} {r['tier']}": int(r["payout"]) / int(r["assets"]) if int(r["assets"]) else 0.0
+            for r in rows}
+    drawn = await p.wait_for_function(
+        "want => { const g = document.querySelector('#stress-chart .js-plotly-plot');"
+        " if (!g || !g.data) return null; const d = g.data[0];"
+        " return d.x.length === Object.keys(want).length && d.x.every((x, i) => Math.abs(d.y[i] - want[x]) < 1e-12)"
+        " ? Object.fromEntries(d.x.map((x, i) => [x, d.y[i]])) : null }", arg=bars, timeout=30_000)
+    assert await drawn.json_value() == pytest.approx(bars)
     assert await p.locator("#pool-risk-table").count() == 1
     await page.screenshot("risk-stressed")
 
