@@ -23,9 +23,12 @@ recorded, so the gap between the two is Dash's and the browser's share.
 decoded (Resource Timing, the page's own requests), the scripts fetched, Dash callback requests, and Chromium's
 own counters (CDP ``Performance.getMetrics``: script, layout and style time, all main-thread tasks).
 
-``--compare`` serves the app twice from one process and alternates first renders between the two: as it is,
-and as it was before compression and the cartesian plotly.js (the requests offer no compression, and plotly.js's
-path answers with Dash's full bundle, as Dash serves it): the same load on both sides of each ratio.
+``--compare [before|lazy]`` serves the app twice from one process and alternates first renders between the two:
+as it is, and as it was before compression and the cartesian plotly.js (``before``: the requests offer no
+compression, and plotly.js's path answers with Dash's full bundle, as Dash serves it) or before a chart page named
+plotly.js in its head (``lazy``: Dash fetches it once the first graph has mounted): the same load on both sides of
+each ratio. ``--compare DIR`` alternates with another checkout's app instead (say ``git worktree add DIR HEAD``
+before a change, with its ``dashboards/js/node_modules``), served from a child process on the same database.
 
 Prints figures; asserts nothing.
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import shutil
 import statistics
 import sys
@@ -226,23 +230,92 @@ class Baseline:
         return [self.plotly]
 
 
-def compare(reader: str, renders: int) -> None:
-    from playwright.sync_api import sync_playwright
+class LazyPlotly:
+    """WSGI in front of the app: its pages' HTML without plotly.js in the head (``app._plotly_early``), so a chart
+    page loads plotly.js as Dash does by itself, once its first graph has mounted."""
+
+    HEAD_SCRIPT = re.compile(rb'\n<script src="[^"]*plotly\.min\.js" async></script>')
+
+    def __init__(self, wsgi) -> None:
+        self.wsgi = wsgi
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "/").startswith(("/_", "/assets/")):
+            return self.wsgi(environ, start_response)
+        environ.pop("HTTP_ACCEPT_ENCODING", None)  # a page, a few kB: plain, to edit it
+        got = {}
+        body = b"".join(self.wsgi(environ, lambda status, headers, exc_info=None: got.update(s=status, h=headers)))
+        body = self.HEAD_SCRIPT.sub(b"", body)
+        headers = [(k, v) for k, v in got["h"] if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
+        start_response(got["s"], headers)
+        return [body]
+
+
+#: --compare: the other side of the ratio, served from the same process as the app as it is
+BASELINES = {"before": Baseline, "lazy": LazyPlotly}
+
+
+#: serves another checkout's app (its path in BENCH_CHECKOUT) for --compare DIR; prints its port
+_SERVE_CHECKOUT = """
+import logging, os, sys
+sys.path.insert(0, os.environ["BENCH_CHECKOUT"])
+import dashboards
+from werkzeug.serving import make_server
+from dashboards.app import create_app
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+srv = make_server("127.0.0.1", 0, create_app(os.environ["BENCH_READER"]).server, threaded=True)
+print(srv.port, dashboards.__file__, flush=True)
+srv.serve_forever()
+"""
+
+
+def serve_checkout(checkout: Path, reader: str):
+    """Another checkout's app in a child process (its own imports): the process and its base URL."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "BENCH_CHECKOUT": str(checkout), "BENCH_READER": reader}
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE_CHECKOUT], env=env, cwd=checkout, stdout=subprocess.PIPE,
+                            text=True)
+    port, module = proc.stdout.readline().split()
+    if not Path(module).resolve().is_relative_to(checkout.resolve()):
+        proc.kill()
+        raise SystemExit(f"{checkout}'s app imported {module}, not its own dashboards")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def compare(reader: str, renders: int, against: str) -> None:
     from werkzeug.serving import make_server
 
     from dashboards.app import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(reader)
-    bases = {}
-    for name, wsgi in (("before", Baseline(app.server)), ("now", app.server)):
-        srv = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    bases, child = {}, None
+    if against in BASELINES:
+        srv = make_server("127.0.0.1", 0, BASELINES[against](app.server), threaded=True)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
-        bases[name] = f"http://127.0.0.1:{srv.port}"
+        bases[against] = f"http://127.0.0.1:{srv.port}"
+    else:  # another checkout, named "then" in the table
+        child, bases["then"] = serve_checkout(Path(against), reader)
+        against = "then"
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    bases["now"] = f"http://127.0.0.1:{srv.port}"
+    try:
+        _alternate(bases, renders, against)
+    finally:
+        if child:
+            child.kill()
+
+
+def _alternate(bases: dict[str, str], renders: int, against: str) -> None:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)
         print(f"{'page':<12} {'served':<6} {'cold p50 s':>10} {'script s':>8} {'wire kB':>8} {'warm p50 s':>10} "
-              f"{'script s':>8}   cold now/before  warm now/before")
+              f"{'script s':>8}   cold now/{against}  warm now/{against}")
         for path, (ready, _names) in PAGES.items():
             got = {name: {"cold": [], "warm": []} for name in bases}
             for i in range(renders):
@@ -256,8 +329,8 @@ def compare(reader: str, renders: int) -> None:
                           for kind, runs in kinds.items()} for name, kinds in got.items()}
             for name in bases:
                 m = med[name]
-                ratio = (f"   {m['cold']['total'] / med['before']['cold']['total']:>15.2f} "
-                         f"{m['warm']['total'] / med['before']['warm']['total']:>15.2f}" if name == "now" else "")
+                ratio = (f"   {m['cold']['total'] / med[against]['cold']['total']:>15.2f} "
+                         f"{m['warm']['total'] / med[against]['warm']['total']:>15.2f}" if name == "now" else "")
                 print(f"{path:<12} {name:<6} {m['cold']['total']:>10.2f} {m['cold']['ScriptDuration']:>8.2f} "
                       f"{m['cold']['wire'] / 1e3:>8.0f} {m['warm']['total']:>10.2f} {m['warm']['ScriptDuration']:>8.2f}"
                       f"{ratio}", flush=True)
@@ -415,10 +488,13 @@ async def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the embedded server's data here and reuse its built database")
     ap.add_argument("--queries", action="store_true", help="also time every named query alone (before the browser)")
     ap.add_argument("--profile", action="store_true", help="where one cold and one warm first render go, per page")
-    ap.add_argument("--compare", action="store_true",
-                    help="first renders served as now and as before compression and the cartesian plotly, alternated")
+    ap.add_argument("--compare", nargs="?", const="before", metavar="before|lazy|DIR",
+                    help="first renders served as now and, alternated, as before compression and the cartesian "
+                         "plotly (before, the default), with plotly.js loaded only when a graph mounts (lazy), or "
+                         "by another checkout DIR (its dashboards/js node modules installed), from a child process")
     args = ap.parse_args()
-    measure = (profile if args.profile else (lambda reader: compare(reader, args.renders)) if args.compare
+    measure = (profile if args.profile else (lambda reader: compare(reader, args.renders, args.compare))
+               if args.compare
                else lambda reader: browse(reader, args.runs, args.renders))
     logs.configure("warning")
     if args.database_url:

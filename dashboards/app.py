@@ -25,19 +25,30 @@ log = logging.getLogger("bithedge.dashboards")
 PLOTLY_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 #: the cartesian plotly.js bundle (dashboards/js, `make bootstrap`): every trace the pages draw, 1.5 MB, not 4.8
 CARTESIAN = HERE / "js" / "node_modules" / "plotly.js-cartesian-dist-min"
+#: regenerator-runtime (dashboards/js), what Dash's bundles need of the polyfill they come with
+RUNTIME = HERE / "js" / "node_modules" / "regenerator-runtime" / "runtime.js"
+_POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>')
 #: how often the browser asks whether a new block arrived (one cheap row of analytics.freshness)
 POLL_MS = 2000
 
 
-def _title_for(pathname: str) -> str:
+def _page_for(pathname: str) -> tuple[dict, str | None] | None:
+    """The registered page at ``pathname`` and its template's value (a policy id), or None."""
     for page in dash.page_registry.values():
         if page["path"] == pathname:
-            return page["name"]
+            return page, None
         if template := page.get("path_template"):
             pattern = re.sub(r"<[^>]+>", "([^/]+)", template)
             if m := re.fullmatch(pattern, pathname or ""):
-                return f"{page['name']} {m.group(1)}"
-    return "Not found"
+                return page, m.group(1)
+    return None
+
+
+def _title_for(pathname: str) -> str:
+    if (found := _page_for(pathname)) is None:
+        return "Not found"
+    page, value = found
+    return page["name"] if value is None else f"{page['name']} {value}"
 
 
 def _shell(login: auth.Login) -> html.Div:
@@ -116,6 +127,51 @@ def _plotly_cartesian(server) -> None:
         return resp.make_conditional(request)
 
 
+def _lean_head(app: Dash) -> None:
+    """What a page's HTML names, beyond Dash's own choice:
+
+    - Dash's @babel/polyfill (core-js 2 for browsers without ES2015, ~0.1 s of script on every first render,
+      `bench_dashboards.py --profile`) gives way to the one part of it Dash's bundles still use: the
+      ``regeneratorRuntime`` global their generator functions are compiled against (regenerator-runtime,
+      `dashboards/js`), served at a content-hashed path and cached for a year. Without it installed, the polyfill stays.
+    - A page that draws graphs (``register_page(..., graphs=True)``) names plotly.js in its head, async: the
+      browser fetches and compiles it while Dash boots and the page's callback runs, instead of only once the first
+      dcc.Graph has mounted (Dash's lazy load, which then finds ``window.Plotly`` and fetches nothing). Pages
+      without a graph never load it."""
+    from flask import Response, request
+
+    prefix = app.config.requests_pathname_prefix
+    plotly_tag = f'<script src="{prefix}{PLOTLY_PATH.lstrip("/")}" async></script>'
+    runtime_tag = None
+    try:
+        runtime = RUNTIME.read_bytes()
+    except OSError:
+        log.warning("regenerator-runtime is not installed (make bootstrap): pages load Dash's @babel/polyfill")
+    else:
+        path = f"/_dash-component-suites/bithedge/regenerator-runtime.{hashlib.sha256(runtime).hexdigest()[:16]}.js"
+        runtime_tag = f'<script src="{prefix}{path.lstrip("/")}"></script>'
+
+        @app.server.before_request
+        def _runtime():
+            if request.path != path:
+                return None
+            resp = Response(runtime, mimetype="application/javascript")
+            resp.cache_control.public, resp.cache_control.max_age = True, 31536000  # its name changes with it
+            return resp
+
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**parts):
+        if runtime_tag:
+            parts["scripts"] = _POLYFILL_TAG.sub(runtime_tag, parts["scripts"], count=1)
+        found = _page_for("/" + request.path.removeprefix(prefix))
+        if found and found[0].get("graphs"):
+            parts["css"] = f'{parts["css"]}\n{plotly_tag}'
+        return interpolate(**parts)
+
+    app.interpolate_index = interpolate_index
+
+
 def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False, secret_key: str | None = None,
                session_ttl_s: int = 8 * 3600, cookie_secure: bool = False) -> Dash:
     """The app; ``login``: every page needs an API key (``auth``), ``app.login.enabled`` switches it."""
@@ -125,6 +181,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
                update_title=None)
     _compress(app.server)
     _plotly_cartesian(app.server)
+    _lean_head(app)
     # first, so no other route answers before the login guard has looked at the request
     app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,
                               cookie_secure=cookie_secure)

@@ -21,7 +21,7 @@ from dashboards.ui import (
     usd,
 )
 
-dash.register_page(__name__, path="/oracle", name="Oracle", order=3)
+dash.register_page(__name__, path="/oracle", name="Oracle", order=3, graphs=True)
 
 
 def _cards(stats):
@@ -50,14 +50,17 @@ def _figure(hist, stats):
     fig = make_subplots(rows=gap_row, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=(*[f"{a} price (USD): each submission, or low–high per bucket" for a in assets],
                                         "blocks since the previous price, against the heartbeat"))
+    # lines and a filled low–high band: a handful of SVG paths, where a marker and an error bar per point (~600
+    # per asset) were most of the page's drawing time in the browser
     for asset, g in hist.groupby("asset", sort=True):
-        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["price"] / 1e8, name=f"{asset}", mode="lines+markers",
-                                 marker=dict(size=4),
-                                 error_y=dict(type="data", symmetric=False, array=(g["high"] - g["price"]) / 1e8,
-                                              arrayminus=(g["price"] - g["low"]) / 1e8, visible=True, width=0)),
-                      assets.index(asset) + 1, 1)
-        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["max_gap_blocks"], name=f"{asset} gap", mode="markers",
-                                 marker=dict(size=4)), gap_row, 1)
+        row = assets.index(asset) + 1
+        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["high"] / 1e8, name=f"{asset} high", mode="lines",
+                                 line=dict(width=0), showlegend=False, hoverinfo="skip"), row, 1)
+        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["low"] / 1e8, name=f"{asset} low–high", mode="lines",
+                                 line=dict(width=0), fill="tonexty", fillcolor="rgba(99, 110, 250, 0.25)"), row, 1)
+        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["price"] / 1e8, name=f"{asset}", mode="lines"), row, 1)
+        fig.add_trace(go.Scatter(x=g["burn_height"], y=g["max_gap_blocks"], name=f"{asset} gap", mode="lines",
+                                 line=dict(shape="hv", width=1)), gap_row, 1)
     heartbeat = next((v for v in hb.values() if v is not None), None)  # one parameter for every asset
     if heartbeat is not None:
         fig.add_hline(y=float(heartbeat), line_dash="dash", row=gap_row, col=1,

@@ -74,6 +74,21 @@ async def test_pools_providers_oracle_and_governance_equal_sql(page, built):
         assert await kpi_value(p, f"kpi-price-{asset}") == str(price)
         assert await kpi_value(p, f"kpi-age-{asset}") == str(age)
     assert "No keeper data yet" in await p.inner_text("#oracle-body") or await p.locator("#oracle-sources").count()
+    # the drawn history: per asset the last price of each burn height (few submissions: no buckets)
+    await p.wait_for_selector("#oracle-history .main-svg")
+    drawn = await p.evaluate("""() => Object.fromEntries(document.querySelector('#oracle-history .js-plotly-plot')
+        ._fullData.filter(t => t.name === 'BTC' || t.name === 'STX')
+        .map(t => [t.name, [Array.from(t.x), Array.from(t.y)]]))""")  # the decoded arrays plotly drew
+    want = {}
+    for asset, height, price in sql(db, "SELECT DISTINCT ON (asset, burn_height) asset, burn_height, price "
+                                        "FROM analytics.oracle_prices "
+                                        "ORDER BY asset, burn_height, stacks_block_height DESC, event_index DESC"):
+        want.setdefault(asset, [[], []])
+        want[asset][0].append(height)
+        want[asset][1].append(float(price) / 1e8)
+    assert drawn.keys() == want.keys() and all(len(want[a][0]) > 1 for a in want)
+    for asset, (xs, ys) in want.items():
+        assert drawn[asset][0] == xs and drawn[asset][1] == pytest.approx(ys, rel=1e-12)
 
     p = await page.open("/governance")
     await p.wait_for_selector("#proposals-table, #governance-body .notice-empty")
@@ -135,6 +150,38 @@ async def test_pages_arrive_rendered_without_a_callback_per_section(page, app):
         assert sections() == [], outputs
     finally:
         request_started.disconnect(seen, app.app.server)
+
+
+async def test_a_chart_page_starts_plotly_from_its_head_and_a_page_without_graphs_never_loads_it(page, browser, app):
+    from dashboards.app import PLOTLY_PATH
+
+    fetched = []
+    page.page.on("request", lambda r: fetched.append(r.url) if PLOTLY_PATH in r.url else None)
+    p = await page.open("/policies")
+    await p.wait_for_selector("#policies-table")
+    await p.wait_for_load_state("networkidle")
+    assert fetched == [] and await p.evaluate("typeof window.Plotly") == "undefined"
+    assert await p.locator(f"head script[src*='{PLOTLY_PATH}']").count() == 0
+    # moving to a chart page inside the app, Dash's own lazy load fetches it when the graph mounts
+    await p.click("header nav a[href='/oracle']")
+    await p.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
+    assert len(fetched) == 1
+
+    ctx = await browser.new_context()
+    try:
+        fresh = await ctx.new_page()
+        await fresh.goto(app.url + "/oracle")
+        await fresh.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
+        assert await fresh.locator(f"head script[src*='{PLOTLY_PATH}'][async]").count() == 1
+        # asked for with the HTML, before Dash's first callback, not after the graph's
+        starts = await fresh.evaluate("""() => {
+            const rs = performance.getEntriesByType('resource');
+            const first = part => Math.min(...rs.filter(r => r.name.includes(part)).map(r => r.startTime));
+            return [first('plotly.min.js'), first('_dash-update-component'), first('_dash-layout')];
+        }""")
+        assert starts[0] < starts[2] < starts[1], starts
+    finally:
+        await ctx.close()
 
 
 async def test_scripts_come_compressed_cached_and_the_graphs_get_the_cartesian_plotly(app):
