@@ -23,12 +23,11 @@ recorded, so the gap between the two is Dash's and the browser's share.
 decoded (Resource Timing, the page's own requests), the scripts fetched, Dash callback requests, and Chromium's
 own counters (CDP ``Performance.getMetrics``: script, layout and style time, all main-thread tasks).
 
-``--compare [before|lazy]`` serves the app twice from one process and alternates first renders between the two:
-as it is, and as it was before compression and the cartesian plotly.js (``before``: the requests offer no
-compression, and plotly.js's path answers with Dash's full bundle, as Dash serves it) or before a chart page named
-plotly.js in its head (``lazy``: Dash fetches it once the first graph has mounted): the same load on both sides of
-each ratio. ``--compare DIR`` alternates with another checkout's app instead (say ``git worktree add DIR HEAD``
-before a change, with its ``dashboards/js/node_modules``), served from a child process on the same database.
+``--compare [before|DIR]`` serves the app twice and alternates first renders between the two: as it is, and
+as it was before compression and the cartesian plotly.js (``before``, from this process: the requests offer no
+compression, and plotly.js's path answers with Dash's full bundle, as Dash serves it) or as another checkout DIR
+serves it (say ``git worktree add DIR HEAD`` before a change, with its ``dashboards/js/node_modules``; from a
+child process, on the same database): the same load on both sides of each ratio.
 
 Prints figures; asserts nothing.
 """
@@ -38,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import shutil
 import statistics
 import sys
@@ -230,29 +228,8 @@ class Baseline:
         return [self.plotly]
 
 
-class LazyPlotly:
-    """WSGI in front of the app: its pages' HTML without plotly.js in the head (``app._plotly_early``), so a chart
-    page loads plotly.js as Dash does by itself, once its first graph has mounted."""
-
-    HEAD_SCRIPT = re.compile(rb'\n<script src="[^"]*plotly\.min\.js" async></script>')
-
-    def __init__(self, wsgi) -> None:
-        self.wsgi = wsgi
-
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "/").startswith(("/_", "/assets/")):
-            return self.wsgi(environ, start_response)
-        environ.pop("HTTP_ACCEPT_ENCODING", None)  # a page, a few kB: plain, to edit it
-        got = {}
-        body = b"".join(self.wsgi(environ, lambda status, headers, exc_info=None: got.update(s=status, h=headers)))
-        body = self.HEAD_SCRIPT.sub(b"", body)
-        headers = [(k, v) for k, v in got["h"] if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
-        start_response(got["s"], headers)
-        return [body]
-
-
 #: --compare: the other side of the ratio, served from the same process as the app as it is
-BASELINES = {"before": Baseline, "lazy": LazyPlotly}
+BASELINES = {"before": Baseline}
 
 
 #: serves another checkout's app (its path in BENCH_CHECKOUT) for --compare DIR; prints its port
@@ -488,10 +465,10 @@ async def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the embedded server's data here and reuse its built database")
     ap.add_argument("--queries", action="store_true", help="also time every named query alone (before the browser)")
     ap.add_argument("--profile", action="store_true", help="where one cold and one warm first render go, per page")
-    ap.add_argument("--compare", nargs="?", const="before", metavar="before|lazy|DIR",
+    ap.add_argument("--compare", nargs="?", const="before", metavar="before|DIR",
                     help="first renders served as now and, alternated, as before compression and the cartesian "
-                         "plotly (before, the default), with plotly.js loaded only when a graph mounts (lazy), or "
-                         "by another checkout DIR (its dashboards/js node modules installed), from a child process")
+                         "plotly (before, the default) or by another checkout DIR (its dashboards/js node modules "
+                         "installed), from a child process")
     args = ap.parse_args()
     measure = (profile if args.profile else (lambda reader: compare(reader, args.renders, args.compare))
                if args.compare

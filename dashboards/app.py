@@ -127,47 +127,34 @@ def _plotly_cartesian(server) -> None:
         return resp.make_conditional(request)
 
 
-def _lean_head(app: Dash) -> None:
-    """What a page's HTML names, beyond Dash's own choice:
-
-    - Dash's @babel/polyfill (core-js 2 for browsers without ES2015, ~0.1 s of script on every first render,
-      `bench_dashboards.py --profile`) gives way to the one part of it Dash's bundles still use: the
-      ``regeneratorRuntime`` global their generator functions are compiled against (regenerator-runtime,
-      `dashboards/js`), served at a content-hashed path and cached for a year. Without it installed, the polyfill stays.
-    - A page that draws graphs (``register_page(..., graphs=True)``) names plotly.js in its head, async: the
-      browser fetches and compiles it while Dash boots and the page's callback runs, instead of only once the first
-      dcc.Graph has mounted (Dash's lazy load, which then finds ``window.Plotly`` and fetches nothing). Pages
-      without a graph never load it."""
+def _no_polyfill(app: Dash) -> None:
+    """Dash's @babel/polyfill (core-js 2 for browsers without ES2015, ~0.1 s of script on every first render,
+    `bench_dashboards.py --profile`) gives way to the one part of it Dash's bundles still use: the
+    ``regeneratorRuntime`` global their generator functions are compiled against (regenerator-runtime,
+    `dashboards/js`), served at a content-hashed path and cached for a year. Without it installed, the polyfill
+    stays."""
     from flask import Response, request
 
-    prefix = app.config.requests_pathname_prefix
-    plotly_tag = f'<script src="{prefix}{PLOTLY_PATH.lstrip("/")}" async></script>'
-    runtime_tag = None
     try:
         runtime = RUNTIME.read_bytes()
     except OSError:
         log.warning("regenerator-runtime is not installed (make bootstrap): pages load Dash's @babel/polyfill")
-    else:
-        path = f"/_dash-component-suites/bithedge/regenerator-runtime.{hashlib.sha256(runtime).hexdigest()[:16]}.js"
-        runtime_tag = f'<script src="{prefix}{path.lstrip("/")}"></script>'
+        return
+    path = f"/_dash-component-suites/bithedge/regenerator-runtime.{hashlib.sha256(runtime).hexdigest()[:16]}.js"
+    tag = f'<script src="{app.config.requests_pathname_prefix}{path.lstrip("/")}"></script>'
 
-        @app.server.before_request
-        def _runtime():
-            if request.path != path:
-                return None
-            resp = Response(runtime, mimetype="application/javascript")
-            resp.cache_control.public, resp.cache_control.max_age = True, 31536000  # its name changes with it
-            return resp
+    @app.server.before_request
+    def _runtime():
+        if request.path != path:
+            return None
+        resp = Response(runtime, mimetype="application/javascript")
+        resp.cache_control.public, resp.cache_control.max_age = True, 31536000  # its name changes with it
+        return resp
 
     interpolate = app.interpolate_index
 
     def interpolate_index(**parts):
-        if runtime_tag:
-            parts["scripts"] = _POLYFILL_TAG.sub(runtime_tag, parts["scripts"], count=1)
-        found = _page_for("/" + request.path.removeprefix(prefix))
-        if found and found[0].get("graphs"):
-            parts["css"] = f'{parts["css"]}\n{plotly_tag}'
-        return interpolate(**parts)
+        return interpolate(**{**parts, "scripts": _POLYFILL_TAG.sub(tag, parts["scripts"], count=1)})
 
     app.interpolate_index = interpolate_index
 
@@ -181,7 +168,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
                update_title=None)
     _compress(app.server)
     _plotly_cartesian(app.server)
-    _lean_head(app)
+    _no_polyfill(app)
     # first, so no other route answers before the login guard has looked at the request
     app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,
                               cookie_secure=cookie_secure)

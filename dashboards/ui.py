@@ -7,10 +7,12 @@ import logging
 import math
 from collections.abc import Callable
 from decimal import Decimal
+from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
+from dash.development.base_component import Component
 
 from bithedge.protocol.units import token_scale
 from dashboards.db import Unavailable
@@ -128,24 +130,40 @@ def page_body(body_id: str, build: Callable[[], object]) -> Callable[..., html.D
     return layout
 
 
+class HtmlTable(Component):
+    """A table rendered here as HTML, drawn in the browser by ``bithedge.HtmlTable`` (assets/html_table.js): one
+    component for the whole table, not one per cell."""
+
+    _namespace, _type = "bithedge", "HtmlTable"
+
+    def __init__(self, html: str, id: str | None = None, className: str | None = None):
+        self._prop_names = ["id", "html", "className"]
+        self._valid_wildcard_attributes = []
+        self.available_properties = self._prop_names
+        self.available_wildcard_properties = []
+        super().__init__(**{k: v for k, v in (("id", id), ("html", html), ("className", className)) if v is not None})
+
+
 def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table_id: str | None = None,
-          links: dict[str, Callable] | None = None, empty: str = "No rows yet.") -> html.Div:
-    """A plain HTML table (small frames only: the queries aggregate first)."""
+          links: dict[str, Callable] | None = None, empty: str = "No rows yet."):
+    """A plain HTML table (small frames only: the queries aggregate first); each cell carries its exact value
+    (``data-value``) and column (``data-col``); ``links``: a column's cells link to a page of the app."""
     if df is None or df.empty:
         return notice(empty, "empty")
     formats, links = formats or {}, links or {}
-    head = html.Tr([html.Th(c) for c in df.columns])
-    body = []
+    rows = []
     for rec in df.to_dict("records"):
         cells = []
         for c in df.columns:
             v = rec[c]
-            shown = formats[c](v, rec) if c in formats else ("–" if raw(v) == "" else str(v))
-            cells.append(html.Td(dcc.Link(shown, href=links[c](rec)) if c in links else shown,
-                                 **{"data-col": c, "data-value": raw(v)}))
-        body.append(html.Tr(cells))
-    return html.Div(className="table-wrap", children=html.Table(
-        [html.Thead(head), html.Tbody(body)], id=table_id or "", className="data"))
+            shown = escape(formats[c](v, rec) if c in formats else ("–" if raw(v) == "" else str(v)))
+            if c in links:
+                shown = f'<a href="{escape(links[c](rec))}" data-link>{shown}</a>'
+            cells.append(f'<td data-col="{escape(str(c))}" data-value="{escape(raw(v))}">{shown}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    return HtmlTable(f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
+                     id=table_id, className="table-wrap")
 
 
 #: every graph's plotly config

@@ -21,7 +21,7 @@ from dashboards.ui import (
     usd,
 )
 
-dash.register_page(__name__, path="/oracle", name="Oracle", order=3, graphs=True)
+dash.register_page(__name__, path="/oracle", name="Oracle", order=3)
 
 
 def _cards(stats):

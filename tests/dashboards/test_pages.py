@@ -152,36 +152,23 @@ async def test_pages_arrive_rendered_without_a_callback_per_section(page, app):
         request_started.disconnect(seen, app.app.server)
 
 
-async def test_a_chart_page_starts_plotly_from_its_head_and_a_page_without_graphs_never_loads_it(page, browser, app):
+async def test_pages_load_regenerator_runtime_not_the_polyfill_and_plotly_only_for_a_graph(page, app):
     from dashboards.app import PLOTLY_PATH
 
     fetched = []
-    page.page.on("request", lambda r: fetched.append(r.url) if PLOTLY_PATH in r.url else None)
+    page.page.on("request", lambda r: fetched.append(r.url))
     p = await page.open("/policies")
     await p.wait_for_selector("#policies-table")
     await p.wait_for_load_state("networkidle")
-    assert fetched == [] and await p.evaluate("typeof window.Plotly") == "undefined"
-    assert await p.locator(f"head script[src*='{PLOTLY_PATH}']").count() == 0
-    # moving to a chart page inside the app, Dash's own lazy load fetches it when the graph mounts
+    assert not [u for u in fetched if PLOTLY_PATH in u] and await p.evaluate("typeof window.Plotly") == "undefined"
+    # Dash's bundles run on the runtime alone (the page rendered, no console error: the fixture checks)
+    assert not [u for u in fetched if "polyfill" in u]
+    assert [u for u in fetched if "/regenerator-runtime." in u]
+    assert await p.evaluate("typeof regeneratorRuntime.mark") == "function"
+    # moving to a chart page inside the app, Dash's lazy load fetches plotly.js when the graph mounts
     await p.click("header nav a[href='/oracle']")
     await p.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
-    assert len(fetched) == 1
-
-    ctx = await browser.new_context()
-    try:
-        fresh = await ctx.new_page()
-        await fresh.goto(app.url + "/oracle")
-        await fresh.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
-        assert await fresh.locator(f"head script[src*='{PLOTLY_PATH}'][async]").count() == 1
-        # asked for with the HTML, before Dash's first callback, not after the graph's
-        starts = await fresh.evaluate("""() => {
-            const rs = performance.getEntriesByType('resource');
-            const first = part => Math.min(...rs.filter(r => r.name.includes(part)).map(r => r.startTime));
-            return [first('plotly.min.js'), first('_dash-update-component'), first('_dash-layout')];
-        }""")
-        assert starts[0] < starts[2] < starts[1], starts
-    finally:
-        await ctx.close()
+    assert len([u for u in fetched if PLOTLY_PATH in u]) == 1
 
 
 async def test_scripts_come_compressed_cached_and_the_graphs_get_the_cartesian_plotly(app):

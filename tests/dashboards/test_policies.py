@@ -113,3 +113,17 @@ async def test_a_status_only_count_comes_from_the_counts_view_and_equals_the_pol
         assert "analytics.policies" in PolicyFilter(statuses=["active"], token="STX").count_sql()[0]
     finally:
         db.engine.dispose()
+
+
+async def test_a_policy_id_opens_its_page_inside_the_app(page, built):
+    p = await page.open("/policies")
+    await p.wait_for_selector("#policies-table")
+    first = (await table_rows(p, "policies-table"))[0]["policy_id"]
+    await p.evaluate("window.__same_document = true")
+    await p.click(f"#policies-table td[data-col=policy_id] a[href='/policies/{first}']")
+    await p.wait_for_selector("#policy-lifecycle", timeout=30_000)
+    assert p.url.endswith(f"/policies/{first}")
+    assert await p.inner_text("#page-title") == f"Policy {first}"
+    assert await p.evaluate("window.__same_document === true")  # moved by the app's router, not a page load
+    await p.go_back()
+    await p.wait_for_selector("#policies-table", timeout=30_000)
