@@ -26,6 +26,14 @@ async def test_readers_see_analytics_only_and_views_survive_a_full_refresh(chain
             assert conn.execute("SELECT count(*) FROM analytics.freshness").fetchone()[0] == 1
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("SELECT count(*) FROM marts.policies")
+    with psycopg.connect(chain.db) as admin:
+        (before,) = admin.execute("SELECT now()").fetchone()
     await build(dbt, "deploy", full_refresh=True)
     with psycopg.connect(role_url(chain.db, "bithedge_keeper")) as conn:
         assert conn.execute("SELECT count(*) FROM keeper.due_policies").fetchone() is not None
+    # every mart was rewritten in place: analyzed after it, not left to autovacuum
+    with psycopg.connect(chain.db) as admin:
+        stale = admin.execute("SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'marts' "
+                              "AND (last_analyze IS NULL OR last_analyze < %s)", (before,)).fetchall()
+        (marts,) = admin.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'marts'").fetchone()
+    assert marts > 10 and stale == []
