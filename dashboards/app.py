@@ -128,8 +128,8 @@ def _plotly_cartesian(server) -> None:
 
 
 def _no_polyfill(app: Dash) -> None:
-    """Dash's @babel/polyfill (core-js 2 for browsers without ES2015, ~0.1 s of script on every first render,
-    `bench_dashboards.py --profile`) gives way to the one part of it Dash's bundles still use: the
+    """Dash's @babel/polyfill (core-js 2 for browsers without ES2015, 0.1-0.2 s of script on every first render
+    in a CPU profile: dashboards/README.md, session 8) gives way to the one part of it Dash's bundles still use: the
     ``regeneratorRuntime`` global their generator functions are compiled against (regenerator-runtime,
     `dashboards/js`), served at a content-hashed path and cached for a year. Without it installed, the polyfill
     stays."""
