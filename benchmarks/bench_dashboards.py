@@ -228,10 +228,6 @@ class Baseline:
         return [self.plotly]
 
 
-#: --compare: the other side of the ratio, served from the same process as the app as it is
-BASELINES = {"before": Baseline}
-
-
 #: serves another checkout's app (its path in BENCH_CHECKOUT) for --compare DIR; prints its port
 _SERVE_CHECKOUT = """
 import logging, os, sys
@@ -261,24 +257,28 @@ def serve_checkout(checkout: Path, reader: str):
     return proc, f"http://127.0.0.1:{port}"
 
 
-def compare(reader: str, renders: int, against: str) -> None:
+def _serve(wsgi) -> tuple[object, str]:
+    """``wsgi`` on a loopback port, in a thread of this process: the server and its base URL."""
     from werkzeug.serving import make_server
 
+    srv = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.port}"
+
+
+def compare(reader: str, renders: int, against: str) -> None:
+    """``against``: "before" (this app behind ``Baseline``) or another checkout's directory (named "then")."""
     from dashboards.app import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(reader)
-    bases, child = {}, None
-    if against in BASELINES:
-        srv = make_server("127.0.0.1", 0, BASELINES[against](app.server), threaded=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        bases[against] = f"http://127.0.0.1:{srv.port}"
-    else:  # another checkout, named "then" in the table
-        child, bases["then"] = serve_checkout(Path(against), reader)
-        against = "then"
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    bases["now"] = f"http://127.0.0.1:{srv.port}"
+    child = None
+    if against == "before":
+        bases = {"before": _serve(Baseline(app.server))[1]}
+    else:
+        child, then = serve_checkout(Path(against), reader)
+        bases, against = {"then": then}, "then"
+    bases["now"] = _serve(app.server)[1]
     try:
         _alternate(bases, renders, against)
     finally:
@@ -316,15 +316,11 @@ def _alternate(bases: dict[str, str], renders: int, against: str) -> None:
 
 def profile(reader: str) -> None:
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
     from dashboards.app import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = create_app(reader)
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{srv.port}"
+    srv, base = _serve(create_app(reader).server)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)
         print(f"{'page':<12} {'render':<5} {'total s':>7} {'tasks s':>7} {'script s':>8} {'layout s':>8} "
@@ -345,7 +341,6 @@ def profile(reader: str) -> None:
 
 def browse(reader: str, runs: int, renders: int) -> None:
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
     from dashboards import context
     from dashboards.app import create_app
@@ -354,9 +349,7 @@ def browse(reader: str, runs: int, renders: int) -> None:
     app = create_app(reader)
     timing = ServerTimes(app.server.wsgi_app)
     app.server.wsgi_app = timing
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{srv.port}"
+    srv, base = _serve(app.server)
     db = context.db()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=FLAGS)

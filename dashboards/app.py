@@ -32,23 +32,15 @@ _POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>')
 POLL_MS = 2000
 
 
-def _page_for(pathname: str) -> tuple[dict, str | None] | None:
-    """The registered page at ``pathname`` and its template's value (a policy id), or None."""
+def _title_for(pathname: str) -> str:
     for page in dash.page_registry.values():
         if page["path"] == pathname:
-            return page, None
+            return page["name"]
         if template := page.get("path_template"):
             pattern = re.sub(r"<[^>]+>", "([^/]+)", template)
             if m := re.fullmatch(pattern, pathname or ""):
-                return page, m.group(1)
-    return None
-
-
-def _title_for(pathname: str) -> str:
-    if (found := _page_for(pathname)) is None:
-        return "Not found"
-    page, value = found
-    return page["name"] if value is None else f"{page['name']} {value}"
+                return f"{page['name']} {m.group(1)}"
+    return "Not found"
 
 
 def _shell(login: auth.Login) -> html.Div:
