@@ -38,6 +38,9 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml $(wildcard */__init__.p
 	cd $* && npm install --no-save --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# the dashboards' plotly.js is built by that install (its postinstall): its sources rebuild it too
+dashboards/js/node_modules/.package-lock.json: dashboards/js/build.mjs dashboards/js/plotly-bithedge.js
+
 # Browser tests run Debian's chromium through Playwright; nothing downloads a browser of its own.
 chromium:
 	@if [ -d tests/dashboards ] && ! command -v chromium >/dev/null; then \

@@ -6,7 +6,6 @@ endpoints (`/health`, `/ready`, `/metrics`)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from pathlib import Path
@@ -23,8 +22,10 @@ log = logging.getLogger("bithedge.dashboards")
 #: where Dash's graphs fetch plotly.js from when served locally (window._dashPlotlyJSURL: a fixed, unfingerprinted
 #: path, loaded only by a page that draws a graph)
 PLOTLY_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
-#: the cartesian plotly.js bundle (dashboards/js, `make bootstrap`): every trace the pages draw, 1.5 MB, not 4.8
-CARTESIAN = HERE / "js" / "node_modules" / "plotly.js-cartesian-dist-min"
+#: plotly.js of only the traces the pages draw (dashboards/js, built by `make bootstrap`): 1.2 MB, not 4.8
+PLOTLY_BUNDLE = HERE / "js" / "dist" / "plotly-bithedge.min.js"
+#: the traces in it: a page may draw no other (test_pages holds every figure to it)
+PLOTLY_TRACES = frozenset({"scatter", "bar", "heatmap"})
 #: regenerator-runtime (dashboards/js), what Dash's bundles need of the polyfill they come with
 RUNTIME = HERE / "js" / "node_modules" / "regenerator-runtime" / "runtime.js"
 _POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>')
@@ -90,27 +91,27 @@ def _compress(server) -> None:
     Compress(server)
 
 
-def _plotly_cartesian(server) -> None:
-    """Serve the cartesian bundle at Dash's plotly.js path: the browser's script compile, most of a first render
-    (bench_dashboards.py --profile), shrinks with it. Only at the plotly.js version the Python plotly package
-    writes its figures for; else, or when it is not installed, the graphs load Dash's full bundle."""
+def _plotly_bundle(server) -> None:
+    """Serve our plotly.js bundle at Dash's plotly.js path: its top-level script, the largest task of a chart
+    page's first render, shrinks with it. Only at the plotly.js version the Python plotly package writes its
+    figures for; else, or when it is not built, the graphs load Dash's full bundle."""
     from flask import Response, request
     from plotly.offline import get_plotlyjs_version
 
     try:
-        version = json.loads((CARTESIAN / "package.json").read_text())["version"]
-        data = (CARTESIAN / "plotly-cartesian.min.js").read_bytes()
+        data = PLOTLY_BUNDLE.read_bytes()
     except OSError:
-        log.warning("the cartesian plotly.js bundle is not installed (make bootstrap): graphs load the full 4.8 MB")
+        log.warning("the dashboards' plotly.js bundle is not built (make bootstrap): graphs load the full 4.8 MB")
         return
+    version = m.group(1).decode() if (m := re.match(rb"/\* plotly\.js v(\S+) ", data)) else "unknown"
     if version != get_plotlyjs_version():
-        log.warning("cartesian plotly.js %s is not the %s plotly writes figures for: graphs load the full bundle",
+        log.warning("the bundle's plotly.js %s is not the %s plotly writes figures for: graphs load the full bundle",
                     version, get_plotlyjs_version())
         return
     etag = hashlib.sha256(data).hexdigest()[:32]
 
     @server.before_request
-    def _cartesian():
+    def _bundle():
         if request.path != PLOTLY_PATH:
             return None
         resp = Response(data, mimetype="application/javascript")
@@ -159,7 +160,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
                title="BitHedge analytics", suppress_callback_exceptions=True, serve_locally=True,
                update_title=None)
     _compress(app.server)
-    _plotly_cartesian(app.server)
+    _plotly_bundle(app.server)
     _no_polyfill(app)
     # first, so no other route answers before the login guard has looked at the request
     app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,

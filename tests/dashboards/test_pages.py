@@ -13,6 +13,8 @@ PAGES = {"/": "overview", "/policies": "policies-table", "/pools": "pools-table"
 
 
 async def test_every_page_renders_with_its_stamp_and_no_console_error(page, built):
+    from dashboards.app import PLOTLY_TRACES
+
     ((height, burn),) = sql(built["db"], "SELECT marts_stacks_height, marts_burn_height FROM analytics.freshness")
     nav = None
     for path, ready in PAGES.items():
@@ -26,6 +28,10 @@ async def test_every_page_renders_with_its_stamp_and_no_console_error(page, buil
             await p.wait_for_selector("#kpi-tvl", timeout=60_000)
         await p.wait_for_timeout(300)  # let plotly finish drawing before the screenshot
         await page.screenshot(path.strip("/") or "overview")
+        # the browser's plotly.js has these traces only: another type would draw nothing
+        types = await p.evaluate("[...document.querySelectorAll('.js-plotly-plot')]"
+                                 ".flatMap(g => (g.data || []).map(t => t.type || 'scatter'))")
+        assert set(types) <= PLOTLY_TRACES, (path, types)
         assert "Traceback" not in await p.content()
         links = await p.eval_on_selector_all("header nav a", "as => as.map(a => a.textContent)")
         nav = nav or links
@@ -153,7 +159,7 @@ async def test_pages_arrive_rendered_without_a_callback_per_section(page, app):
 
 
 async def test_pages_load_regenerator_runtime_not_the_polyfill_and_plotly_only_for_a_graph(page, app):
-    from dashboards.app import PLOTLY_PATH
+    from dashboards.app import PLOTLY_PATH, PLOTLY_TRACES
 
     fetched = []
     page.page.on("request", lambda r: fetched.append(r.url))
@@ -169,15 +175,17 @@ async def test_pages_load_regenerator_runtime_not_the_polyfill_and_plotly_only_f
     await p.click("header nav a[href='/oracle']")
     await p.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
     assert len([u for u in fetched if PLOTLY_PATH in u]) == 1
+    # and it is the dashboards' own build: the traces the pages may draw, no others
+    assert await p.evaluate("Object.keys(Plotly.PlotSchema.get().traces).sort()") == sorted(PLOTLY_TRACES)
 
 
-async def test_scripts_come_compressed_cached_and_the_graphs_get_the_cartesian_plotly(app):
+async def test_scripts_come_compressed_cached_and_the_graphs_get_the_dashboards_plotly_build(app):
     import gzip
     import re
     import urllib.request
     from importlib.resources import files
 
-    from dashboards.app import CARTESIAN, PLOTLY_PATH
+    from dashboards.app import PLOTLY_BUNDLE, PLOTLY_PATH
 
     def get(path: str, **headers):
         try:
@@ -194,9 +202,9 @@ async def test_scripts_come_compressed_cached_and_the_graphs_get_the_cartesian_p
     assert "max-age=31536000" in headers["Cache-Control"]  # fingerprinted: kept by the browser, never asked again
 
     status, headers, body = get(PLOTLY_PATH, **{"Accept-Encoding": "gzip"})
-    cartesian = (CARTESIAN / "plotly-cartesian.min.js").read_bytes()
-    assert status == 200 and gzip.decompress(body) == cartesian and b"plotly.js (cartesian" in cartesian[:200]
-    assert len(body) < len(cartesian) / 2
+    bundle = PLOTLY_BUNDLE.read_bytes()
+    assert status == 200 and gzip.decompress(body) == bundle and b"(bithedge: scatter, bar, heatmap)" in bundle[:200]
+    assert len(body) < len(bundle) / 2
     # not fingerprinted: revalidated, and unchanged it costs a 304 and no body
     assert "no-cache" in headers["Cache-Control"]
     status, _, body = get(PLOTLY_PATH, **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
