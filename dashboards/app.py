@@ -22,6 +22,8 @@ log = logging.getLogger("bithedge.dashboards")
 #: where Dash's graphs fetch plotly.js from when served locally (window._dashPlotlyJSURL: a fixed, unfingerprinted
 #: path, loaded only by a page that draws a graph)
 PLOTLY_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+#: dcc's chunk that holds its Graph component (fetched by webpack's chunk loader, under this unversioned name)
+GRAPH_CHUNK_PATH = "/_dash-component-suites/dash/dcc/async-graph.js"
 #: plotly.js of only the traces the pages draw (dashboards/js, built by `make bootstrap`): 1.2 MB, not 4.8
 PLOTLY_BUNDLE = HERE / "js" / "dist" / "plotly-bithedge.min.js"
 #: the traces in it: a page may draw no other (test_pages holds every figure to it)
@@ -33,15 +35,23 @@ _POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>')
 POLL_MS = 2000
 
 
-def _title_for(pathname: str) -> str:
+def _page_for(pathname: str | None) -> tuple[dict, str | None] | None:
+    """The registered page at ``pathname`` and, for a path template, the part its placeholder took."""
     for page in dash.page_registry.values():
         if page["path"] == pathname:
-            return page["name"]
+            return page, None
         if template := page.get("path_template"):
             pattern = re.sub(r"<[^>]+>", "([^/]+)", template)
             if m := re.fullmatch(pattern, pathname or ""):
-                return f"{page['name']} {m.group(1)}"
-    return "Not found"
+                return page, m.group(1)
+    return None
+
+
+def _title_for(pathname: str) -> str:
+    if (found := _page_for(pathname)) is None:
+        return "Not found"
+    page, part = found
+    return page["name"] if part is None else f"{page['name']} {part}"
 
 
 def _shell(login: auth.Login) -> html.Div:
@@ -152,6 +162,28 @@ def _no_polyfill(app: Dash) -> None:
     app.interpolate_index = interpolate_index
 
 
+def _preload_graph_scripts(app: Dash) -> None:
+    """The HTML of a page that draws graphs (``register_page(..., graphs=True)``) names dcc's graph chunk and
+    plotly.js as preloads: the browser fetches them beside Dash's own bundles, where Dash's lazy load asks for them
+    only once a graph mounts, after the layout and the page's callback (a cold render at 10k waited 0.2 s for
+    them then: dashboards/README, session 9). A preload runs nothing: the scripts still run when a graph needs
+    them, and a page without graphs fetches neither."""
+    from flask import request
+
+    prefix = app.config.requests_pathname_prefix
+    tags = "".join(f'<link rel="preload" as="script" href="{prefix}{path.lstrip("/")}">'
+                   for path in (GRAPH_CHUNK_PATH, PLOTLY_PATH))
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**parts):
+        found = _page_for("/" + (app.strip_relative_path(request.path) or ""))
+        if found and found[0].get("graphs"):
+            parts = {**parts, "metas": parts["metas"] + tags}
+        return interpolate(**parts)
+
+    app.interpolate_index = interpolate_index
+
+
 def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False, secret_key: str | None = None,
                session_ttl_s: int = 8 * 3600, cookie_secure: bool = False) -> Dash:
     """The app; ``login``: every page needs an API key (``auth``), ``app.login.enabled`` switches it."""
@@ -162,6 +194,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
     _compress(app.server)
     _plotly_bundle(app.server)
     _no_polyfill(app)
+    _preload_graph_scripts(app)
     # first, so no other route answers before the login guard has looked at the request
     app.login = auth.register(app.server, context.db, enabled=login, secret_key=secret_key, ttl_s=session_ttl_s,
                               cookie_secure=cookie_secure)

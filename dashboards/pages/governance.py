@@ -8,7 +8,7 @@ import plotly.express as px
 from dashboards import context
 from dashboards.ui import chart_or_notice, page_body, pct, section, table
 
-dash.register_page(__name__, path="/governance", name="Governance", order=5)
+dash.register_page(__name__, path="/governance", name="Governance", order=5, graphs=True)
 
 PROGRESS = lambda v, r: "–" if v is None else f"{pct(v)} of the bar"  # noqa: E731
 

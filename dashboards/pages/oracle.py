@@ -21,7 +21,7 @@ from dashboards.ui import (
     usd,
 )
 
-dash.register_page(__name__, path="/oracle", name="Oracle", order=3)
+dash.register_page(__name__, path="/oracle", name="Oracle", order=3, graphs=True)
 
 
 def _cards(stats):

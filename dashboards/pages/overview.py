@@ -22,7 +22,7 @@ from dashboards.ui import (
     usd,
 )
 
-dash.register_page(__name__, path="/", name="Overview", order=0)
+dash.register_page(__name__, path="/", name="Overview", order=0, graphs=True)
 
 
 def _headlines(daily):

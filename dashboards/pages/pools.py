@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from dashboards import context
 from dashboards.ui import chart_or_notice, floats, integer, page_body, pct, section, table, token_amount
 
-dash.register_page(__name__, path="/pools", name="Pools & providers", order=2)
+dash.register_page(__name__, path="/pools", name="Pools & providers", order=2, graphs=True)
 
 AMOUNT = lambda v, r: token_amount(v, r["token"])  # noqa: E731
 BP = lambda v, r: "–" if v is None else f"{float(v) / 100:.2f} %"  # noqa: E731

@@ -21,7 +21,7 @@ from dashboards.ui import (
     token_amount,
 )
 
-dash.register_page(__name__, path="/risk", name="Risk", order=4)
+dash.register_page(__name__, path="/risk", name="Risk", order=4, graphs=True)
 
 AMOUNT = lambda v, r: token_amount(v, r["token"])  # noqa: E731
 RATIO = lambda v, r: "– (nothing to pay)" if v is None else f"{float(v):,.2f}×"  # noqa: E731

@@ -179,6 +179,20 @@ async def test_pages_load_regenerator_runtime_not_the_polyfill_and_plotly_only_f
     assert await p.evaluate("Object.keys(Plotly.PlotSchema.get().traces).sort()") == sorted(PLOTLY_TRACES)
 
 
+async def test_a_chart_page_fetches_plotly_beside_dashs_bundles_once(page, app):
+    from dashboards.app import GRAPH_CHUNK_PATH, PLOTLY_PATH
+
+    p = await page.open("/oracle")
+    await p.wait_for_selector("#oracle-history .main-svg", timeout=60_000)
+    got = await p.evaluate("performance.getEntriesByType('resource')"
+                           ".map(r => [new URL(r.name).pathname, r.startTime, r.responseEnd])")
+    layout_end = min(end for path, _, end in got if path == "/_dash-layout")
+    for script in (GRAPH_CHUNK_PATH, PLOTLY_PATH):
+        starts = [start for path, start, _ in got if path == script]
+        # one request each: the graph took the preloaded response instead of asking again
+        assert len(starts) == 1 and starts[0] < layout_end, (script, got)
+
+
 async def test_scripts_come_compressed_cached_and_the_graphs_get_the_dashboards_plotly_build(app):
     import gzip
     import re
@@ -200,6 +214,11 @@ async def test_scripts_come_compressed_cached_and_the_graphs_get_the_dashboards_
     assert status == 200 and headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(body) == (files("dash") / "dcc" / "dash_core_components.js").read_bytes()
     assert "max-age=31536000" in headers["Cache-Control"]  # fingerprinted: kept by the browser, never asked again
+
+    # chart pages preload the graph's scripts; the others do not
+    preload = f'<link rel="preload" as="script" href="{PLOTLY_PATH}">'
+    assert preload in get("/oracle")[2].decode() and preload in index.decode()  # "/" is the Overview's charts
+    assert preload not in get("/policies")[2].decode() and preload not in get("/operations")[2].decode()
 
     status, headers, body = get(PLOTLY_PATH, **{"Accept-Encoding": "gzip"})
     bundle = PLOTLY_BUNDLE.read_bytes()
