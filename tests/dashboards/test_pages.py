@@ -70,6 +70,13 @@ async def test_pools_providers_oracle_and_governance_equal_sql(page, built):
                      sql(db, "SELECT token, tier, assets, locked, free FROM analytics.pools")}
     # the history chart is drawn by its own callback, after the table: wait for it rather than race it
     await p.wait_for_selector("#pools-history .main-svg", state="attached", timeout=30_000)
+    # one legend entry and one colour per pool, all its lines in that group
+    drawn = await p.evaluate("""() => document.querySelector('#pools-history .js-plotly-plot')._fullData
+        .map(t => [t.legendgroup, t.showlegend, t.line.color])""")
+    pools = {f"{t} {tier}" for t, tier in shown}
+    assert {g for g, _, _ in drawn} == pools and sorted(g for g, legend, _ in drawn if legend) == sorted(pools)
+    assert all(len({c for g2, _, c in drawn if g2 == g}) == 1 for g in pools)
+    assert len({c for _, _, c in drawn}) == len(pools)
     top = (await table_rows(p, "providers-table"))[0]
     ((value,),) = sql(db, "SELECT max(value) FROM analytics.providers")
     assert top["value"] == str(value)
