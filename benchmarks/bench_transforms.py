@@ -57,7 +57,7 @@ from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
 from indexer import tsv  # noqa: E402
 from indexer.ingest import Writer  # noqa: E402
 from indexer.replay import replay_file  # noqa: E402
-from transforms.runner import Dbt, analyze_marts  # noqa: E402
+from transforms.runner import Dbt, vacuum_marts  # noqa: E402
 
 RAW_TABLES = ("events", "blocks", "transactions", "burn_blocks")
 _CLK = os.sysconf("SC_CLK_TCK")
@@ -191,7 +191,7 @@ async def bench_size(pg: EmbeddedPostgres, admin: str, root: Path, policies: int
     deploy_s = time.perf_counter() - t0
     with Cpu(pg) as rebuild_m:
         rebuild = run_ok(dbt.run("run", "--full-refresh", "--quiet"), "full rebuild").duration_s
-    analyze_marts(dbt.url)  # as `Dbt.deploy(full_refresh=True)` does after it, before the per-block runs
+    vacuum_marts(dbt.url)  # as `Dbt.deploy(full_refresh=True)` does after it, before the per-block runs
     slowest = slowest_nodes(work)
     floor_m = floor_scan(pg, url)
     decode_m = decode_scan(pg, url)
@@ -277,7 +277,7 @@ async def bench_reuse(args) -> None:
             print(f"         full rebuild {rebuild_m}; rebuild/floor {rebuild_m.wall / floor_m.wall:.1f}x (target <= 5x); "
                   f"slowest nodes {slowest_nodes(work)}; load average {os.getloadavg()[0]:.1f}", flush=True)
             with Cpu(pg) as m:  # as `Dbt.deploy(full_refresh=True)` does after it
-                analyze_marts(dbt.url)
+                vacuum_marts(dbt.url)
             print(f"         ANALYZE of the marts after it: {m}", flush=True)
         tails = sorted(args.tails.glob("new-*.tsv"), key=lambda p: int(p.stem.split("-")[1]))
         incr, cpu, server_cpu, built, p95 = await per_block(pg, url, dbt, tails)

@@ -31,9 +31,14 @@ async def test_readers_see_analytics_only_and_views_survive_a_full_refresh(chain
     await build(dbt, "deploy", full_refresh=True)
     with psycopg.connect(role_url(chain.db, "bithedge_keeper")) as conn:
         assert conn.execute("SELECT count(*) FROM keeper.due_policies").fetchone() is not None
-    # every mart was rewritten in place: analyzed after it, not left to autovacuum
+    # every mart was rewritten in place: vacuumed and analyzed after it, not left to autovacuum
     with psycopg.connect(chain.db) as admin:
         stale = admin.execute("SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'marts' "
-                              "AND (last_analyze IS NULL OR last_analyze < %s)", (before,)).fetchall()
+                              "AND (last_analyze IS NULL OR last_analyze < %s "
+                              "     OR last_vacuum IS NULL OR last_vacuum < %s)", (before, before)).fetchall()
+        # so every page of the policies is all-visible: its status counts are an index-only scan
+        (visible, pages) = admin.execute("SELECT relallvisible, relpages FROM pg_class "
+                                         "WHERE oid = 'marts.policies'::regclass").fetchone()
         (marts,) = admin.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'marts'").fetchone()
     assert marts > 10 and stale == []
+    assert pages > 0 and visible == pages
