@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboards import auth, context, state
+from dashboards import auth, context, state, ui
 from dashboards.db import Database
 from dashboards.ui import STATE
 
@@ -208,6 +208,7 @@ def create_app(db_url: str, *, docs_dir: Path | None = None, login: bool = False
                   Input("tick", "n_intervals"), State(STATE, "data"), prevent_initial_call=True)
     def _poll(_n, old):
         new = state.read_state()
+        ui.build_ahead(new)  # the other pages, for the next one the analyst opens
         return (state.stamp(new), f"asof asof-{new['status']}",
                 new if state.changed(old, new) else no_update)
 

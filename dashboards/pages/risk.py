@@ -9,6 +9,7 @@ from dash import Input, Output, Patch, callback, dcc, html
 
 from dashboards import context, risk_data
 from dashboards.ui import (
+    AHEAD,
     GRAPH_CONFIG,
     STATE,
     chart_or_notice,
@@ -132,3 +133,6 @@ def render_stress(btc, stx, state):
 @callback(Output("risk-body", "children"), Input(STATE, "data"), prevent_initial_call=True)
 def render(state):
     return guarded(state, _body, ("risk-body",))
+
+
+AHEAD.extend([render, lambda state: stress(DEFAULT_SHOCK, DEFAULT_SHOCK, state)])

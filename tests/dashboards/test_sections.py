@@ -1,0 +1,77 @@
+"""Page sections built once per block: a section asked for by several requests at once is built by one of them,
+and while the app is open a new block's pages are built ahead, before anyone asks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from dashboards import state, ui
+
+
+def _ask_together(now: dict, build, key: tuple, n: int = 4) -> list:
+    out: list = []
+    threads = [threading.Thread(target=lambda: out.append(ui.guarded(now, build, key))) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out
+
+
+def test_a_section_asked_for_at_once_is_built_once_and_a_failure_is_not_kept(app):
+    now = state.read_state()
+    assert now["status"] == "ok"
+    calls = []
+
+    def build():
+        calls.append(threading.current_thread().name)
+        time.sleep(0.3)  # long enough for every other request to arrive while it runs
+        return "built"
+
+    assert _ask_together(now, build, ("test-once", time.monotonic())) == ["built"] * 4
+    assert len(calls) == 1
+
+    failed = []
+
+    def broken():
+        failed.append(1)
+        time.sleep(0.1)
+        raise RuntimeError("a bug in a section")
+
+    key = ("test-broken", time.monotonic())
+    out = _ask_together(now, broken, key)
+    # every request shows the notice; nothing is kept, so each waiting request tried on its own
+    assert len(out) == 4 and all("failed to render" in str(o.children) for o in out)
+    assert len(failed) == 4
+    assert not [k for k in ui._built if k[2:] == key]
+
+
+async def test_the_block_poll_builds_every_page_ahead(page, app, monkeypatch):
+    from dashboards import risk_data
+
+    p = await page.open("/policies")
+    await p.wait_for_selector("#policies-table")
+    now = state.read_state()
+    ui._built.clear()
+    ui._ahead_for.clear()
+    ahead = {("overview-body",), ("pools-body",), ("oracle-body",), ("governance-body",), ("operations-body",),
+             ("risk-body",)}
+
+    def cached() -> set:
+        return {k[2:] for k in ui._built if k[1] == now["height"]}
+
+    for _ in range(100):  # the poll runs every 2 s; the builds take a few hundred ms here
+        if ahead <= cached():
+            break
+        await asyncio.sleep(0.1)
+    assert ahead <= cached(), cached()
+    assert any(k[0] == "risk-stress" for k in cached())  # and Risk's stress section at the default shocks
+    # the page then opens from what was built: its sections are not read again
+    loads = []
+    load = risk_data.load
+    monkeypatch.setattr(risk_data, "load", lambda db: loads.append(1) or load(db))
+    r = await page.open("/risk")
+    await r.wait_for_selector("#pool-risk-table")
+    assert loads == []
