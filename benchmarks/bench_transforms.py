@@ -278,7 +278,7 @@ async def bench_reuse(args) -> None:
                   f"slowest nodes {slowest_nodes(work)}; load average {os.getloadavg()[0]:.1f}", flush=True)
             with Cpu(pg) as m:  # as `Dbt.deploy(full_refresh=True)` does after it
                 vacuum_marts(dbt.url)
-            print(f"         ANALYZE of the marts after it: {m}", flush=True)
+            print(f"         VACUUM (ANALYZE) of the marts after it: {m}", flush=True)
         tails = sorted(args.tails.glob("new-*.tsv"), key=lambda p: int(p.stem.split("-")[1]))
         incr, cpu, server_cpu, built, p95 = await per_block(pg, url, dbt, tails)
         print(f"         incremental marts run per new block: median {statistics.median(incr):.3f}s, p95 {p95:.3f}s "
