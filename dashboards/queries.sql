@@ -4,7 +4,7 @@
 -- name: freshness
 -- polled every 2 s: only the cheap columns (the planner skips the unused ones, e.g. the quarantine count)
 SELECT marts_stacks_height, marts_burn_height, raw_stacks_height, raw_burn_height,
-       extract(epoch FROM now() - built_at)::float8 AS built_age_s
+       extract(epoch FROM now() - built_at)::float8 AS built_age_s, extract(epoch FROM built_at)::float8 AS built_at
 FROM analytics.freshness;
 
 -- name: any_bithedge_events

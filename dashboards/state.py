@@ -12,7 +12,9 @@ _events_seen: dict[tuple, bool] = {}
 
 
 def read_state() -> dict:
-    """``{"status": "ok", "height", "burn", "age_s", "raw_height"}`` or ``{"status": <why not>, "message"}``."""
+    """``{"status": "ok", "height", "burn", "age_s", "raw_height", "build"}`` or ``{"status": <why not>,
+    "message"}``. ``build`` names the marts' last build (its time): a reorg can give the same height other
+    contents, never the same build."""
     db = context.db()
     try:
         rows = db.rows("freshness")
@@ -32,7 +34,8 @@ def read_state() -> dict:
         return {"status": "empty", "message": "Blocks are indexed but the transforms have not run yet."}
     state = {"status": "ok", "height": int(f["marts_stacks_height"]), "burn": int(f["marts_burn_height"] or 0),
              "raw_height": int(f["raw_stacks_height"] or 0),
-             "age_s": None if f["built_age_s"] is None else round(float(f["built_age_s"]))}
+             "age_s": None if f["built_age_s"] is None else round(float(f["built_age_s"])),
+             "build": None if f["built_at"] is None else float(f["built_at"])}
     key = (db.url, state["raw_height"], state["height"])
     found = _events_seen.get(key)
     if found is None:
@@ -50,6 +53,11 @@ def read_state() -> dict:
     return state
 
 
+def version(state: dict) -> tuple:
+    """What the analytics' contents are keyed by for a cache: the marts' height and build."""
+    return state.get("height"), state.get("build")
+
+
 def stamp(state: dict) -> str:
     """The line under every title: ``as of block N · burn height H · t s ago``."""
     if state.get("status") not in ("ok", "no-events") or "burn" not in state:
@@ -59,8 +67,9 @@ def stamp(state: dict) -> str:
 
 
 def changed(old: dict | None, new: dict) -> bool:
-    """Pages re-query only on a new block or a change of status (the age ticks in the stamp alone)."""
+    """Pages re-query only on a new build of the marts (a new block, or the same height rebuilt after a reorg) or a
+    change of status (the age ticks in the stamp alone)."""
     if not old:
         return True
-    return (old.get("status"), old.get("height"), old.get("message")) != (
-        new.get("status"), new.get("height"), new.get("message"))
+    return (old.get("status"), old.get("height"), old.get("build"), old.get("message")) != (
+        new.get("status"), new.get("height"), new.get("build"), new.get("message"))

@@ -78,21 +78,21 @@ def section(title: str, *children, source: str = "") -> html.Section:
         html.H3(title), *children, html.Div(f"from {source}", className="source") if source else None])
 
 
-#: built page sections by (database, marts height, key): the views change only when a block arrives, so a page
-#: opened again (or by another analyst) at the same height is served without a query; one height at a time
+#: built page sections by (database, (marts height, build), key): the views change only with a build of the marts,
+#: so a page opened again (or by another analyst) meanwhile is served without a query; one version at a time
 _built: dict[tuple, object] = {}
 #: the builds under way, by the same key: a second request for a section waits for the first one's answer
 _building: dict[tuple, threading.Event] = {}
 _lock = threading.Lock()
-#: what ``build_ahead`` builds for a new height: each takes the state and builds (and so caches) its sections
+#: what ``build_ahead`` builds for a new build of the marts: each takes the state and builds (and so caches) its sections
 AHEAD: list[Callable[[dict], object]] = []
-#: the (database, height) ``build_ahead`` last started for
+#: the (database, version) ``build_ahead`` last started for
 _ahead_for: list[tuple] = []
 
 
 def guarded(state: dict | None, build: Callable[[], object], cache_key: tuple | None = None):
     """``build()`` when the analytics are readable, else the app-wide notice; a failing read becomes a notice.
-    With ``cache_key``, a successful build is kept for the state's block height (failures are never kept), and
+    With ``cache_key``, a successful build is kept for the marts as the state names them (``state.version``; failures are never kept), and
     a build of the same key already under way (another analyst, or ``build_ahead``) is waited for, not repeated."""
     if not state:
         return notice("Loading…")
@@ -101,8 +101,9 @@ def guarded(state: dict | None, build: Callable[[], object], cache_key: tuple | 
     if cache_key is None:
         return _build(build)[0]
     from dashboards import context
+    from dashboards.state import version
 
-    key = (context.db().url, state.get("height"), *cache_key)
+    key = (context.db().url, version(state), *cache_key)
     with _lock:
         if key in _built:
             return _built[key]
@@ -119,13 +120,22 @@ def guarded(state: dict | None, build: Callable[[], object], cache_key: tuple | 
         out, ok = _build(build)
         if ok:
             with _lock:
-                if any(k[:2] != key[:2] for k in _built):
-                    _built.clear()
-                _built[key] = out
+                # one version at a time, the newest: a slow build for an older one keeps nothing
+                if not any(k[0] == key[0] and _newer(k[1], key[1]) for k in _built):
+                    if any(k[:2] != key[:2] for k in _built):
+                        _built.clear()
+                    _built[key] = out
         return out
     finally:
         with _lock:
             _building.pop(key).set()
+
+
+def _newer(a: tuple, b: tuple) -> bool:
+    """Whether (height, build) ``a`` comes after ``b``: a later build, or, without builds, a greater height."""
+    if a[1] is not None and b[1] is not None:
+        return a[1] > b[1]
+    return (a[0] or 0) > (b[0] or 0)
 
 
 def _build(build: Callable[[], object]) -> tuple[object, bool]:
@@ -140,14 +150,15 @@ def _build(build: Callable[[], object]) -> tuple[object, bool]:
 
 
 def build_ahead(state: dict | None) -> None:
-    """Build every ``AHEAD`` section for ``state`` in a background thread, once per height: the block poll calls
+    """Build every ``AHEAD`` section for ``state`` in a background thread, once per build of the marts: the block poll calls
     it, so while anyone has the app open a new block's pages are built before they are asked for (the Risk page
     at a new height took 0.74 s of SQL inside its request at 1M: dashboards/README, session 9)."""
     if not state or state.get("status") != "ok":
         return
     from dashboards import context
+    from dashboards.state import version
 
-    tag = (context.db().url, state.get("height"))
+    tag = (context.db().url, version(state))
     with _lock:
         if tag in _ahead_for:
             return

@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import context
 from dashboards.policy_query import COLUMNS, CSV_ROW_CAP, PAGE_SIZE, STATUSES, TOKENS, PolicyFilter
+from dashboards.state import version
 from dashboards.ui import STATE, current_state, guarded, integer, notice, table, token_amount, usd
 
 dash.register_page(__name__, path="/policies", name="Policies", order=1)
@@ -79,9 +80,9 @@ FORMATS = {
 _counts: dict[tuple, int] = {}
 
 
-def _count(db, flt: PolicyFilter, height) -> int:
+def _count(db, flt: PolicyFilter, at: tuple) -> int:
     sql, params = flt.count_sql()
-    key = (db.url, height, sql, repr(sorted(params.items())))
+    key = (db.url, at, sql, repr(sorted(params.items())))
     if (total := _counts.get(key)) is None:
         (total,) = db.rows(sql, **params)[0]
         if len(_counts) > 256:
@@ -119,7 +120,7 @@ def _outputs(values, state, stored, triggered):
 
     def build():
         db = context.db()
-        total = _count(db, flt, state.get("height"))
+        total = _count(db, flt, version(state))
         if total == 0:
             return notice("No policy matches these filters." if flt.where()[0] else "No policies yet.", "empty"), \
                 "0 policies"

@@ -48,6 +48,20 @@ def test_a_section_asked_for_at_once_is_built_once_and_a_failure_is_not_kept(app
     assert not [k for k in ui._built if k[2:] == key]
 
 
+def test_sections_are_kept_per_build_of_the_marts_the_newest_only(app):
+    now = state.read_state()
+    assert now["build"] is not None
+    key = ("test-newest", time.monotonic())
+    assert ui.guarded(now, lambda: "new", key) == "new"
+    older = {**now, "height": now["height"] - 1, "build": now["build"] - 60}
+    assert ui.guarded(older, lambda: "old", key) == "old"  # answered, not kept
+    assert ui.guarded(now, lambda: "built again", key) == "new"
+    # the same height built again (a reorg replaced its block): its sections are read again
+    rebuilt = {**now, "build": now["build"] + 1}
+    assert state.changed(now, rebuilt)
+    assert ui.guarded(rebuilt, lambda: "after the reorg", key) == "after the reorg"
+
+
 async def test_the_block_poll_builds_every_page_ahead(page, app, monkeypatch):
     from dashboards import risk_data
 
@@ -60,7 +74,7 @@ async def test_the_block_poll_builds_every_page_ahead(page, app, monkeypatch):
              ("risk-body",)}
 
     def cached() -> set:
-        return {k[2:] for k in ui._built if k[1] == now["height"]}
+        return {k[2:] for k in ui._built if k[1] == state.version(now)}
 
     for _ in range(100):  # the poll runs every 2 s; the builds take a few hundred ms here
         if ahead <= cached():
