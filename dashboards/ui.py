@@ -84,7 +84,7 @@ _built: dict[tuple, object] = {}
 #: the builds under way, by the same key: a second request for a section waits for the first one's answer
 _building: dict[tuple, threading.Event] = {}
 _lock = threading.Lock()
-#: what ``build_ahead`` builds for a new build of the marts: each takes the state and builds (and so caches) its sections
+#: what ``build_ahead`` builds for a new build of the marts: each takes the state and builds (so caches) sections
 AHEAD: list[Callable[[dict], object]] = []
 #: the (database, version) ``build_ahead`` last started for
 _ahead_for: list[tuple] = []
@@ -92,8 +92,9 @@ _ahead_for: list[tuple] = []
 
 def guarded(state: dict | None, build: Callable[[], object], cache_key: tuple | None = None):
     """``build()`` when the analytics are readable, else the app-wide notice; a failing read becomes a notice.
-    With ``cache_key``, a successful build is kept for the marts as the state names them (``state.version``; failures are never kept), and
-    a build of the same key already under way (another analyst, or ``build_ahead``) is waited for, not repeated."""
+    With ``cache_key``, a successful build is kept for the marts as the state names them (``state.version``;
+    failures are never kept), and a build of the same key already under way (another analyst, or
+    ``build_ahead``) is waited for, not repeated."""
     if not state:
         return notice("Loading…")
     if state.get("status") != "ok":
@@ -150,9 +151,9 @@ def _build(build: Callable[[], object]) -> tuple[object, bool]:
 
 
 def build_ahead(state: dict | None) -> None:
-    """Build every ``AHEAD`` section for ``state`` in a background thread, once per build of the marts: the block poll calls
-    it, so while anyone has the app open a new block's pages are built before they are asked for (the Risk page
-    at a new height took 0.74 s of SQL inside its request at 1M: dashboards/README, session 9)."""
+    """Build every ``AHEAD`` section for ``state`` in a background thread, once per build of the marts: the block
+    poll calls it, so while anyone has the app open a new block's pages are built before they are asked for (the
+    Risk page at a new height took 0.74 s of SQL inside its request at 1M: dashboards/README, session 9)."""
     if not state or state.get("status") != "ok":
         return
     from dashboards import context
