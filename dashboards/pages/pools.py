@@ -21,11 +21,12 @@ BP = lambda v, r: "–" if v is None else f"{float(v) / 100:.2f} %"  # noqa: E73
 
 def _pool_line(fig, pool: str, color: str, x, y, what: str, row: int, **style) -> None:
     # one legend entry and one colour per pool across the subplots (clicking the entry hides all the pool's
-    # lines; a legend entry per line was 30 at six pools, and ~20 % of the graph's drawing); the hover names the line
+    # lines; a legend entry per line was 30 at six pools, and ~20 % of the graph's drawing); the hover names the
+    # line
     first = not fig.data or fig.data[-1].legendgroup != pool
+    hover = f"burn height %{{x}}<br>%{{y}}<extra>{pool} {what}</extra>"
     fig.add_trace(go.Scatter(x=x, y=y, name=pool, legendgroup=pool, showlegend=first, mode="lines",
-                             line=dict(color=color, **style), hovertemplate=f"burn height %{{x}}<br>%{{y}}<extra>{pool} {what}</extra>"),
-                  row, 1)
+                             line=dict(color=color, **style), hovertemplate=hover), row, 1)
 
 
 def _history_figure(hist, pools):
