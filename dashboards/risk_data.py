@@ -57,7 +57,9 @@ def stress_bars(df) -> dict[str, list]:
 
 def bars_figure(bars: dict[str, list]) -> go.Figure:
     fig = go.Figure(go.Bar(name="payout / assets", **bars))
-    fig.update_layout(title="Stressed payout as a share of pool assets", yaxis_tickformat=".0%")
+    # two decimals: a stressed payout is often a fraction of a percent of the pool, which ".0%" showed as 0 % on
+    # every tick
+    fig.update_layout(title="Stressed payout as a share of pool assets", yaxis_tickformat=".2%")
     return fig
 
 

@@ -39,8 +39,12 @@ def token_amount(v, token: str) -> str:
 
 
 def usd(v_e8) -> str:
+    """USD×1e8 as dollars: ``$1,234.50``, ``-$0.25`` (a value that rounds to zero is ``$0.00``, not ``$-0.00``)."""
     x = _num(v_e8)
-    return "–" if x is None else f"${x / 1e8:,.2f}"
+    if x is None:
+        return "–"
+    dollars = round(x / 1e8, 2)
+    return f"{'-' if dollars < 0 else ''}${abs(dollars):,.2f}"
 
 
 def pct(fraction) -> str:
@@ -217,12 +221,20 @@ def table(df: pd.DataFrame, formats: dict[str, Callable] | None = None, *, table
     if df is None or df.empty:
         return notice(empty, "empty")
     formats, links = formats or {}, links or {}
+    # an integer column with a NULL arrives as floats (pandas): shown as the integers it holds, not "34.0"
+    whole = {c for c in df.columns if df[c].dtype.kind == "f" and df[c].dropna().map(float.is_integer).all()}
     rows = []
     for rec in df.to_dict("records"):
         cells = []
         for c in df.columns:
             v = rec[c]
-            shown = escape(formats[c](v, rec) if c in formats else ("–" if raw(v) == "" else str(v)))
+            if c in formats:
+                shown = formats[c](v, rec)
+            elif raw(v) == "":
+                shown = "–"
+            else:
+                shown = str(int(v)) if c in whole else str(v)
+            shown = escape(shown)
             if c in links:
                 shown = f'<a href="{escape(links[c](rec))}" data-link>{shown}</a>'
             cells.append(f'<td data-col="{escape(str(c))}" data-value="{escape(raw(v))}">{shown}</td>')

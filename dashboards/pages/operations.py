@@ -32,9 +32,10 @@ def _status_cards(ix, tf):
         cards += [
             kpi("kpi-lag", "Transforms lag", f"{integer(tf['lag_blocks'])} blocks · "
                 f"{float(tf['lag_seconds'] or 0):,.0f} s", tf["lag_blocks"], "freshness.lag_blocks, lag_seconds"),
-            kpi("kpi-last-run", "Last run", f"{tf['last_run_command'] or '–'}: {tf['last_run_outcome'] or '–'}",
-                tf["last_run_outcome"], "freshness.last_run_*",
-                (tf["last_run_error"] or "")[:300] or f"{float(tf['last_run_duration_s'] or 0):.2f} s"),
+            kpi("kpi-last-run", "Last run", f"{tf['last_run_command']}: {tf['last_run_outcome']}"
+                if tf["last_run_outcome"] else "none recorded", tf["last_run_outcome"], "freshness.last_run_*",
+                (tf["last_run_error"] or "")[:300] or (f"{float(tf['last_run_duration_s']):.2f} s"
+                                                       if tf["last_run_duration_s"] is not None else "")),
             # its own callback: the count decodes every print (seconds on a long chain); the page does not wait
             html.Div(id="quarantine-card", children="…"),
         ]

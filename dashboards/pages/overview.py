@@ -81,6 +81,11 @@ def db_frame(name):
     return context.db().frame(name)
 
 
+def _whole_days(fig, df):
+    """Ticks on whole days: with a few days of data plotly ticks hours or milliseconds between them."""
+    return fig.update_xaxes(tickformat="%b %d, %Y", **({"dtick": 86400000} if len(df) <= 14 else {}))
+
+
 def _daily_figure(df):
     df = floats(df, "tvl_usd_e8", "premium_written_usd_e8", "payouts_usd_e8", "loss_ratio")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
@@ -88,7 +93,7 @@ def _daily_figure(df):
     fig.add_trace(go.Scatter(x=df["day"], y=df["tvl_usd_e8"] / 1e8, name="TVL", mode="lines+markers"), 1, 1)
     fig.add_trace(go.Bar(x=df["day"], y=df["premium_written_usd_e8"] / 1e8, name="premium written"), 2, 1)
     fig.add_trace(go.Bar(x=df["day"], y=df["payouts_usd_e8"] / 1e8, name="payouts"), 2, 1)
-    return fig
+    return _whole_days(fig, df)
 
 
 def _policies_figure(df):
@@ -98,7 +103,7 @@ def _policies_figure(df):
     fig.add_trace(go.Bar(x=df["day"], y=df["settled_otm"], name="settled OTM"))
     fig.add_trace(go.Scatter(x=df["day"], y=df["open_policies_end"], name="open at day end", mode="lines"))
     fig.update_layout(title="Policies per day", barmode="group")
-    return fig
+    return _whole_days(fig, df)
 
 
 def _body():

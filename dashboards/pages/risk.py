@@ -4,6 +4,8 @@ downloadable risk report."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import dash
 from dash import Input, Output, Patch, callback, dcc, html
 
@@ -15,11 +17,13 @@ from dashboards.ui import (
     chart_or_notice,
     current_state,
     guarded,
+    integer,
     pct,
     section,
     styled,
     table,
     token_amount,
+    usd,
 )
 
 dash.register_page(__name__, path="/risk", name="Risk", order=4, graphs=True)
@@ -90,6 +94,39 @@ def stress_table(df):
                  table_id="stress-table", empty="No pools yet.")
 
 
+def measure_text(measure: str, v, token: str) -> str:
+    """How one ``analytics.pool_risk`` measure reads (its cell keeps the exact value): pool amounts in the pool's
+    token, USD×1e8 as dollars, adequacy and coverage as ratios, the BTC delta in sBTC, the volatility as a
+    percentage; a measure not named here (the view may gain columns) as a number."""
+    if v is None:
+        return RATIO(v, None) if measure.startswith("adequacy") else "–"
+    if measure.endswith("_usd_e8_per_day"):
+        return f"{usd(v)} / day"
+    if measure.endswith("_usd_e8"):
+        return usd(v)
+    if measure.startswith(("adequacy", "coverage")):
+        return RATIO(v, None)
+    if measure.startswith("payout") or measure in ("assets", "locked"):
+        return token_amount(v, token)
+    if measure == "delta_sats":
+        return token_amount(v, "sBTC")
+    if measure == "open_policies":
+        return integer(v)
+    if measure == "btc_vol":
+        return pct(v)
+    return f"{float(v):,.6g}"
+
+
+def _measure_cell(token: str, v, row) -> str:
+    return measure_text(row["measure"], v, token)
+
+
+def measures_table(long):
+    # a pool's column is named "<token> <tier>" (RiskData.pool_risk_long)
+    formats = {pool: partial(_measure_cell, pool.split()[0]) for pool in long.columns if pool != "measure"}
+    return table(long, formats, table_id="pool-risk-table", empty="No pools yet.")
+
+
 def concentration_sections(conc):
     out = []
     for (kind, token), g in conc.groupby(["kind", "token"], sort=True):
@@ -105,8 +142,9 @@ def concentration_sections(conc):
 def _body():
     d = risk_data.load(context.db())
     return [
-        section("Measures per pool", table(d.pool_risk_long, table_id="pool-risk-table", empty="No pools yet."),
-                source="analytics.pool_risk (every column it has; Greeks and VaR appear when the view gains them)"),
+        section("Measures per pool", measures_table(d.pool_risk_long),
+                source="analytics.pool_risk (every column; Greeks by Black–Scholes on the 1,008-block realized "
+                       "volatility, VaR by historical simulation over oracle returns)"),
         section("Exposure", chart_or_notice(d.grid, risk_data.heatmap_figure, "risk-heatmap", "No open policies.", 380),
                 source="analytics.exposure_grid"),
         section("Concentration (top 10)", html.Div(concentration_sections(d.concentration) or

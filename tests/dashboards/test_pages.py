@@ -42,6 +42,11 @@ async def test_overview_numbers_equal_sql(page, built):
     db = built["db"]
     p = await page.open("/")
     await p.wait_for_selector("#kpi-tvl")
+    # the daily charts tick whole days, never a time of day between them
+    await p.wait_for_selector("#overview-policies .xaxislayer-above text", state="attached", timeout=30_000)
+    for graph in ("overview-daily", "overview-policies"):
+        ticks = await p.eval_on_selector_all(f"#{graph} .xaxislayer-above text", "ts => ts.map(t => t.textContent)")
+        assert ticks and not [t for t in ticks if ":" in t], (graph, ticks)
     for token, assets, locked in sql(db, "SELECT token, sum(assets), sum(locked) FROM analytics.pools GROUP BY 1"):
         assert await kpi_value(p, f"kpi-assets-{token}") == str(assets)
         util = await kpi_value(p, f"kpi-util-{token}")

@@ -9,6 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 import pytest
 
 from bithedge.protocol.formulas import payout_terms
+from dashboards.ui import pct, token_amount
 from tests.dashboards.conftest import sql
 from tests.dashboards.support import table_rows
 
@@ -62,7 +63,23 @@ async def test_stress_controls_give_the_formula_payout(page, built, tmp_path):
         " return d.x.length === Object.keys(want).length && d.x.every((x, i) => Math.abs(d.y[i] - want[x]) < 1e-12)"
         " ? Object.fromEntries(d.x.map((x, i) => [x, d.y[i]])) : null }", arg=bars, timeout=30_000)
     assert await drawn.json_value() == pytest.approx(bars)
+    # the axis reads the shares drawn: no two ticks say the same (".0%" said 0 % on every one)
+    ticks = await p.eval_on_selector_all("#stress-chart .ytick text", "ts => ts.map(t => t.textContent)")
+    assert len(ticks) > 1 and len(set(ticks)) == len(ticks), ticks
     assert await p.locator("#pool-risk-table").count() == 1
+    # each measure reads in its unit; the cell keeps the exact value
+    cells = await p.eval_on_selector_all(
+        "#pool-risk-table tbody tr", "rows => rows.map(r => [...r.querySelectorAll('td')]"
+        ".map(td => [td.dataset.col, td.dataset.value, td.textContent]))")
+    by_measure = {row[0][1]: {col: (value, text) for col, value, text in row[1:]} for row in cells}
+    ((pool_token, pool_tier, assets, vol),) = sql(
+        db, "SELECT token, tier, assets, btc_vol FROM analytics.pool_risk ORDER BY token, tier LIMIT 1")
+    value, text = by_measure["assets"][f"{pool_token} {pool_tier}"]
+    assert value == str(assets) and text == token_amount(assets, pool_token)
+    assert by_measure["btc_vol"][f"{pool_token} {pool_tier}"][1] == ("–" if vol is None else pct(vol))
+    assert all(t.endswith("×") or t.startswith("–") for t in
+               (text for _, text in by_measure["adequacy_btc_m30"].values()))
+    assert all(t.startswith(("$", "–")) for _, t in by_measure["var_99_usd_e8"].values())
     await page.screenshot("risk-stressed")
 
     # the report for the same shocks: downloaded through the link, self-contained, with figures and tables

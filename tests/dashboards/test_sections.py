@@ -89,3 +89,17 @@ async def test_the_block_poll_builds_every_page_ahead(page, app, monkeypatch):
     r = await page.open("/risk")
     await r.wait_for_selector("#pool-risk-table")
     assert loads == []
+
+
+def test_an_integer_column_with_a_null_shows_integers():
+    import pandas as pd
+
+    df = pd.DataFrame({"intent_id": [34, None], "fee": [0.5, 1.0]})  # pandas makes the first column floats
+    html = ui.table(df).html
+    assert ">34</td>" in html and ">34.0</td>" not in html and ">–</td>" in html
+    assert ">0.5</td>" in html and ">1.0</td>" in html  # a float column keeps its floats
+
+
+def test_dollars_put_the_sign_before_the_symbol_and_never_show_minus_zero():
+    assert ui.usd(-123_456_789) == "-$1.23" and ui.usd(12_345_678_900) == "$123.46"
+    assert ui.usd(-100_000) == "$0.00" and ui.usd(None) == "–"
