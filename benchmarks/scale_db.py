@@ -33,7 +33,7 @@ from synth_policies import cached  # noqa: E402
 from bithedge import logs  # noqa: E402
 from bithedge.database import role_url  # noqa: E402
 from bithedge.embedded_pg import EmbeddedPostgres  # noqa: E402
-from transforms.runner import Dbt, vacuum_marts  # noqa: E402
+from transforms.runner import Dbt  # noqa: E402
 
 DB = "scale"
 
@@ -57,11 +57,9 @@ async def build(pg: EmbeddedPostgres, root: Path, policies: int, new_blocks: int
     if deploy:
         dbt = Dbt(role_url(url, "bithedge_transform"), work_dir=root / "dbt")
         t0 = time.perf_counter()
-        run_ok(dbt.run("run", "--quiet"), "dbt run")
-        print(f"dbt run {time.perf_counter() - t0:.0f}s", flush=True)
-        t0 = time.perf_counter()
-        vacuum_marts(dbt.url)  # the marts were written whole, as after a full refresh
-        print(f"marts vacuumed and analyzed {time.perf_counter() - t0:.0f}s", flush=True)
+        # a first build writes the marts whole: vacuumed and analyzed after it, as the daemon's first run does
+        run_ok(dbt.writing_whole(lambda: dbt.run("run", "--quiet")), "dbt run")
+        print(f"dbt run (then its marts vacuumed and analyzed) {time.perf_counter() - t0:.0f}s", flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             (n,) = conn.execute("SELECT count(*) FROM analytics.policies").fetchone()
         print(f"analytics.policies: {n:,} rows", flush=True)

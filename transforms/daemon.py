@@ -175,7 +175,10 @@ class TransformDaemon:
     def _run_once(self) -> Outcome:
         """In a worker thread: the first good run deploys every model (the views), later ones the marts."""
         started = time.time()
-        out = self.dbt.run("run", *LEAN) if not self.deployed else self.dbt.refresh_marts()
+        if self.deployed:
+            out = self.dbt.refresh_marts()
+        else:  # on a chain indexed before the daemon first ran, this writes the marts whole
+            out = self.dbt.writing_whole(lambda: self.dbt.run("run", *LEAN))
         self.metrics.runs.labels("success" if out.success else "error").inc()
         if out.success:
             self.deployed = True

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,13 +189,19 @@ class Dbt:
         return res.result.results[0].node.compiled_code
 
     def deploy(self, *, full_refresh: bool = False, select: tuple[str, ...] = ()) -> Outcome:
-        """Every model and test (views included): at start-up and for operators. A full refresh deletes and
-        writes again every row of the marts in place, so the marts are vacuumed and analyzed after it
-        (``vacuum_marts``)."""
+        """Every model and test (views included): at start-up and for operators; the marts it writes whole are
+        vacuumed and analyzed after it (``writing_whole``)."""
         args = [*(["--full-refresh"] if full_refresh else []), *(["--select", *select] if select else [])]
-        out = self.run("build", *args)
-        if full_refresh:  # even after a failed test: the marts were written
-            vacuum_marts(self.url)
+        return self.writing_whole(lambda: self.run("build", *args), full_refresh=full_refresh)
+
+    def writing_whole(self, run: Callable[[], Outcome], *, full_refresh: bool = False) -> Outcome:
+        """``run()``, then ``vacuum_marts`` on the marts it wrote whole: every mart after a full refresh (it
+        deletes and writes again every row in place), else the marts it created (a first build, however long the
+        chain already indexed, or a new model). Done even after a failed test: the marts were written."""
+        before = set() if full_refresh else mart_tables(self.url)
+        out = run()
+        if written := mart_tables(self.url) - before:
+            vacuum_marts(self.url, written)
         return out
 
     def refresh_marts(self) -> Outcome:
@@ -217,9 +224,16 @@ class Dbt:
         return self.run("docs", "generate")
 
 
-def vacuum_marts(url: str) -> None:
-    """``VACUUM (ANALYZE)`` every table of the ``marts`` schema this role owns, after the marts were written
-    whole (a full refresh, or a first build of a long chain).
+def mart_tables(url: str) -> set[str]:
+    """The tables of the ``marts`` schema this role owns."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {t for (t,) in conn.execute("SELECT tablename FROM pg_tables "
+                                           "WHERE schemaname = 'marts' AND tableowner = current_user")}
+
+
+def vacuum_marts(url: str, tables: set[str] | None = None) -> None:
+    """``VACUUM (ANALYZE)`` the ``marts`` tables this role owns (or ``tables`` of them), after they were written
+    whole (``Dbt.writing_whole``).
 
     The statistics: until autovacuum came round, the per-block runs after a full refresh took 0.91 s a block at
     1M policies (p95 1.53 s), 0.55 s after an ``ANALYZE`` (transforms/README.md, session 8). The visibility map:
@@ -228,9 +242,8 @@ def vacuum_marts(url: str) -> None:
     index-only scan pays off: the policies' status counts read the whole table (0.39 s at 1M against 0.10 s
     vacuumed: session 9). VACUUM cannot run inside a transaction: one statement per table, autocommit."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for schema, table in conn.execute("SELECT schemaname, tablename FROM pg_tables "
-                                          "WHERE schemaname = 'marts' AND tableowner = current_user").fetchall():
-            conn.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+        for table in sorted(mart_tables(url) if tables is None else tables):
+            conn.execute(sql.SQL("VACUUM (ANALYZE) marts.{}").format(sql.Identifier(table)))
 
 
 def record_run(url: str, outcome: Outcome, started_at: float) -> None:

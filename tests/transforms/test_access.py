@@ -42,3 +42,20 @@ async def test_readers_see_analytics_only_and_views_survive_a_full_refresh(chain
         (marts,) = admin.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'marts'").fetchone()
     assert marts > 10 and stale == []
     assert pages > 0 and visible == pages
+
+
+def _vacuumed(db: str) -> dict[str, object]:
+    with psycopg.connect(db) as admin:
+        return dict(admin.execute(
+            "SELECT t.tablename, s.last_vacuum FROM pg_tables t JOIN pg_stat_user_tables s "
+            "ON s.schemaname = t.schemaname AND s.relname = t.tablename "
+            "WHERE t.schemaname = 'marts' AND t.tableowner = 'bithedge_transform'").fetchall())
+
+
+async def test_a_first_build_vacuums_the_marts_it_creates_and_a_later_one_none(db_url, tmp_path):
+    dbt = transform_dbt(db_url, tmp_path)
+    await build(dbt, "deploy")
+    first = _vacuumed(db_url)
+    assert len(first) > 10 and all(v is not None for v in first.values()), first
+    await build(dbt, "deploy")
+    assert _vacuumed(db_url) == first  # nothing new was written whole
