@@ -27,16 +27,20 @@ def _price(**fields) -> dict:
     return {"type": "tuple", "value": {k.replace("_", "-"): v for k, v in base.items() if v is not None}}
 
 
-BAD = {
-    "unknown event price-exploded": _price(event={"type": "string-ascii", "value": "price-exploded"}),
-    "missing field price": _price(price=None),
-    "field price: expected uint, got string-ascii": _price(price={"type": "string-ascii", "value": "lots"}),
-    "field price: value out of range": _price(price={"type": "uint", "value": "12abc"}),
-    "field replaced: value is not a boolean": _price(replaced={"type": "bool", "value": "yes"}),
+BAD = [
+    ("unknown event price-exploded", _price(event={"type": "string-ascii", "value": "price-exploded"})),
+    ("missing field price", _price(price=None)),
+    ("field price: expected uint, got string-ascii", _price(price={"type": "string-ascii", "value": "lots"})),
+    ("field price: value out of range", _price(price={"type": "uint", "value": "12abc"})),
+    ("field replaced: value is not a boolean", _price(replaced={"type": "bool", "value": "yes"})),
     # every field right, but the event itself is no tuple (its type is read apart from its fields)
-    "not a tuple": {**_price(), "type": "list"},
-    "no event name": _price(event={"type": "uint", "value": "1"}),
-}
+    ("not a tuple", {**_price(), "type": "list"}),
+    # a good print inside an array: the field map is read strictly, so the array is not unwrapped
+    ("not a tuple", [_price()]),
+    ("no event name", _price(event={"type": "uint", "value": "1"})),
+    # a tuple with no field map at all: quarantined, not an error of the build
+    ("no event name", {"type": "tuple"}),
+]
 
 
 async def test_bad_print_events_are_quarantined_not_fatal(db_url, tmp_path):
@@ -46,7 +50,7 @@ async def test_bad_print_events_are_quarantined_not_fatal(db_url, tmp_path):
                      "burn_block_height, burn_block_time, nakamoto, tx_count, event_count, canonical, request_id) "
                      "VALUES (%s, %s, 9, %s, 5, 1700000000, false, 1, 6, true, 1)", (block, block, b"\x01" * 32))
         conn.execute("UPDATE raw.chain_tip SET block_height = 9, burn_block_height = 5, index_block_hash = %s", (block,))
-        for i, value in enumerate([_price(), *BAD.values()]):
+        for i, value in enumerate([_price(), *(value for _, value in BAD)]):
             conn.execute(
                 "INSERT INTO raw.events (index_block_hash, event_index, txid, tx_index, block_height, event_type, "
                 "contract_identifier, topic, value, canonical, request_id) "
@@ -64,6 +68,6 @@ async def test_bad_print_events_are_quarantined_not_fatal(db_url, tmp_path):
         reasons = {r[0] for r in conn.execute("SELECT problem FROM staging.print_quarantine")}
         prices = conn.execute("SELECT asset, price FROM analytics.oracle_prices").fetchall()
         (counted,) = conn.execute("SELECT quarantined_events FROM analytics.freshness").fetchone()
-    assert reasons == set(BAD)
+    assert reasons == {reason for reason, _ in BAD}
     assert prices == [("BTC", 9_000_000_000_000)]  # the good event still decodes
     assert counted == len(BAD)

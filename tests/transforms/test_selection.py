@@ -48,3 +48,35 @@ async def test_unchanged_marts_are_left_out_and_kept_current(chain, tmp_path):
     incremental = mart_rows(chain.db)
     await build(dbt, "deploy", full_refresh=True)
     assert mart_rows(chain.db) == incremental
+
+
+def _positions(db: str) -> dict[str, int]:
+    with psycopg.connect(db) as conn:
+        return dict(conn.execute("SELECT model, request_id FROM marts.build_state").fetchall())
+
+
+async def test_a_mart_that_reads_a_mart_never_runs_ahead_of_it(chain, tmp_path):
+    """The policies read marts.registry_events: built alone, while the registry events have not seen the newest
+    blocks, the policies take the registry events' position, not raw's, so the next per-block run builds both and
+    nothing written in between is skipped."""
+    dbt = transform_dbt(chain.db, tmp_path / "dbt")
+    await chain.settle()
+    await build(dbt, "deploy")
+    with psycopg.connect(chain.db) as conn:
+        (before,) = conn.execute("SELECT count(*) FROM marts.registry_events").fetchone()
+    await chain.advance(3)
+
+    await build(dbt, "deploy", select=("mart_policies",))
+    positions = _positions(chain.db)
+    with psycopg.connect(chain.db) as conn:
+        (raw,) = conn.execute("SELECT max(id) FROM raw.observer_requests").fetchone()
+    assert positions["policies"] == positions["registry_events"] < raw
+
+    out = await build(dbt, "refresh_marts")
+    assert {"mart_registry_events", "mart_policies"} <= set(out.statuses)
+    with psycopg.connect(chain.db) as conn:
+        (after,) = conn.execute("SELECT count(*) FROM marts.registry_events").fetchone()
+    assert after > before  # the new blocks printed policy events
+    incremental = mart_rows(chain.db)
+    await build(dbt, "deploy", full_refresh=True)
+    assert mart_rows(chain.db) == incremental

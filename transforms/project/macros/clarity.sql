@@ -64,8 +64,9 @@
     Postgres' regex engine, 30 of them for a policy-created print), so the verdict takes a fast path with the
     same checks in bulk: the event's key in one simple CASE (evaluated once), every type tag in one containment
     test, the digits of each kind of uint in two unbounded regexes, the other values' JSON types in one jsonpath,
-    all on the field map read once (`fields`). Only an event it refuses pays for the field-by-field reason
-    (transforms/README.md, "Session 5", has the measurements). -#}
+    all on the field map read once (`fields`, NULL unless the value is a tuple, so a non-tuple fails here too).
+    Only an event it refuses pays for the field-by-field reason (transforms/README.md, "Session 5", has the
+    measurements). -#}
 {#- `only`: the checks of one contract's events (a contract's staging model, whose planning then skips the rest). -#}
 {% macro print_event_problem(contract_col='contract_name', name_col='event_name', col='value', fields='fields',
                              only=none) -%}
@@ -73,7 +74,7 @@
     when (case {{ contract_col }} || ' ' || {{ name_col }}
     {%- for contract, events in event_catalog().items() if only is none or contract == only %}
     {%- for event, event_fields in events.items() %}
-      when '{{ contract }} {{ event }}' then {{ print_event_well_formed(event_fields, col, fields) }}
+      when '{{ contract }} {{ event }}' then {{ print_event_well_formed(event_fields, fields) }}
     {%- endfor %}
     {%- endfor %}
     end) then null
@@ -82,7 +83,7 @@
 {%- endmacro %}
 
 {#- The checks of clarity_field_problem for every field of one event, as a few bulk tests (true: well formed). -#}
-{% macro print_event_well_formed(event_fields, col, fields) -%}
+{% macro print_event_well_formed(event_fields, fields) -%}
   {%- set tags = {'event': {'type': 'string-ascii'}} -%}
   {%- set digits = {} -%}
   {%- set shapes = [] -%}
@@ -100,7 +101,7 @@
       {%- endif -%}
     {%- endif -%}
   {%- endfor -%}
-  ({{ col }} @> '{{ tojson({'type': 'tuple', 'value': tags}) }}'
+  ({{ fields }} @> '{{ tojson(tags) }}'
   {%- for kind, names in digits.items() %}
   {%- set sign, most = kind.split(' ') %}
    and {{ clarity_joined(names, fields) }} ~ '^{{ sign }}[0-9]+{{ ("(," ~ sign ~ "[0-9]+){" ~ (names | length - 1) ~ "}") if names | length > 1 }}$'

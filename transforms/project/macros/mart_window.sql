@@ -59,13 +59,46 @@
   marts.window_from('{{ this.identifier }}')
 {%- endmacro %}
 
+{#- The marts a model reads, directly or through views (the identifiers their build_state rows are keyed by). -#}
+{% macro mart_inputs(uid) -%}
+  {%- set found = [] -%}
+  {%- for parent in graph.nodes[uid].depends_on.nodes if parent in graph.nodes -%}
+    {%- set node = graph.nodes[parent] -%}
+    {%- if node.config.materialized == 'mart' -%}
+      {%- do found.append(node.alias or node.name) -%}
+    {%- else -%}
+      {%- do found.extend(mart_inputs(parent)) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(found | unique | list) }}
+{%- endmacro %}
+
+{#- A mart that reads other marts takes as its new position the least of raw's and theirs: it holds what they
+    held when it read them. Read at raw's position instead, it would skip for good a block written after an
+    input's run and before its own (a live indexer writes between the two) or one an input was never run on
+    (a `--select` of the reader alone). -#}
 {% macro mart_window_open() -%}
+  {%- set inputs = mart_inputs(model.unique_id) if execute else [] -%}
   insert into marts.build_state as s (model, from_height, next_request_id, next_reorg_id, tip_height, tip_burn_height)
   select '{{ this.identifier }}', 0,
+  {%- if inputs %}
+         least((select coalesce(max(id), 0) from raw.observer_requests), i.request_id),
+         least((select coalesce(max(id), 0) from raw.reorgs), i.reorg_id),
+         least(t.block_height, i.included_height), least(t.burn_block_height, i.included_burn_height)
+  from raw.chain_tip t
+  cross join (
+    -- an input never built holds nothing: position -1, so the reader's next run starts from the beginning
+    select case when count(b.model) = count(*) then min(b.request_id) else -1 end as request_id,
+           case when count(b.model) = count(*) then min(b.reorg_id) else 0 end as reorg_id,
+           min(b.included_height) as included_height, min(b.included_burn_height) as included_burn_height
+    from (values {% for m in inputs %}('{{ m }}'){{ ', ' if not loop.last }}{% endfor %}) as v (model)
+    left join marts.build_state b using (model)) as i
+  {%- else %}
          (select coalesce(max(id), 0) from raw.observer_requests),
          (select coalesce(max(id), 0) from raw.reorgs),
          t.block_height, t.burn_block_height
   from raw.chain_tip t
+  {%- endif %}
   on conflict (model) do update set
     next_request_id = excluded.next_request_id,
     next_reorg_id = excluded.next_reorg_id,

@@ -16,8 +16,10 @@ with vault as (
 ),
 
 registry as (
+    -- the registry's prints as marts.registry_events decoded them; its height as `last_stacks_height`, the
+    -- column its index covers, so a window on this view's height is a range scan there, not a pass over 2M rows
     select
-        event_key, stacks_block_height, tx_index, event_index, txid, event_name,
+        event_key, last_stacks_height as stacks_block_height, tx_index, event_index, txid, event_name,
         token, tier, owner as account,
         0::numeric, 0::numeric,
         case when event_name = 'policy-settled' then pool_premium else 0 end,
@@ -29,7 +31,7 @@ registry as (
         pool_assets, pool_unearned, pool_shares, pool_locked, pool_pending_shares, burn_height, stacks_height,
         -- the vault counts a premium as received when the policy locks its collateral
         case when event_name = 'policy-created' then pool_premium else 0 end
-    from {{ ref('stg_policy_registry') }}
+    from {{ ref('mart_registry_events') }}
 )
 
 select * from vault

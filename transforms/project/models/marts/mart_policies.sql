@@ -5,16 +5,16 @@
 -- written as a tombstone and deleted by the post-hook (a reorg can hand a policy id to another policy).
 with created as (
     select distinct on (policy_id) *
-    from {{ ref('stg_policy_registry') }}
-    where event_name = 'policy-created' and {{ in_window() }}
+    from {{ ref('mart_registry_events') }}
+    where event_name = 'policy-created' and {{ in_window('last_stacks_height') }}
     order by policy_id, stacks_block_height desc, event_index desc
 ),
 
 settled as (
     -- a policy ends once: settled, or voided (v2) when no settlement price can exist
     select distinct on (policy_id) *
-    from {{ ref('stg_policy_registry') }}
-    where event_name in ('policy-settled', 'policy-voided') and {{ in_window() }}
+    from {{ ref('mart_registry_events') }}
+    where event_name in ('policy-settled', 'policy-voided') and {{ in_window('last_stacks_height') }}
     order by policy_id, stacks_block_height desc, event_index desc
 ),
 
