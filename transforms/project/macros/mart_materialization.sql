@@ -7,22 +7,26 @@
     trip. Event-log marts insert their window straight into the table: the pre-hook has already deleted every
     row at or above the window, so no key can collide. Entity marts (meta.tombstones) go through a temporary
     table: delete the recomputed keys, insert them again. The table never leaves its place (no rename, no
-    swap, no CASCADE): `--full-refresh` re-derives every row in place (macros/mart_window.sql). -#}
+    swap, no CASCADE): `--full-refresh` empties it (the pre-hook) and inserts every row derived again, entity
+    marts too, straight (macros/mart_window.sql). -#}
 
 {% materialization mart, adapter='postgres' %}
   {%- set target = this.incorporate(type='table') -%}
   {%- set exists = is_incremental() -%}
+  {#- --full-refresh: the model compiles as a first build (is_incremental() is false), and its rows go
+      straight into the table the pre-hook emptied -#}
+  {%- set refreshing = mart_table_exists() and not exists -%}
   {%- set key = config.get('unique_key') -%}
   {%- set window = this.identifier ~ '__window' -%}
   {%- call statement('main') -%}
     {%- for hook in pre_hooks %}
     {{ render(hook.get('sql')) }};
     {%- endfor %}
-    {%- if not exists %}
+    {%- if not exists and not refreshing %}
     create table {{ target }} as (
       {{ sql }}
     );
-    {%- elif mart_is_entity() %}
+    {%- elif mart_is_entity() and not refreshing %}
     create temporary table {{ window }} on commit drop as (
       {{ sql }}
     );
@@ -72,13 +76,24 @@
   $merge$
 {%- endmacro %}
 
-{#- dbt's is_incremental(), for the `mart` materialization too: the model's table exists and this is no
-    (dbt-level) full refresh. -#}
-{% macro is_incremental() %}
+{#- The model's table exists (whatever the flags). -#}
+{% macro mart_table_exists() %}
   {%- if not execute -%}
     {{ return(false) }}
   {%- endif -%}
   {%- set relation = adapter.get_relation(this.database, this.schema, this.table) -%}
-  {{ return(relation is not none and relation.type == 'table'
-            and model.config.materialized in ('incremental', 'mart') and not should_full_refresh()) }}
+  {{ return(relation is not none and relation.type == 'table') }}
+{% endmacro %}
+
+{#- dbt's is_incremental(), for the `mart` materialization too: the model's table exists and this is no full
+    refresh. The marts' `full_refresh: false` keeps dbt from swapping their tables, and so also makes dbt's
+    own should_full_refresh() false under --full-refresh: the flag is read here, so that a full refresh
+    compiles every mart as a first build (no stored rows read back, no window filter: every row is derived
+    again from the events), into the table it empties in place. -#}
+{% macro is_incremental() %}
+  {%- if not execute -%}
+    {{ return(false) }}
+  {%- endif -%}
+  {{ return(mart_table_exists() and model.config.materialized in ('incremental', 'mart')
+            and not should_full_refresh() and not flags.FULL_REFRESH) }}
 {% endmacro %}

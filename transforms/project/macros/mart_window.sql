@@ -117,7 +117,10 @@
 {%- endmacro %}
 
 {% macro mart_delete_window() -%}
-  {%- if is_incremental() and not mart_is_entity() -%}
+  {%- if flags.FULL_REFRESH and mart_table_exists() -%}
+  {#- every row, entity marts' too: a full refresh also drops a row nothing derives any more -#}
+  delete from {{ this }}
+  {%- elif is_incremental() and not mart_is_entity() -%}
   delete from {{ this }} where last_stacks_height >= {{ mart_window_from() }}
   {%- endif -%}
 {%- endmacro %}
