@@ -57,6 +57,15 @@ def integer(v) -> str:
     return "–" if x is None else f"{int(x):,}"
 
 
+def share_of(total_col: str, whole: str) -> Callable:
+    """A table format: the value as a share of its row's ``total_col`` ("25.00 % of <whole>"), or the value
+    itself where the row has no total."""
+    def shown(v, row) -> str:
+        total = _num(row.get(total_col))
+        return integer(v) if v is None or not total else f"{pct(_num(v) / total)} of {whole}"
+    return shown
+
+
 def raw(v) -> str:
     """The exact value behind a figure (``data-value``: tests compare it with their own SQL)."""
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):

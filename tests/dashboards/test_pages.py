@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboards.ui import integer, pct
 from tests.dashboards.conftest import sql
 from tests.dashboards.support import kpi_value, table_rows
 
@@ -111,8 +112,16 @@ async def test_pools_providers_oracle_and_governance_equal_sql(page, built):
     p = await page.open("/governance")
     await p.wait_for_selector("#proposals-table, #governance-body .notice-empty")
     shown = [(r["proposal_id"], r["state"], r["yes_power"]) for r in await table_rows(p, "proposals-table")]
-    assert shown == [(str(i), s, str(y)) for i, s, y in sql(
-        db, "SELECT proposal_id, state, yes_power FROM analytics.proposals ORDER BY proposal_id DESC LIMIT 100")]
+    want = sql(db, "SELECT proposal_id, state, yes_power, total_power FROM analytics.proposals "
+                   "ORDER BY proposal_id DESC LIMIT 100")
+    assert shown == [(str(i), s, str(y)) for i, s, y, _ in want]
+    # votes read as a share of the snapshot's power, not as 13-digit pool shares
+    texts = await p.eval_on_selector_all("#proposals-table td[data-col=yes_power]", "ts => ts.map(t => t.textContent)")
+    assert texts == [f"{pct(y / t)} of power" if t else integer(y) for _, _, y, t in want]
+    # the timeline's burn heights tick whole numbers, never 1.5
+    await p.wait_for_selector("#governance-timeline .xaxislayer-above text", state="attached", timeout=30_000)
+    ticks = await p.eval_on_selector_all("#governance-timeline .xaxislayer-above text", "ts => ts.map(t => t.textContent)")
+    assert ticks and all(t.replace(",", "").lstrip("−-").isdigit() for t in ticks), ticks
 
 
 async def test_policy_page_shows_its_lifecycle_prices_and_transactions(page, built):

@@ -103,3 +103,13 @@ def test_an_integer_column_with_a_null_shows_integers():
 def test_dollars_put_the_sign_before_the_symbol_and_never_show_minus_zero():
     assert ui.usd(-123_456_789) == "-$1.23" and ui.usd(12_345_678_900) == "$123.46"
     assert ui.usd(-100_000) == "$0.00" and ui.usd(None) == "–"
+
+
+def test_a_share_of_the_row_total_reads_as_a_percentage():
+    from decimal import Decimal
+
+    share = ui.share_of("total_power", "power")
+    assert share(Decimal(250), {"total_power": Decimal(1000)}) == "25.00 % of power"
+    # no total in the row: the value itself, grouped
+    assert share(Decimal(12_103_075_743_364), {"total_power": Decimal(0)}) == "12,103,075,743,364"
+    assert share(None, {"total_power": Decimal(1000)}) == "–"
