@@ -24,8 +24,9 @@ included: the postmaster's reaped children) and this process's CPU: on the share
 time grows with the load average, several times over at a load of 10+, while the CPU time does not.
 
 With ``--reuse`` (a 1M chain takes hours to replay and build), the same per-block runs, and with ``--rebuild``
-the full rebuild, its floor and the staging scan, run against a copy of a database already built by ``benchmarks/scale_db.py``
-(its ``scale`` database is never written) and the per-block tail files it kept (``new-<i>.tsv``).
+the full rebuild, its floor and the staging scan, run against a copy of a database already built by
+``benchmarks/scale_db.py`` (its ``scale`` database is never written) and the per-block tail files it kept
+(``new-<i>.tsv``); marts this checkout adds are built first.
 
 Prints figures; asserts nothing.
 """

@@ -12,26 +12,24 @@
 
 {% materialization mart, adapter='postgres' %}
   {%- set target = this.incorporate(type='table') -%}
-  {%- set exists = is_incremental() -%}
-  {#- --full-refresh: the model compiles as a first build (is_incremental() is false), and its rows go
-      straight into the table the pre-hook emptied -#}
-  {%- set refreshing = mart_table_exists() and not exists -%}
   {%- set key = config.get('unique_key') -%}
   {%- set window = this.identifier ~ '__window' -%}
   {%- call statement('main') -%}
     {%- for hook in pre_hooks %}
     {{ render(hook.get('sql')) }};
     {%- endfor %}
-    {%- if not exists and not refreshing %}
+    {%- if not mart_table_exists() %}
     create table {{ target }} as (
       {{ sql }}
     );
-    {%- elif mart_is_entity() and not refreshing %}
+    {%- elif is_incremental() and mart_is_entity() %}
     create temporary table {{ window }} on commit drop as (
       {{ sql }}
     );
     {{ mart_merge(window, target, key) }};
     {%- else %}
+    {#- an event log's window, or under --full-refresh (the model compiled as a first build) every row, into
+        the table the pre-hook emptied -#}
     create temporary view {{ window }} as (
       {{ sql }}
     );
